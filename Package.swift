@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "dspyc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dspyc", targets: ["dspyc"]),
+        .library(name: "DSPy", targets: ["DSPy"]),
+        .library(name: "DSPyEngine", targets: ["DSPyEngine"]),
+        .library(name: "DSPyStore", targets: ["DSPyStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: C shims and kernels
+        .systemLibrary(
+            name: "COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CDSPyKernels"),
+
+        // MARK: Libraries
+        .target(name: "DSPyUtilities"),
+        .target(
+            name: "DSPyEngine",
+            dependencies: ["COpenBLAS", "CDSPyKernels", "DSPyUtilities"]),
+        .target(
+            name: "DSPyStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
+        .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
+        .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
+        .target(name: "DSPyInspector", dependencies: ["DSPyStore"]),
+        .target(
+            name: "DSPyCLI",
+            dependencies: [
+                "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
+
+        // MARK: Tests
+        .target(
+            name: "DSPyTestSupport",
+            dependencies: ["DSPy", "DSPyUtilities"],
+            path: "Tests/DSPyTestSupport"),
+        .testTarget(name: "DSPyUtilitiesTests", dependencies: ["DSPyUtilities"]),
+        .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyStoreTests", dependencies: ["DSPyStore", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyCLITests", dependencies: ["DSPyCLI", "DSPyTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

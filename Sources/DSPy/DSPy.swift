@@ -1,0 +1,1 @@
+// The DSPy framework: signatures, adapters, modules, optimizers and evaluation.

@@ -1,0 +1,3 @@
+// Bridges the framework's LanguageModel to the embedded engine.
+import DSPy
+import DSPyEngine

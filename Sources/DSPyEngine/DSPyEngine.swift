@@ -1,0 +1,1 @@
+// The embedded inference engine: GGUF, tokenizer, forward pass, sampling.

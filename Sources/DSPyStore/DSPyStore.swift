@@ -1,0 +1,1 @@
+// SQLite store: LM-call cache, compiled programs and request log.

@@ -1,0 +1,3 @@
+import DSPyCLI
+
+await DSPyCommand.main()

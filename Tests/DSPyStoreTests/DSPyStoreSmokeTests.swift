@@ -1,0 +1,8 @@
+import Testing
+@testable import DSPyStore
+
+@Suite("DSPyStore smoke")
+struct DSPyStoreSmokeTests {
+    @Test("The module links")
+    func links() { #expect(Bool(true)) }
+}
