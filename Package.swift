@@ -32,7 +32,7 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
         .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
-        .target(name: "DSPyInspector", dependencies: ["DSPyStore"]),
+        .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
         .target(
             name: "DSPyCLI",
             dependencies: [
