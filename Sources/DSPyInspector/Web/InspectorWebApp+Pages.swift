@@ -139,7 +139,7 @@ extension InspectorWebApp {
         }
         let results = try searchResults(query, run: run)
         let shown = results.calls.count < results.total ? " — the \(results.calls.count) most recent shown" : ""
-        content += "<p class=\"muted\">\(plural(results.total, "call")) contain “\(query)” \(scope)\(shown).</p>"
+        content += "<p class=\"muted\">\(plural(results.total, "call")) \(results.total == 1 ? "contains" : "contain") “\(query)” \(scope)\(shown).</p>"
         if results.calls.isEmpty {
             content += "<p class=\"empty\">No message or completion contains “\(query)”.</p>"
         } else {

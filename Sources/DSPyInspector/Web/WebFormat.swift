@@ -58,9 +58,25 @@ enum WebFormat {
         else { return nil }
         let startLimit = text.index(range.lowerBound, offsetBy: -context, limitedBy: text.startIndex) ?? text.startIndex
         let endLimit = text.index(range.upperBound, offsetBy: context, limitedBy: text.endIndex) ?? text.endIndex
-        let before = (startLimit > text.startIndex ? "…" : "") + oneLine(String(text[startLimit..<range.lowerBound]), limit: context + 1)
-        let after = oneLine(String(text[range.upperBound..<endLimit]), limit: context + 1) + (endLimit < text.endIndex ? "…" : "")
-        return (before, String(text[range]), after)
+        let before = (startLimit > text.startIndex ? "…" : "") + collapsed(text[startLimit..<range.lowerBound])
+        let after = collapsed(text[range.upperBound..<endLimit]) + (endLimit < text.endIndex ? "…" : "")
+        return (before, collapsed(text[range]), after)
+    }
+
+    /// Runs of whitespace (newlines too) as one space; the ends are kept.
+    static func collapsed(_ text: Substring) -> String {
+        var out = ""
+        var inSpace = false
+        for character in text {
+            if character.isWhitespace {
+                if !inSpace { out.append(" ") }
+                inSpace = true
+            } else {
+                out.append(character)
+                inSpace = false
+            }
+        }
+        return out
     }
 
     /// The text a reader recognises an example by: the last user message.
