@@ -122,7 +122,7 @@ struct WebPageTests {
         #expect(compileAt.lowerBound < evalAt.lowerBound, "the newer run comes first")
         #expect(body.contains("sentiment") && body.contains("qa"))
         // compile: 4 calls, 1 cache hit, 1 parse error, 3×120 prompt tokens (the hit is not counted).
-        #expect(body.contains("<td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">360</td><td class=\"n\">27</td>"))
+        #expect(body.contains("<td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">360 → 27</td><td class=\"n\">288</td>"))
         #expect(body.contains("status-succeeded") && body.contains("status-failed"))
         // The most recent calls include the one that belongs to no run.
         #expect(body.contains("/calls/\(fixture.looseCall.id!)"))
@@ -188,6 +188,9 @@ struct WebPageTests {
         #expect(body.contains("<dt>Constraint</dt><dd>structured</dd>"))
         #expect(body.contains("classify.predict") && body.contains("ChatAdapter") && body.contains("SmolLM2-135M-Instruct.Q4_1"))
         #expect(body.contains("href=\"/runs/\(fixture.compile.id)#trace-trace-lovely\""))
+        // Stepping through the run: the first call has no previous one.
+        #expect(body.contains("← first call"))
+        #expect(body.contains("<a href=\"/calls/\(fixture.compileCalls[1].id!)\">call #\(fixture.compileCalls[1].id!) →</a>"))
 
         let hit = try await fetchPage(base.appendingPathComponent("calls/\(fixture.compileCalls[2].id!)"))
         #expect(hit.body.contains("<dt>Cache hit</dt><dd><span class=\"badge hit\">yes</span></dd>"))
@@ -327,6 +330,20 @@ struct WebAppTests {
         #expect(app.handle(HTTPRequest(method: "GET", path: "/", headers: ["host": "evil.example:8765"])).status == 403)
         let open = InspectorWebApp(store: fixture.store, options: .init(allowedHosts: nil))
         #expect(open.handle(HTTPRequest(method: "GET", path: "/", headers: ["host": "box.lan:8765"])).status == 200)
+    }
+
+    @Test("Neighbouring calls are found within the same run, or among calls without a run")
+    func neighbours() throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let ids = fixture.compileCalls.map { $0.id! }
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[0]) == (nil, ids[1]))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[2]) == (ids[1], ids[3]))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[3]) == (ids[2], nil))
+        // The eval call was logged before the compile calls but is alone in its run.
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.hostileCall) == (nil, nil))
+        let another = try fixture.store.log(LoggedCall(modulePath: "adhoc.predict", model: "m", messages: []))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.looseCall) == (nil, another.id))
     }
 
     @Test("Only GET is answered; pages forbid scripts")

@@ -29,20 +29,20 @@ extension InspectorWebApp {
                     <td>\(run.kind.rawValue)</td><td>\(run.program ?? "–")</td><td>\(statusBadge(run.status))</td>\
                     <td class="n">\(WebFormat.count(item.calls))</td><td class="n">\(WebFormat.count(item.cacheHits))</td>\
                     <td class="n">\(WebFormat.count(item.parseErrors))</td><td class="n">\(WebFormat.count(item.errors))</td>\
-                    <td class="n">\(WebFormat.count(item.promptTokens))</td><td class="n">\(WebFormat.count(item.completionTokens))</td>\
+                    <td class="n">\(WebFormat.count(item.promptTokens)) → \(WebFormat.count(item.completionTokens))</td>\
                     <td class="n">\(WebFormat.count(item.cachedPromptTokens))</td>\
                     <td class="n">\(WebFormat.duration(item.callTime))</td><td class="n">\(item.wallTime.map(WebFormat.duration) ?? "–")</td></tr>
                     """
             }
             content += """
                 <p class="muted">\(plural(statistics.count, "run")), newest first\(statistics.count == options.runLimit ? " (the most recent \(options.runLimit))" : "").</p>
-                <table class="runs">
+                <div class="scroll"><table class="runs">
                 <thead><tr><th>Started</th><th>Run</th><th>Kind</th><th>Program</th><th>Status</th>\
-                <th class="n">Calls</th><th class="n">Cache hits</th><th class="n">Parse errors</th><th class="n">Errors</th>\
-                <th class="n">Prompt tok</th><th class="n">Completion tok</th><th class="n">Prefix-cached</th>\
+                <th class="n">Calls</th><th class="n">Cache hits</th><th class="n">Parse err.</th><th class="n">Errors</th>\
+                <th class="n" title="prompt → completion tokens, cache hits left out">Tokens</th><th class="n" title="prompt tokens served from the engine's prefix cache">Prefix-cached</th>\
                 <th class="n">Call time</th><th class="n">Wall time</th></tr></thead>
                 <tbody>\(rows)</tbody>
-                </table>
+                </table></div>
                 """
         }
         if !recent.isEmpty {
