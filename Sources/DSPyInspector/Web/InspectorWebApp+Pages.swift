@@ -53,7 +53,7 @@ extension InspectorWebApp {
 
     // MARK: A run (/runs/{id})
 
-    func runPage(_ run: RunRecord) throws -> HTML {
+    func runPage(_ run: RunRecord, problemsOnly: Bool = false) throws -> HTML {
         let tree = TraceTree(calls: try store.calls(CallQuery(runID: run.id)))
         let totals = tree.totals
         let wall = run.finishedAt.map { WebFormat.duration($0.timeIntervalSince(run.startedAt)) } ?? "–"
@@ -75,11 +75,19 @@ extension InspectorWebApp {
             content += "<h2>Summary</h2>" + keyValueTable(summary)
         }
         content += "<h2>Trace tree <small class=\"muted\">example → module → calls</small></h2>"
+        let troubled = tree.examples(problemsOnly: true).count
+        let href = runHref(run.id)
+        content += """
+            <p class="filter">\(problemsOnly ? "<a href=\"\(href)\">All \(plural(tree.examples.count, "example"))</a>" as HTML : "<b>All \(plural(tree.examples.count, "example"))</b>")\
+             · \(problemsOnly ? "<b>\(WebFormat.count(troubled)) with parse errors or errors</b>" as HTML : "<a href=\"\(href)?only=problems\">\(WebFormat.count(troubled)) with parse errors or errors</a>")</p>
+            """
         if tree.examples.isEmpty {
             content += "<p class=\"empty\">This run logged no LM calls.</p>"
+        } else if problemsOnly, troubled == 0 {
+            content += "<p class=\"empty\">No call of this run failed or had a parse error.</p>"
         }
-        let open = tree.examples.count <= 25
-        for (index, example) in tree.examples.enumerated() {
+        let open = tree.examples.count <= 25 || problemsOnly
+        for (index, example) in tree.examples.enumerated() where !problemsOnly || example.hasProblems {
             content += exampleNode(example, number: index + 1, open: open)
         }
         return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, content)

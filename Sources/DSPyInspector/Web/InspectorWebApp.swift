@@ -10,7 +10,7 @@ import Foundation
 /// | Path | Page |
 /// |---|---|
 /// | `/` | Runs, newest first, with calls, cache hits, tokens and time; the most recent calls |
-/// | `/runs/{id}` | One run as a trace tree: example (trace id) → module path → calls. A unique id prefix or `latest` works too |
+/// | `/runs/{id}[?only=problems]` | One run as a trace tree: example (trace id) → module path → calls; only the examples with parse errors or errors. A unique id prefix or `latest` works too |
 /// | `/calls/{id}` | One call: every message, the completion, parsed fields or parse error, sampling parameters, constraint, tokens, latency, cache hit |
 /// | `/search?q=…[&run=…]` | Calls whose messages or completion contain the text |
 /// | `/api/runs`, `/api/runs/{id}`, `/api/calls/{id}`, `/api/search?q=…` | The same as JSON |
@@ -98,7 +98,8 @@ public struct InspectorWebApp: Sendable {
             return try json(runsJSON())
         case ("runs", 2):
             let run = try resolveRun(segments[1])
-            return api ? try json(runJSON(run)) : html(try runPage(run))
+            let problemsOnly = request.query["only"] == "problems"
+            return api ? try json(runJSON(run, problemsOnly: problemsOnly)) : html(try runPage(run, problemsOnly: problemsOnly))
         case ("calls", 2):
             let call = try loadCall(segments[1])
             return api ? try json(call) : html(try callPage(call))
