@@ -354,6 +354,32 @@ struct WebAppTests {
         #expect(try fixture.store.neighbouringCallIDs(of: fixture.looseCall) == (nil, another.id))
     }
 
+    @Test("A run of 2,000 calls over 500 examples renders, with its examples folded")
+    func largeRun() throws {
+        let store = try Store.inMemory()
+        let run = try store.beginRun(kind: .compile, program: "big")
+        let prompt = String(repeating: "A demo input and its output. ", count: 60)
+        try store.log((0..<2000).map { index in
+            LoggedCall(
+                runID: run.id, runKind: .compile, program: "big", modulePath: index % 4 < 2 ? "hop.predict" : "answer.predict",
+                model: "m", messages: [.init(role: "system", content: prompt), .init(role: "user", content: "question \(index / 4)")],
+                completion: "answer \(index)", parsedFields: ["answer": .string("answer \(index)")],
+                promptTokens: 400, completionTokens: 8, latency: 0.1, traceID: "example-\(index / 4)")
+        })
+        let app = InspectorWebApp(store: store)
+        let clock = ContinuousClock()
+        var response: HTTPResponse?
+        let elapsed = clock.measure { response = app.handle(HTTPRequest(method: "GET", path: "/runs/\(run.id)")) }
+        #expect(response?.status == 200)
+        guard case .data(let data)? = response?.body else { Issue.record("expected a whole body"); return }
+        let body = String(decoding: data, as: UTF8.self)
+        #expect(body.components(separatedBy: "<details class=\"example\"").count - 1 == 500)
+        #expect(!body.contains("<details class=\"example\" id=\"trace-example-0\" open>"), "500 examples start folded")
+        #expect(body.contains("800,000"), "prompt tokens")
+        #expect(elapsed < .seconds(10), "rendering took \(elapsed)")
+        #expect(data.count < 2_000_000, "the tree page has no message bodies: \(data.count) bytes")
+    }
+
     @Test("Only GET is answered; pages forbid scripts")
     func readOnly() throws {
         let fixture = try WebFixture()

@@ -32,8 +32,8 @@ enum WebFormat {
         return formatter.string(from: date)
     }
 
-    /// The first eight characters of an id, as `git` abbreviates commits.
-    static func shortID(_ id: String) -> String { String(id.prefix(8)) }
+    /// The first eight characters of a long id (as `git` abbreviates commits); short ids whole.
+    static func shortID(_ id: String) -> String { id.count <= 12 ? id : String(id.prefix(8)) }
 
     /// Whitespace collapsed to single spaces and cut at `limit` characters with `…`.
     static func oneLine(_ text: String, limit: Int = 120) -> String {
