@@ -97,6 +97,14 @@ func fetchPage(_ url: URL) async throws -> (status: Int, contentType: String, bo
     return (http?.statusCode ?? -1, http?.value(forHTTPHeaderField: "Content-Type") ?? "", String(decoding: data, as: UTF8.self))
 }
 
+/// Lines printed by `InspectorServer.serve`.
+final class Announcements: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
+}
+
 /// `text` as the page writes it.
 func escaped(_ text: String) -> String { HTML.escape(text) }
 
@@ -284,6 +292,32 @@ struct WebPageTests {
         #expect(api.status == 404 && api.contentType.hasPrefix("application/json"))
         let error = try JSONDecoder().decode([String: String].self, from: Data(api.body.utf8))
         #expect(error["error"] == "No run with id “no-such-run” in \(fixture.store.path).")
+    }
+
+    @Test("serve() announces the URL, answers, and stops listening when its task is cancelled")
+    func serveUntilCancelled() async throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let server = InspectorServer(store: fixture.store, port: 0)
+        let announced = Announcements()
+        let task = Task { try await server.serve(announce: { announced.append($0) }) }
+        var url: URL?
+        for _ in 0..<200 where url == nil {
+            url = server.url
+            if url == nil { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        let base = try #require(url)
+        #expect(announced.lines == ["dspyc inspector: \(base.absoluteString)  (request log in \(fixture.store.path); Ctrl-C to stop)"])
+        #expect(try await fetchPage(base).status == 200)
+        task.cancel()
+        _ = await task.result
+        #expect(server.url == nil)
+        var request = URLRequest(url: base)
+        request.timeoutInterval = 5
+        // A new connection is refused. (A kept-alive one may still be served: HTTPServer.stop()
+        // closes only the listener, so use a fresh session.)
+        let session = URLSession(configuration: .ephemeral)
+        await #expect(throws: (any Error).self) { _ = try await session.data(for: request) }
     }
 
     @Test("The JSON twins under /api/ carry the same runs, tree, call and search")
