@@ -6,15 +6,9 @@ import Foundation
 extension InspectorWebApp {
     // MARK: Runs (/)
 
-    func indexPage() -> HTML {
-        let statistics: [RunStatistics]
-        let recent: [LoggedCall]
-        do {
-            statistics = try store.runStatistics(limit: options.runLimit)
-            recent = try store.calls(CallQuery(limit: options.recentCallLimit)).reversed()
-        } catch {
-            return errorPage(WebFailure(status: 500, title: "The store could not be read", message: String(describing: error)))
-        }
+    func indexPage() throws -> HTML {
+        let statistics = try store.runStatistics(limit: options.runLimit)
+        let recent: [LoggedCall] = try store.calls(CallQuery(limit: options.recentCallLimit)).reversed()
         var content: HTML = "<h1>Runs</h1>"
         if statistics.isEmpty {
             content += """

@@ -93,7 +93,7 @@ public struct InspectorWebApp: Sendable {
         let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).map(String.init)
         switch (segments.first, segments.count) {
         case (nil, _) where !api:
-            return html(indexPage())
+            return html(try indexPage())
         case ("runs", 1) where api:
             return try json(runsJSON())
         case ("runs", 2):
