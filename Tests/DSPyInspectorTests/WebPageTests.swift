@@ -414,6 +414,27 @@ struct WebAppTests {
         #expect(data.count < 2_000_000, "the tree page has no message bodies: \(data.count) bytes")
     }
 
+    @Test("Pages of a running run reload themselves, unless told not to; finished ones do not")
+    func liveRun() throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let app = InspectorWebApp(store: fixture.store)
+        func page(_ path: String, _ query: [String: String] = [:]) -> String {
+            guard case .data(let data) = app.handle(HTTPRequest(method: "GET", path: path, query: query)).body else { return "" }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let reload = "<meta http-equiv=\"refresh\" content=\"5\">"
+        #expect(!page("/").contains(reload))
+        #expect(!page("/runs/\(fixture.compile.id)").contains(reload))
+        let running = try fixture.store.beginRun(kind: .eval, program: "live")
+        #expect(page("/").contains(reload))
+        let live = page("/runs/\(running.id)")
+        #expect(live.contains(reload))
+        #expect(live.contains("<a href=\"/runs/\(running.id)?refresh=0\">Stop reloading</a>"))
+        #expect(!page("/runs/\(running.id)", ["refresh": "0"]).contains(reload))
+        #expect(!page("/runs/\(fixture.compile.id)").contains(reload), "a finished run's page stays still")
+    }
+
     @Test("Only GET is answered; pages forbid scripts")
     func readOnly() throws {
         let fixture = try WebFixture()

@@ -6,7 +6,9 @@ import Foundation
 
 extension InspectorWebApp {
     /// A whole page: the header with the search box, `content`, and a footer naming the store.
-    func layout(title: String, search: String = "", scope: RunRecord? = nil, _ content: HTML) -> HTML {
+    ///
+    /// With `refresh`, the browser reloads the page every that many seconds (for runs still running).
+    func layout(title: String, search: String = "", scope: RunRecord? = nil, refresh: Int? = nil, _ content: HTML) -> HTML {
         let scopeInput: HTML = scope.map { "<input type=\"hidden\" name=\"run\" value=\"\($0.id)\">" } ?? ""
         let placeholder = scope.map { "Search run \(WebFormat.shortID($0.id))’s messages and completions" }
             ?? "Search messages and completions"
@@ -16,7 +18,7 @@ extension InspectorWebApp {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) · dspyc inspector</title>
+            <title>\(title) · dspyc inspector</title>\(refresh.map { "\n<meta http-equiv=\"refresh\" content=\"\($0)\">" as HTML } ?? "")
             <style>\(Self.stylesheet)</style>
             </head>
             <body>
@@ -149,6 +151,7 @@ extension InspectorWebApp {
         .problem{background:var(--badbg);color:var(--bad);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         .parse-problem{background:var(--warnbg);color:var(--warn);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         mark{background:#ffe58a;color:inherit;padding:0 1px;border-radius:2px}
+        .live{background:#e1ebfb;color:#1d3f86;border-radius:6px;padding:6px 12px}
         .empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:18px;color:var(--muted)}
         """
 }

@@ -6,10 +6,12 @@ import Foundation
 extension InspectorWebApp {
     // MARK: Runs (/)
 
-    func indexPage() throws -> HTML {
+    func indexPage(live: Bool = true) throws -> HTML {
         let statistics = try store.runStatistics(limit: options.runLimit)
         let recent: [LoggedCall] = try store.calls(CallQuery(limit: options.recentCallLimit)).reversed()
         var content: HTML = "<h1>Runs</h1>"
+        let running = statistics.contains { $0.run.status == .running }
+        if running { content += liveNote(live: live, href: "/") }
         if statistics.isEmpty {
             content += """
                 <p class="empty">No runs yet. Every LM call that <code>dspyc compile</code>, <code>eval</code> \
@@ -42,12 +44,12 @@ extension InspectorWebApp {
         if !recent.isEmpty {
             content += "<h2>Most recent calls</h2>" + callTable(recent, query: nil)
         }
-        return layout(title: "Runs", content)
+        return layout(title: "Runs", refresh: running && live ? Self.refreshInterval : nil, content)
     }
 
     // MARK: A run (/runs/{id})
 
-    func runPage(_ run: RunRecord, problemsOnly: Bool = false) throws -> HTML {
+    func runPage(_ run: RunRecord, problemsOnly: Bool = false, live: Bool = true) throws -> HTML {
         let tree = TraceTree(calls: try store.calls(CallQuery(runID: run.id)))
         let totals = tree.totals
         let wall = run.finishedAt.map { WebFormat.duration($0.timeIntervalSince(run.startedAt)) } ?? "–"
@@ -65,6 +67,9 @@ extension InspectorWebApp {
             <p class="muted">Started \(WebFormat.date(run.startedAt))\(run.finishedAt.map { ", finished " + WebFormat.date($0) } ?? ""). \
             <a href="/api/runs/\(HTML.pathSegment(run.id))">JSON</a></p>
             """
+        if run.status == .running {
+            content += liveNote(live: live, href: runHref(run.id) + (problemsOnly ? "?only=problems" : ""))
+        }
         if let summary = run.summary, !summary.isEmpty {
             content += "<h2>Summary</h2>" + keyValueTable(summary)
         }
@@ -84,7 +89,16 @@ extension InspectorWebApp {
         for (index, example) in tree.examples.enumerated() where !problemsOnly || example.hasProblems {
             content += exampleNode(example, number: index + 1, open: open)
         }
-        return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, content)
+        let refresh = run.status == .running && live ? Self.refreshInterval : nil
+        return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, refresh: refresh, content)
+    }
+
+    /// Says that the page follows a running run, with a link to stop or resume reloading.
+    func liveNote(live: Bool, href: String) -> HTML {
+        let separator = href.contains("?") ? "&" : "?"
+        return live
+            ? "<p class=\"live\">A run is still running: this page reloads every \(Self.refreshInterval) s. <a href=\"\(href)\(separator)refresh=0\">Stop reloading</a></p>"
+            : "<p class=\"live\">A run is still running. <a href=\"\(href)\">Reload every \(Self.refreshInterval) s</a></p>"
     }
 
     func card(_ value: String, _ label: String) -> HTML {
