@@ -85,6 +85,9 @@ extension InspectorWebApp {
             <aside>
             <h2>Call</h2><dl class="facts">\(factList)</dl>
             <h2>Sampling parameters</h2>\(sampling)
+            <form class="compare" action="/compare" method="get"><input type="hidden" name="a" value="\(idText)">\
+            <label for="compare-b">Compare with call #</label><input id="compare-b" name="b" inputmode="numeric" \
+            value="\(neighbours.previous.map { String($0) } ?? "")"><button type="submit">Compare</button></form>
             <p class="muted"><a href="/api/calls/\(idText)">JSON</a></p>
             </aside>
             </div>
