@@ -26,10 +26,10 @@ struct BytePairEncoder: Sendable {
     ///
     /// - Throws: ``TokenizerError/malformedMerge(index:merge:)`` for a line without
     ///   a separating space.
-    init(merges: [String], idForText: [String: Int32]) throws {
+    init(merges: [String], idForText: [[UInt8]: Int32]) throws {
         var byteIDs = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
-            byteIDs[byte] = idForText[String(ByteLevelAlphabet.scalarForByte[byte])] ?? -1
+            byteIDs[byte] = idForText[Array(String(ByteLevelAlphabet.scalarForByte[byte]).utf8)] ?? -1
         }
         byteTokenIDs = byteIDs
         var table: [UInt64: UInt64] = [:]
@@ -40,8 +40,8 @@ struct BytePairEncoder: Sendable {
             guard !scalars.isEmpty,
                 let space = scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ")
             else { throw TokenizerError.malformedMerge(index: rank, merge: merge) }
-            let left = String(scalars[..<space])
-            let right = String(scalars[scalars.index(after: space)...])
+            let left = Array(String(scalars[..<space]).utf8)
+            let right = Array(String(scalars[scalars.index(after: space)...]).utf8)
             guard let leftID = idForText[left], let rightID = idForText[right],
                 let mergedID = idForText[left + right]
             else { continue }
