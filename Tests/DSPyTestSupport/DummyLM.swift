@@ -93,7 +93,7 @@ public final class DummyLM: LanguageModel, @unchecked Sendable {
             defer { nextIndex += 1 }
             return nextIndex < answers.count ? answers[nextIndex] : .text("No more responses")
         case .lookup(let table):
-            return table.first { last.contains($0.0) }?.1 ?? .text("No more responses")
+            return table.first { $0.0.isEmpty || last.contains($0.0) }?.1 ?? .text("No more responses")
         }
     }
 

@@ -21,6 +21,11 @@ public struct DSPySettings: Sendable {
     public var trace: TraceRecorder?
     /// The cap on the trace length (oldest entries dropped), DSPy's `max_trace_size`.
     public var maxTraceSize: Int
+    /// Sampling parameters applied over every predictor's own (BestOfN/Refine use it for
+    /// `rolloutID` and `temperature`, as DSPy uses `lm.copy(rollout_id:temperature:)`).
+    public var samplingOverride: SamplingParameters?
+    /// Per-predictor hints added as a `hint_` input (Refine's advice), keyed by predictor identity.
+    public var hints: [ObjectIdentifier: String] = [:]
 
     public init(lm: (any LanguageModel)? = nil, adapter: (any Adapter)? = nil, callLog: (any CallLog)? = nil,
                 trace: TraceRecorder? = nil, maxTraceSize: Int = 10_000) {
@@ -29,6 +34,7 @@ public struct DSPySettings: Sendable {
         self.callLog = callLog
         self.trace = trace
         self.maxTraceSize = maxTraceSize
+        self.samplingOverride = nil
     }
 
     @TaskLocal public static var current = DSPySettings()

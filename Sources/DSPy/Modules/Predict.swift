@@ -16,7 +16,7 @@ import Foundation
 ///
 /// State (demos, signature instructions and descriptions, config) is what
 /// optimizers change and what ``dumpState()`` saves.
-public final class Predict: Module, @unchecked Sendable {
+public final class Predict: Program, @unchecked Sendable {
     private let lock = NSLock()
     private var _signature: SignatureSpec
     private var _demos: [Example] = []
@@ -43,15 +43,25 @@ public final class Predict: Module, @unchecked Sendable {
     }
 
     /// A predictor for a typed signature. A declaration error is thrown by the first call.
-    public init<S: Signature>(_ type: S.Type, config: SamplingParameters = SamplingParameters()) {
-        do {
-            self._signature = try S.signatureSpec()
-            self.declarationError = nil
-        } catch {
-            self._signature = (try? SignatureSpec(inputs: [], outputs: [], name: String(describing: S.self)))!
-            self.declarationError = error as? DSPyError ?? .invalidDeclaration(type: "\(S.self)", message: "\(error)")
-        }
+    public convenience init<S: Signature>(_ type: S.Type, config: SamplingParameters = SamplingParameters()) {
+        let (spec, error) = Predict.typedSpec(S.self)
+        self.init(spec, declarationError: error, config: config)
+    }
+
+    init(_ signature: SignatureSpec, declarationError: DSPyError?, config: SamplingParameters) {
+        self._signature = signature
         self._config = config
+        self.declarationError = declarationError
+    }
+
+    /// The spec of a typed signature, or a placeholder and the declaration error.
+    static func typedSpec<S: Signature>(_ type: S.Type) -> (SignatureSpec, DSPyError?) {
+        do {
+            return (try S.signatureSpec(), nil)
+        } catch {
+            let placeholder = (try? SignatureSpec(inputs: [], outputs: [], name: String(describing: S.self)))!
+            return (placeholder, error as? DSPyError ?? .invalidDeclaration(type: "\(S.self)", message: "\(error)"))
+        }
     }
 
     private init(copying other: Predict) {
@@ -114,8 +124,10 @@ public final class Predict: Module, @unchecked Sendable {
     public func callAsFunction(
         _ inputs: JSONObject, config: SamplingParameters? = nil, lm: (any LanguageModel)? = nil
     ) async throws -> Prediction {
-        try await forward(inputs, config: config, lm: lm)
+        try await call(inputs, config: config, lm: lm)
     }
+
+    public func forward(_ inputs: JSONObject) async throws -> Prediction { try await call(inputs) }
 
     /// Runs the predictor on a typed signature instance and returns it with its outputs filled.
     public func callAsFunction<S: Signature>(_ input: S, config: SamplingParameters? = nil) async throws -> S {
@@ -125,12 +137,12 @@ public final class Predict: Module, @unchecked Sendable {
     /// Runs the predictor on a typed input, returning the typed output and the full prediction.
     public func run<S: Signature>(_ input: S, config: SamplingParameters? = nil) async throws -> TypedPrediction<S> {
         if let declarationError { throw declarationError }
-        let prediction = try await forward(try input.inputValues(), config: config, lm: nil)
+        let prediction = try await call(try input.inputValues(), config: config, lm: nil)
         return try TypedPrediction(input: input, prediction: prediction)
     }
 
     /// The core call, with an optional signature and demos override (used by modules such as ReAct).
-    public func forward(
+    public func call(
         _ inputs: JSONObject, signature overrideSignature: SignatureSpec? = nil, demos overrideDemos: [Example]? = nil,
         config overrideConfig: SamplingParameters? = nil, lm overrideLM: (any LanguageModel)? = nil
     ) async throws -> Prediction {
@@ -139,7 +151,14 @@ public final class Predict: Module, @unchecked Sendable {
         let (storedSignature, storedDemos, storedConfig, storedLM, storedAdapter, path) = lock.withLock {
             (_signature, _demos, _config, _lm, _adapter, _path)
         }
-        let signature = overrideSignature ?? storedSignature
+        var signature = overrideSignature ?? storedSignature
+        var inputs = inputs
+        if let hint = settings.hints[ObjectIdentifier(self)] {
+            // Refine's advice reaches the predictor as an extra input (DSPy's `hint_`).
+            signature = try signature.appending(
+                FieldSpec(name: "hint_", kind: .input, description: "A hint to the module from an earlier run"))
+            inputs["hint_"] = .string(hint)
+        }
         let demos = overrideDemos ?? storedDemos
         guard let lm = overrideLM ?? storedLM ?? settings.lm else { throw DSPyError.noLanguageModel }
         let adapter = storedAdapter ?? settings.adapter ?? ChatAdapter()
@@ -161,6 +180,7 @@ public final class Predict: Module, @unchecked Sendable {
 
         var parameters = lm.defaultParameters.merged(with: storedConfig)
         if let overrideConfig { parameters = parameters.merged(with: overrideConfig) }
+        if let ambient = settings.samplingOverride { parameters = parameters.merged(with: ambient) }
         if parameters.n > 1, (parameters.temperature ?? 0) <= 0.15 { parameters.temperature = 0.7 }
 
         let runner = AdapterCall(adapter: adapter, lm: lm, parameters: parameters, log: settings.callLog, path: path)

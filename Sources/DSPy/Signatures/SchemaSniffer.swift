@@ -65,7 +65,22 @@ enum SchemaSniffer {
             recorder?.required.append(key.stringValue)
             return try SchemaSniffer.dummy(T.self)
         }
-        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try sniffOptional(T.self, key) }
+        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try sniffOptional(Bool.self, key) }
+        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try sniffOptional(String.self, key) }
+        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try sniffOptional(Double.self, key) }
+        func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try sniffOptional(Float.self, key) }
+        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try sniffOptional(Int.self, key) }
+        func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try sniffOptional(Int8.self, key) }
+        func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try sniffOptional(Int16.self, key) }
+        func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try sniffOptional(Int32.self, key) }
+        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try sniffOptional(Int64.self, key) }
+        func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try sniffOptional(UInt.self, key) }
+        func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try sniffOptional(UInt8.self, key) }
+        func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try sniffOptional(UInt16.self, key) }
+        func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try sniffOptional(UInt32.self, key) }
+        func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try sniffOptional(UInt64.self, key) }
+        private func sniffOptional<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
             recorder?.properties.append((key.stringValue, FieldType.optional(
                 (try? SwiftTypeMapping.fieldType(for: T.self)) ?? .any).jsonSchema))
             return nil
