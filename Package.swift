@@ -23,6 +23,7 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "DSPyUtilities"),
+        .target(name: "DSPyHTTP"),
         .target(
             name: "DSPyEngine",
             dependencies: ["COpenBLAS", "CDSPyKernels", "DSPyUtilities"]),
@@ -31,11 +32,11 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
         .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
-        .target(name: "DSPyInspector", dependencies: ["DSPyStore"]),
+        .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
         .target(
             name: "DSPyCLI",
             dependencies: [
-                "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector",
+                "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector", "DSPyHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: ["DSPy", "DSPyUtilities"],
             path: "Tests/DSPyTestSupport"),
         .testTarget(name: "DSPyUtilitiesTests", dependencies: ["DSPyUtilities"]),
+        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP"]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport"]),
         .testTarget(name: "DSPyStoreTests", dependencies: ["DSPyStore", "DSPyTestSupport"]),
         .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"]),

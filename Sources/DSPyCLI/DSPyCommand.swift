@@ -8,4 +8,22 @@ public struct DSPyCommand: AsyncParsableCommand {
         subcommands: [ModelsCommand.self])
 
     public init() {}
+
+    /// Parses the process arguments, runs the chosen command and exits.
+    ///
+    /// Errors are printed by ArgumentParser with their descriptions and a
+    /// non-zero exit code (1, or 64 for usage errors).
+    public static func runFromCommandLine() async -> Never {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -1,3 +1,3 @@
 import DSPyCLI
 
-await DSPyCommand.main()
+await DSPyCommand.runFromCommandLine()

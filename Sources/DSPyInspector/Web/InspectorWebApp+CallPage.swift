@@ -1,0 +1,83 @@
+import DSPyStore
+import Foundation
+
+// One call in full (/calls/{id}).
+
+extension InspectorWebApp {
+    func callPage(_ call: LoggedCall) throws -> HTML {
+        let run = try call.runID.flatMap { try store.run(id: $0) }
+        let idText = call.id.map(String.init) ?? "?"
+        var crumbs: HTML = "<a href=\"/\">Runs</a>"
+        if let runID = call.runID {
+            let name = run.map { "\($0.kind.rawValue)\($0.program.map { " " + $0 } ?? "") " } ?? ""
+            crumbs += " › <a href=\"\(runHref(runID))\">\(name)<span class=\"mono\">\(WebFormat.shortID(runID))</span></a>"
+        }
+        crumbs += " › call #\(idText)"
+
+        var facts: [(String, HTML)] = []
+        func fact(_ name: String, _ value: HTML) { facts.append((name, value)) }
+        fact("Program", "\(call.program ?? "–")")
+        fact("Module", "<span class=\"path\">\(call.modulePath)</span>")
+        fact("Adapter", "\(call.adapter ?? "–")")
+        fact("Model", "<span class=\"mono\">\(call.model)</span>")
+        if let runID = call.runID {
+            fact("Run", "\(runLink(runID)) \(call.runKind?.rawValue ?? run?.kind.rawValue ?? "")")
+        }
+        if let traceID = call.traceID {
+            let href = call.runID.map { "\(runHref($0))#\(HTML.pathSegment("trace-" + traceID))" } ?? ""
+            fact("Trace", "<a class=\"id\" href=\"\(href)\" title=\"\(traceID)\">\(traceID)</a>")
+        }
+        fact("Time", "\(WebFormat.date(call.timestamp))")
+        fact("Latency", "\(WebFormat.duration(call.latency))")
+        fact(
+            "Tokens",
+            """
+            \(WebFormat.count(call.promptTokens)) prompt · \(WebFormat.count(call.completionTokens)) completion · \
+            \(WebFormat.count(call.cachedPromptTokens)) prefix-cached
+            """)
+        if let speed = call.tokensPerSecond { fact("Throughput", "\(String(format: "%.1f", speed)) tok/s") }
+        fact("Cache hit", call.cacheHit ? badge("yes", "hit") : "no")
+        if let key = call.cacheKey { fact("Cache key", "<span class=\"mono\">\(key)</span>") }
+        fact("Finish reason", "\(call.finishReason ?? "–")")
+        fact("Constraint", "\(call.constraint ?? "none (free text)")")
+        let factList = facts.map { name, value -> HTML in "<dt>\(name)</dt><dd>\(value)</dd>" }
+
+        let sampling: HTML = call.sampling.isEmpty
+            ? "<p class=\"empty\">No sampling parameters were recorded.</p>" : keyValueTable(call.sampling)
+
+        let messages = call.messages.map { message -> HTML in
+            let kind = ["system", "user", "assistant"].contains(message.role) ? message.role : "other"
+            return "<div class=\"message \(kind)\"><div class=\"role\">\(message.role)</div><pre>\(message.content)</pre></div>"
+        }
+
+        var content: HTML = """
+            <nav class="crumbs">\(crumbs)</nav>
+            <h1>Call #\(idText) <small class="path">\(call.modulePath)</small> \(callBadges(call))</h1>
+            <div class="columns">
+            <div><h2>Call</h2><dl class="facts">\(factList)</dl></div>
+            <div><h2>Sampling parameters</h2>\(sampling)</div>
+            </div>
+            """
+        if let error = call.error {
+            content += "<h2>Error</h2><p class=\"problem\">\(error)</p>"
+        }
+        content += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(messages)"
+        content += "<h2>Completion</h2>"
+        if let completion = call.completion {
+            content += "<pre class=\"box completion\">\(completion)</pre>"
+        } else {
+            content += "<p class=\"empty\">No completion was recorded.</p>"
+        }
+        content += "<h2>Parsed fields</h2>"
+        if let parseError = call.parseError {
+            content += "<p class=\"parse-problem\"><b>Parse error:</b> \(parseError)</p>"
+        }
+        if let fields = call.parsedFields, !fields.isEmpty {
+            content += keyValueTable(fields)
+        } else if call.parseError == nil {
+            content += "<p class=\"empty\">No parsed fields were recorded.</p>"
+        }
+        content += "<p class=\"muted\"><a href=\"/api/calls/\(idText)\">JSON</a></p>"
+        return layout(title: "Call #\(idText)", scope: run, content)
+    }
+}

@@ -1,1 +1,0 @@
-// SQLite store: LM-call cache, compiled programs and request log.

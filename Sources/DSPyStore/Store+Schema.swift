@@ -1,0 +1,76 @@
+import GRDB
+
+extension Store {
+    /// The schema's history. Migrations are append-only: once shipped, "v1" is
+    /// never edited; changes go in "v2", "v3", ….
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE run (
+                        id          TEXT PRIMARY KEY NOT NULL,
+                        kind        TEXT NOT NULL,
+                        program     TEXT,
+                        started_at  DATETIME NOT NULL,
+                        finished_at DATETIME,
+                        status      TEXT NOT NULL,
+                        summary     TEXT
+                    );
+                    CREATE INDEX run_on_started_at ON run(started_at);
+                    CREATE INDEX run_on_program ON run(program, started_at);
+
+                    CREATE TABLE call (
+                        id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+                        run_id               TEXT REFERENCES run(id) ON DELETE CASCADE,
+                        run_kind             TEXT,
+                        program              TEXT,
+                        module_path          TEXT NOT NULL,
+                        adapter              TEXT,
+                        model                TEXT NOT NULL,
+                        messages             TEXT NOT NULL,
+                        completion           TEXT,
+                        parsed_fields        TEXT,
+                        parse_error          TEXT,
+                        sampling             TEXT NOT NULL,
+                        constrained_by       TEXT,
+                        prompt_tokens        INTEGER NOT NULL DEFAULT 0,
+                        completion_tokens    INTEGER NOT NULL DEFAULT 0,
+                        cached_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                        latency              REAL NOT NULL DEFAULT 0,
+                        tokens_per_second    REAL,
+                        timestamp            DATETIME NOT NULL,
+                        cache_hit            BOOLEAN NOT NULL DEFAULT 0,
+                        cache_key            TEXT,
+                        trace_id             TEXT,
+                        finish_reason        TEXT,
+                        error                TEXT
+                    );
+                    CREATE INDEX call_on_run ON call(run_id, id);
+                    CREATE INDEX call_on_program ON call(program, id);
+                    CREATE INDEX call_on_timestamp ON call(timestamp);
+
+                    CREATE TABLE lm_cache (
+                        "key"      TEXT PRIMARY KEY NOT NULL,
+                        model      TEXT,
+                        response   TEXT NOT NULL,
+                        created_at DATETIME NOT NULL
+                    );
+
+                    CREATE TABLE compiled_program (
+                        fingerprint TEXT PRIMARY KEY NOT NULL,
+                        program     TEXT NOT NULL,
+                        state       TEXT NOT NULL,
+                        scores      TEXT NOT NULL,
+                        metadata    TEXT NOT NULL,
+                        run_id      TEXT REFERENCES run(id) ON DELETE SET NULL,
+                        saved_at    DATETIME NOT NULL
+                    );
+                    CREATE INDEX compiled_program_on_program ON compiled_program(program, saved_at);
+                    """)
+        }
+
+        return migrator
+    }
+}

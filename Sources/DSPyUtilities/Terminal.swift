@@ -1,0 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Facts about the process's terminal.
+public enum Terminal {
+    /// Whether standard error is a terminal (progress bars redraw in place only then).
+    public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
+
+    /// Whether standard output is a terminal (colour is used only then).
+    public static var standardOutputIsTerminal: Bool { isatty(1) != 0 }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import DSPyStore
+
+@Suite("LM-call cache")
+struct StoreCacheTests {
+    @Test("A repeated key is a cache hit, also after reopening the file")
+    func repeatedKeyHits() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("dspyc.sqlite").path
+            let key = Store.cacheKey(canonicalRequest: #"{"messages":[],"model":"m","temperature":0}"#)
+            do {
+                let store = try Store(path: path)
+                #expect(try store.cachedResponse(forKey: key) == nil)
+                try store.storeCachedResponse(CacheEntry(key: key, model: "m", response: #"{"text":"hi"}"#))
+                #expect(try store.cachedResponse(forKey: key)?.response == #"{"text":"hi"}"#)
+            }
+            let reopened = try Store(path: path)
+            #expect(try reopened.cachedResponse(forKey: key)?.response == #"{"text":"hi"}"#)
+            #expect(try reopened.cachedResponseCount() == 1)
+            let other = Store.cacheKey(canonicalRequest: #"{"messages":[],"model":"m","temperature":1}"#)
+            #expect(try reopened.cachedResponse(forKey: other) == nil)
+        }
+    }
+
+    @Test("Storing the same key again replaces the response")
+    func replace() throws {
+        let store = try Store.inMemory()
+        let key = Store.cacheKey(canonicalRequest: "x")
+        try store.storeCachedResponse(CacheEntry(key: key, response: "1"))
+        try store.storeCachedResponse(CacheEntry(key: key, response: "2"))
+        #expect(try store.cachedResponse(forKey: key)?.response == "2")
+        #expect(try store.cachedResponseCount() == 1)
+        #expect(try store.removeAllCachedResponses() == 1)
+        #expect(try store.cachedResponse(forKey: key) == nil)
+    }
+
+    @Test("A key that is not a SHA-256 hex digest is refused")
+    func invalidKey() throws {
+        let store = try Store.inMemory()
+        #expect(throws: StoreError.invalidCacheKey("sk-secret")) {
+            try store.cachedResponse(forKey: "sk-secret")
+        }
+        let upper = String(repeating: "A", count: 64)
+        #expect(throws: StoreError.invalidCacheKey(upper)) {
+            try store.storeCachedResponse(CacheEntry(key: upper, response: "{}"))
+        }
+    }
+
+    @Test("The key is the SHA-256 of the canonical request")
+    func keyIsSHA256() {
+        #expect(Store.cacheKey(canonicalRequest: "abc")
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("Logging a call and caching its response happen together")
+    func recordIsAtomic() throws {
+        let store = try Store.inMemory()
+        let call = sampleCall(run: "r1")
+        let key = try #require(call.cacheKey)
+        try store.record(call, caching: CacheEntry(key: key, response: "{}"))
+        #expect(try store.callCount() == 1)
+        #expect(try store.cachedResponse(forKey: key) != nil)
+        #expect(throws: StoreError.invalidCacheKey("bad")) {
+            try store.record(call, caching: CacheEntry(key: "bad", response: "{}"))
+        }
+        #expect(try store.callCount() == 1)
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""DSPy 3.4.1 + llama.cpp's server on the same GGUF: the reference dspyc is measured against.
+
+Runs zero-shot evaluation, BootstrapFewShot (max_bootstrapped_demos=4,
+max_labeled_demos=4) on the train split and evaluation of the compiled program
+on the dev split, with the model served by llama-cpp-python's OpenAI-compatible
+server on loopback. Prints one JSON object: scores, label distributions of the
+predictions, LM calls, parse failures and wall times.
+
+Set up once (not needed by CI):
+    python3 -m venv .venv-ref
+    .venv-ref/bin/pip install dspy==3.4.1 'llama-cpp-python[server]==0.3.36'
+    .venv-ref/bin/python bench/dspy_reference.py --dataset sentiment-tweets
+"""
+import argparse
+import collections
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def wait_for(url, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.5)
+    raise SystemExit(f"llama.cpp server did not answer at {url}")
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", default="sentiment-tweets")
+    parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data"))
+    parser.add_argument("--model", default=os.path.expanduser("~/.cache/dspyc/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    parser.add_argument("--dev", type=int, default=100, help="dev examples to score")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parallel", type=int, default=1, help="Evaluate num_threads")
+    args = parser.parse_args()
+
+    import dspy
+
+    folder = os.path.join(args.data, args.dataset)
+    train, dev = load(os.path.join(folder, "train.jsonl")), load(os.path.join(folder, "dev.jsonl"))[: args.dev]
+    inputs = [k for k in train[0] if k not in ("sentiment", "region", "capital")]
+    output = [k for k in train[0] if k not in inputs][0]
+    labels = sorted({row[output] for row in train + dev})
+    literal = "Literal[" + ", ".join(repr(label) for label in labels) + "]" if len(labels) <= 8 else "str"
+    signature = f"{', '.join(inputs)} -> {output}: {literal}"
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", args.model, "--host", "127.0.0.1",
+         "--port", str(port), "--n_threads", str(args.threads), "--n_ctx", "4096", "--verbose", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/v1/models")
+        lm = dspy.LM("openai/smollm2", api_base=f"http://127.0.0.1:{port}/v1", api_key="none",
+                     temperature=0.0, max_tokens=256, cache=False)
+        dspy.configure(lm=lm)
+        trainset = [dspy.Example(**row).with_inputs(*inputs) for row in train]
+        devset = [dspy.Example(**row).with_inputs(*inputs) for row in dev]
+
+        def metric(example, prediction, trace=None):
+            return str(getattr(prediction, output, "")).strip().lower() == str(example[output]).strip().lower()
+
+        def evaluate(program):
+            calls_before = len(lm.history)
+            start = time.time()
+            predictions, failures = [], 0
+            evaluator = dspy.Evaluate(devset=devset, metric=metric, num_threads=args.parallel,
+                                      display_progress=False, max_errors=len(devset) + 1)
+            result = evaluator(program)
+            for _, prediction, _ in result.results:
+                value = getattr(prediction, output, None)
+                if value is None:
+                    failures += 1
+                predictions.append(str(value))
+            return {"score": result.score, "seconds": round(time.time() - start, 1),
+                    "lm_calls": len(lm.history) - calls_before, "failures": failures,
+                    "distribution": dict(collections.Counter(predictions))}
+
+        program = dspy.Predict(signature)
+        report = {"dataset": args.dataset, "signature": signature, "dev": len(devset), "dspy": dspy.__version__}
+        report["zero_shot"] = evaluate(program)
+        start, calls_before = time.time(), len(lm.history)
+        optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=4)
+        compiled = optimizer.compile(program, trainset=trainset)
+        report["compile"] = {"seconds": round(time.time() - start, 1), "lm_calls": len(lm.history) - calls_before,
+                             "demo_labels": [d.get(output) for d in compiled.predictors()[0].demos]}
+        report["bootstrap"] = evaluate(compiled)
+        print(json.dumps(report, indent=2))
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
