@@ -27,6 +27,10 @@ public struct OutputStructure: Sendable, Hashable {
         public var choices: [String]?
         /// The field's JSON schema (pydantic's, as rendered in the prompt).
         public var jsonSchema: JSONValue
+        /// Calibration offsets per choice value, subtracted from each value's
+        /// log-probability when an engine decides the choice by scoring (learned at
+        /// compile time; nil when uncalibrated).
+        public var choiceOffsets: [String: Double]?
     }
 
     public var style: Style
@@ -43,7 +47,7 @@ public struct OutputStructure: Sendable, Hashable {
             if case .literal(let values) = f.type { choices = values.map(\.pythonStr) }
             if case .bool = f.type { choices = ["True", "False"] }
             return Field(name: f.name, type: f.type, header: "[[ ## \(f.name) ## ]]", choices: choices,
-                         jsonSchema: f.type.jsonSchema)
+                         jsonSchema: f.type.jsonSchema, choiceOffsets: nil)
         }
         self.completionMarker = style == .chatHeaders ? "[[ ## completed ## ]]" : nil
         var properties = JSONObject()

@@ -121,14 +121,18 @@ public struct LMResponse: Sendable, Hashable {
     public var model: String
     /// True when served from an ``LMCache``; usage is then zero.
     public var cacheHit: Bool
+    /// What the model reports beyond text, for the request log: how decoding was
+    /// constrained, choice scores, engine throughput (empty for most models).
+    public var metadata: JSONObject
 
     public init(completions: [LMCompletion], usage: TokenUsage = TokenUsage(), latency: Duration = .zero,
-                model: String = "", cacheHit: Bool = false) {
+                model: String = "", cacheHit: Bool = false, metadata: JSONObject = JSONObject()) {
         self.completions = completions
         self.usage = usage
         self.latency = latency
         self.model = model
         self.cacheHit = cacheHit
+        self.metadata = metadata
     }
 }
 
