@@ -225,6 +225,102 @@ def parse_cases(sigs):
     return cases
 
 
+def get_weather(city: str) -> str:
+    """Get the weather for a city."""
+    return f"The weather in {city} is sunny."
+
+
+def failing_lookup(query: str) -> str:
+    """Look something up."""
+    raise RuntimeError("service unavailable")
+
+
+def module_cases():
+    """Whole module calls with DummyLM: every message DSPy sent, and the final prediction."""
+    from dspy.utils.dummies import DummyLM
+
+    cases = []
+
+    def run(name, make_program, answers, inputs, demos=None, describe=None):
+        lm = DummyLM(answers)
+        program = make_program()
+        if demos is not None:
+            for _, predictor in program.named_predictors():
+                predictor.demos = [dspy.Example(**d) for d in demos]
+        with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
+            pred = program(**inputs)
+        cases.append(
+            {
+                "name": name,
+                "answers": answers,
+                "inputs": inputs,
+                "demos": demos or [],
+                "calls": [h["messages"] for h in lm.history],
+                "prediction": json.loads(json.dumps(pred.toDict(), default=str)),
+                "state": json.loads(json.dumps(program.dump_state(), default=str)),
+                "predictors": [n for n, _ in program.named_predictors()],
+                **(describe or {}),
+            }
+        )
+
+    run(
+        "predict_qa_class",
+        lambda: dspy.Predict(QA),
+        [{"answer": "Paris", "confidence": 0.9, "label": "a"}],
+        {"context": ["Paris is in France."], "question": "Capital of France?"},
+        demos=[{"question": "q2", "answer": "a2"}, {"context": ["c"], "question": "q1", "answer": "a1", "confidence": 1.0, "label": "b"}],
+    )
+    run(
+        "chain_of_thought",
+        lambda: dspy.ChainOfThought("question -> answer: int"),
+        [{"reasoning": "Two plus two.", "answer": "4"}],
+        {"question": "2+2?"},
+        demos=[{"question": "1+1?", "answer": 2}, {"question": "3+3?", "reasoning": "Add.", "answer": 6, "augmented": True}],
+    )
+    run(
+        "react_weather",
+        lambda: dspy.ReAct("question -> answer", tools=[get_weather], max_iters=5),
+        [
+            {"next_thought": "Check the weather.", "next_tool_name": "get_weather", "next_tool_args": {"city": "Tokyo"}},
+            {"next_thought": "I know now.", "next_tool_name": "finish", "next_tool_args": {}},
+            {"reasoning": "The tool said sunny.", "answer": "Sunny"},
+        ],
+        {"question": "What is the weather in Tokyo?"},
+    )
+    run(
+        "react_tool_error",
+        lambda: dspy.ReAct("question -> answer", tools=[failing_lookup], max_iters=3),
+        [
+            {"next_thought": "Try it.", "next_tool_name": "failing_lookup", "next_tool_args": {"query": "x"}},
+            {"next_thought": "Give up.", "next_tool_name": "finish", "next_tool_args": {}},
+            {"reasoning": "No data.", "answer": "unknown"},
+        ],
+        {"question": "Find x"},
+    )
+    cases.append(multi_chain_case(DummyLM))
+    return cases
+
+
+def multi_chain_case(DummyLM):
+    answers = [{"rationale": "Both agree.", "answer": "4"}]
+    lm = DummyLM(answers)
+    mcc = dspy.MultiChainComparison("question -> answer", M=2)
+    completions = [{"reasoning": "add two\nand more", "answer": "4"}, {"rationale": "guess", "answer": "5"}]
+    with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
+        pred = mcc(completions, question="2+2?")
+    return {
+        "name": "multi_chain_comparison",
+        "answers": answers,
+        "inputs": {"question": "2+2?"},
+        "completions": completions,
+        "demos": [],
+        "calls": [h["messages"] for h in lm.history],
+        "prediction": pred.toDict(),
+        "state": json.loads(json.dumps(mcc.dump_state(), default=str)),
+        "predictors": [n for n, _ in mcc.named_predictors()],
+    }
+
+
 def main():
     sigs = signatures()
     fmt = format_cases(sigs)
@@ -236,7 +332,11 @@ def main():
     with open(os.path.join(HERE, "adapter_parse.json"), "w") as f:
         json.dump({"meta": meta, "cases": prs}, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(f"{len(fmt)} format cases, {len(prs)} parse cases")
+    mods = module_cases()
+    with open(os.path.join(HERE, "module_calls.json"), "w") as f:
+        json.dump({"meta": meta, "cases": mods}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"{len(fmt)} format cases, {len(prs)} parse cases, {len(mods)} module cases")
 
 
 if __name__ == "__main__":
