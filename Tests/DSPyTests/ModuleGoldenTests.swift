@@ -15,6 +15,7 @@ struct ModuleGoldenTests {
         switch name {
         case "predict_qa_class": return Predict(try QATyped.signatureSpec())
         case "chain_of_thought": return try ChainOfThought("question -> answer: int")
+        case "chain_of_thought_json_adapter": return try ChainOfThought("question -> answer: int, tags: list[str]")
         case "react_weather":
             return try ReAct("question -> answer", tools: [
                 Tool("get_weather", description: "Get the weather for a city.", arguments: CityArgs.self) { args in
@@ -42,7 +43,8 @@ struct ModuleGoldenTests {
 
         let lm = DummyLM((c["answers"]?.arrayValue ?? []).compactMap(\.objectValue))
         let inputs = c["inputs"]?.objectValue ?? JSONObject()
-        let prediction: Prediction = try await DSPySettings.with(DSPySettings(lm: lm)) {
+        let adapter: any Adapter = c["adapter"]?.stringValue == "json" ? JSONAdapter() : ChatAdapter()
+        let prediction: Prediction = try await DSPySettings.with(lm: lm, adapter: adapter) {
             if let mcc = module as? MultiChainComparison {
                 return try await mcc((c["completions"]?.arrayValue ?? []).compactMap(\.objectValue), inputs: inputs)
             }

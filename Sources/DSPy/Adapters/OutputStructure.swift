@@ -53,4 +53,39 @@ public struct OutputStructure: Sendable, Hashable {
             "required": .array(fields.map { .string($0.name) }), "additionalProperties": false,
         ]
     }
+
+    /// The text an engine should emit before the value of field `index`:
+    /// the header (after a blank line for every field but the first) and a newline.
+    /// For ``Style/jsonObject`` it is the key with its quote and colon.
+    public func prefix(forFieldAt index: Int) -> String {
+        let field = fields[index]
+        switch style {
+        case .chatHeaders: return (index == 0 ? "" : "\n\n") + field.header + "\n"
+        case .jsonObject: return (index == 0 ? "{\n  " : ",\n  ") + JSONValue.pythonJSONString(field.name) + ": "
+        }
+    }
+
+    /// The text that closes a completion after the last value.
+    public var terminator: String {
+        switch style {
+        case .chatHeaders: return "\n\n" + (completionMarker ?? "")
+        case .jsonObject: return "\n}"
+        }
+    }
+
+    /// The canonical completion for `values`: what a model that follows the
+    /// format perfectly emits, and what the adapter parses back to `values`.
+    public func render(_ values: JSONObject) -> String {
+        var out = ""
+        for (i, field) in fields.enumerated() {
+            out += prefix(forFieldAt: i)
+            let value = values[field.name] ?? .null
+            switch style {
+            case .chatHeaders: out += value.pythonStr
+            case .jsonObject: out += value.pythonJSON()
+            }
+        }
+        return out + terminator
+    }
 }
+

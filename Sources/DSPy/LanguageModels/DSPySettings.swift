@@ -44,6 +44,16 @@ public struct DSPySettings: Sendable {
         try await $current.withValue(settings, operation: body)
     }
 
+    /// Runs `body` with `lm` (and optionally `adapter`) as the defaults, other settings unchanged.
+    public static func with<T>(
+        lm: any LanguageModel, adapter: (any Adapter)? = nil, _ body: () async throws -> T
+    ) async rethrows -> T {
+        try await with({ s in
+            s.lm = lm
+            if let adapter { s.adapter = adapter }
+        }, body)
+    }
+
     /// Runs `body` with the current settings changed by `update`.
     public static func with<T>(
         _ update: (inout DSPySettings) -> Void, _ body: () async throws -> T

@@ -241,13 +241,14 @@ def module_cases():
 
     cases = []
 
-    def run(name, make_program, answers, inputs, demos=None, describe=None):
-        lm = DummyLM(answers)
+    def run(name, make_program, answers, inputs, demos=None, describe=None, adapter="chat"):
+        chosen = dspy.JSONAdapter() if adapter == "json" else dspy.ChatAdapter()
+        lm = DummyLM(answers, adapter=chosen)
         program = make_program()
         if demos is not None:
             for _, predictor in program.named_predictors():
                 predictor.demos = [dspy.Example(**d) for d in demos]
-        with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
+        with dspy.context(lm=lm, adapter=chosen):
             pred = program(**inputs)
         cases.append(
             {
@@ -259,6 +260,7 @@ def module_cases():
                 "prediction": json.loads(json.dumps(pred.toDict(), default=str)),
                 "state": json.loads(json.dumps(program.dump_state(), default=str)),
                 "predictors": [n for n, _ in program.named_predictors()],
+                "adapter": adapter,
                 **(describe or {}),
             }
         )
@@ -296,6 +298,14 @@ def module_cases():
             {"reasoning": "No data.", "answer": "unknown"},
         ],
         {"question": "Find x"},
+    )
+    run(
+        "chain_of_thought_json_adapter",
+        lambda: dspy.ChainOfThought("question -> answer: int, tags: list[str]"),
+        [{"reasoning": "Two plus two.", "answer": 4, "tags": ["math"]}],
+        {"question": "2+2?"},
+        demos=[{"question": "1+1?", "answer": 2, "tags": []}, {"question": "3+3?", "reasoning": "Add.", "answer": 6, "tags": ["x"]}],
+        adapter="json",
     )
     cases.append(multi_chain_case(DummyLM))
     return cases
