@@ -75,3 +75,21 @@ struct OutputStructureTests {
         #expect(!last.contains("thought_0"))
     }
 }
+
+@Suite("Records are Codable for the store")
+struct CodableTests {
+    @Test("A call record survives a JSON round trip")
+    func callRecordRoundTrip() async throws {
+        let log = MemoryCallLog()
+        _ = try await DSPySettings.with(DSPySettings(lm: DummyLM([["n": 3, "label": "a"]]), callLog: log)) {
+            try await Predict("q: list[str] -> n: int, label: Literal['a', 'b']")(["q": ["x"]])
+        }
+        let record = try #require(log.records.first)
+        let data = try JSONEncoder().encode(record)
+        let back = try JSONDecoder().decode(CallRecord.self, from: data)
+        #expect(back.request.outputStructure == record.request.outputStructure)
+        #expect(back.request.messages == record.request.messages)
+        #expect(back.parsed == record.parsed)
+        #expect(back.completions == record.completions)
+    }
+}

@@ -9,8 +9,8 @@
 /// For ``Style/chatHeaders`` a conforming completion is
 /// `"[[ ## a ## ]]\n<a>\n\n[[ ## b ## ]]\n<b>\n\n[[ ## completed ## ]]"`; for
 /// ``Style/jsonObject`` it is a JSON object with ``jsonSchema``.
-public struct OutputStructure: Sendable, Hashable {
-    public enum Style: String, Sendable, Hashable {
+public struct OutputStructure: Sendable, Hashable, Codable {
+    public enum Style: String, Sendable, Hashable, Codable {
         /// `[[ ## name ## ]]` sections (ChatAdapter).
         case chatHeaders
         /// One JSON object (JSONAdapter).
@@ -18,7 +18,7 @@ public struct OutputStructure: Sendable, Hashable {
     }
 
     /// One output field.
-    public struct Field: Sendable, Hashable {
+    public struct Field: Sendable, Hashable, Codable {
         public var name: String
         public var type: FieldType
         /// The section header that opens the field (`[[ ## name ## ]]`), for ``Style/chatHeaders``.
