@@ -214,6 +214,13 @@ def parse_cases(sigs):
     add("chat_python_code", chat, "sentiment_class", "```python\ndef classify(sentence):\n    return 'positive'\n```")
     add("chat_literal_ints", chat, "literal_ints", "[[ ## level ## ]]\n2\n[[ ## nested ## ]]\n['x', 'y']")
     add("chat_cot", chat, "chain_of_thought", "[[ ## reasoning ## ]]\nThree plus three.\n\n[[ ## answer ## ]]\n6\n\n[[ ## completed ## ]]\n")
+    add("chat_float_bad", chat, "numbers", "[[ ## count ## ]]\n1\n[[ ## score ## ]]\nhigh\n[[ ## ok ## ]]\nTrue")
+    add("chat_bool_bad", chat, "numbers", "[[ ## count ## ]]\n1\n[[ ## score ## ]]\n1\n[[ ## ok ## ]]\nmaybe")
+    add("chat_int_fraction", chat, "numbers", "[[ ## count ## ]]\n2.5\n[[ ## score ## ]]\n1\n[[ ## ok ## ]]\nyes")
+    add("chat_list_bad_item", chat, "structured", "[[ ## tags ## ]]\n[1, \"a\", 2]\n[[ ## counts ## ]]\n{}\n[[ ## meta ## ]]\n{}")
+    add("chat_list_not_list", chat, "structured", "[[ ## tags ## ]]\na, b\n[[ ## counts ## ]]\n{}\n[[ ## meta ## ]]\n{}")
+    add("chat_dict_bad_value", chat, "structured", "[[ ## tags ## ]]\n[]\n[[ ## counts ## ]]\n{\"a\": \"x\"}\n[[ ## meta ## ]]\n{}")
+    add("chat_literal_three", chat, "quotes_literal", "[[ ## choice ## ]]\nfour\n[[ ## other ## ]]\nokay")
     js = "json"
     add("json_simple", js, "simple", '{"answer": "4"}')
     add("json_fenced", js, "numbers", 'Here:\n```json\n{"count": 3, "score": 0.5, "ok": true, "extra": 1}\n```')
