@@ -93,3 +93,28 @@ struct CodableTests {
         #expect(back.completions == record.completions)
     }
 }
+
+struct Chat: Signature {
+    @Input var question: String = ""
+    @Input var history: History = History()
+    @Output var answer: String
+}
+
+@Suite("Conversation history")
+struct HistoryTests {
+    @Test("History turns become messages and the field leaves the final turn")
+    func historyTurns() async throws {
+        let lm = DummyLM([["answer": "Berlin"]])
+        let history = History(messages: [["question": "Capital of France?", "answer": "Paris"]])
+        let result = try await DSPySettings.with(lm: lm) {
+            try await Predict(Chat.self)(Chat(question: "And Germany?", history: history))
+        }
+        #expect(result.answer == "Berlin")
+        let messages = lm.history[0].messages
+        #expect(messages.map(\.role) == [.system, .user, .assistant, .user])
+        #expect(messages[1].content.hasPrefix("[[ ## question ## ]]\nCapital of France?\n\nRespond with"))
+        #expect(messages[2].content == "[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]\n")
+        #expect(!messages[3].content.contains("history"))
+        #expect(messages[0].content.contains("2. `history` (History):"))
+    }
+}

@@ -139,6 +139,9 @@ enum FieldValueParsing {
                 if let checked = check(v, as: valueType, at: loc + [k], issues: &issues) { out[k] = checked }
             }
             return .object(out)
+        case .history:
+            guard case .object = value else { return fail("Input should be a valid dictionary or instance of History", "model_type") }
+            return value
         case .object(let name, _):
             guard case .object = value else {
                 return fail("Input should be a valid dictionary or instance of \(name)", "model_type")

@@ -112,6 +112,7 @@ def signatures():
     cot = dspy.ChainOfThought("question -> answer").predict.signature
     s["chain_of_thought"] = (cot, portable(cot, "question -> reasoning, answer"))
     s["literal_ints"] = build("question -> level: Literal[1, 2, 3], nested: list[Literal['x', 'y']]")
+    s["history"] = build("question, history: dspy.History -> answer, score: float")
     s["unicode"] = build("texto -> respuesta", "Réponds en français — «vite».")
     return s
 
@@ -122,7 +123,10 @@ def format_cases(sigs):
     def add(name, adapter_name, key, demos, inputs):
         sig, portable_sig = sigs[key]
         adapter = dspy.ChatAdapter() if adapter_name == "chat" else dspy.JSONAdapter()
-        messages = adapter.format(sig, demos, inputs)
+        call_inputs = dict(inputs)
+        if "history" in call_inputs:
+            call_inputs["history"] = dspy.History(messages=call_inputs["history"]["messages"])
+        messages = adapter.format(sig, demos, call_inputs)
         cases.append(
             {
                 "name": name,
@@ -171,6 +175,14 @@ def format_cases(sigs):
         add(f"{adapter}_literal_ints", adapter, "literal_ints", [], {"question": "level?"})
         add(f"{adapter}_unicode", adapter, "unicode", [], {"texto": "¿Qué tal? 😀 \"quoted\" \\ back\ttab"})
         add(f"{adapter}_constraints", adapter, "constraints_class", [], {"answer": "ok"})
+        add(f"{adapter}_history", adapter, "history", [{"question": "Demo?", "answer": "Yes.", "score": 1.0}], {
+            "question": "And Germany?",
+            "history": {"messages": [
+                {"question": "Capital of France?", "answer": "Paris", "score": 0.9},
+                {"question": "Only a question"},
+                {"answer": "Only an answer"},
+            ]},
+        })
     # str-annotated input given list values: numbered list, one element, empty, multi-line.
     add("chat_list_for_str_input", "chat", "simple", [], {"question": ["alpha", "beta"]})
     add("chat_list_one_for_str_input", "chat", "simple", [], {"question": ["only"]})
