@@ -118,3 +118,17 @@ struct HistoryTests {
         #expect(messages[0].content.contains("2. `history` (History):"))
     }
 }
+
+@Suite("Usage tracking")
+struct UsageTests {
+    @Test("Usage sums every LM call of a program run")
+    func measure() async throws {
+        let lm = DummyLM([["reasoning": "r", "answer": "a"], ["summary": "s"]])
+        let program = TwoStep()
+        let (_, usage) = try await DSPySettings.with(lm: lm) {
+            try await UsageTracker.measure { try await program(["question": "q"]) }
+        }
+        #expect(usage.promptTokens > 0)
+        #expect(usage.completionTokens > 0)
+    }
+}
