@@ -132,3 +132,24 @@ struct UsageTests {
         #expect(usage.completionTokens > 0)
     }
 }
+
+@Suite("Calibrated choice offsets")
+struct ChoiceOffsetTests {
+    @Test("Offsets reach the output structure, the cache key and the saved state")
+    func offsetsFlow() throws {
+        let p = try Predict("text -> sentiment: Literal['positive', 'negative']")
+        let plainKey = LMCacheKey.key(model: "m", request: LMRequest(messages: [], outputStructure: ChatAdapter().outputStructure(for: p.signature)))
+        p.signature = p.signature.withChoiceOffsets("sentiment", ["positive": 0.8, "negative": -0.1])
+        let structure = ChatAdapter().outputStructure(for: p.signature)
+        #expect(structure.fields[0].choiceOffsets == ["positive": 0.8, "negative": -0.1])
+        #expect(LMCacheKey.key(model: "m", request: LMRequest(messages: [], outputStructure: structure)) != plainKey)
+        let state = p.dumpState()
+        #expect(state["signature"]?["fields"]?.arrayValue?[1]["choice_offsets"] == ["negative": -0.1, "positive": 0.8])
+        let fresh = try Predict("text -> sentiment: Literal['positive', 'negative']")
+        try fresh.loadState(state)
+        #expect(fresh.signature.outputs[0].choiceOffsets == ["positive": 0.8, "negative": -0.1])
+        // The prompt does not change.
+        #expect(ChatAdapter().format(fresh.signature, demos: [], inputs: ["text": "x"])
+            == ChatAdapter().format(try SignatureSpec("text -> sentiment: Literal['positive', 'negative']"), demos: [], inputs: ["text": "x"]))
+    }
+}

@@ -27,6 +27,8 @@ public struct OutputStructure: Sendable, Hashable, Codable {
         public var choices: [String]?
         /// The field's JSON schema (pydantic's, as rendered in the prompt).
         public var jsonSchema: JSONValue
+        /// Calibration offsets per choice (see ``FieldSpec/choiceOffsets``), when learned.
+        public var choiceOffsets: [String: Double]?
     }
 
     public var style: Style
@@ -43,7 +45,7 @@ public struct OutputStructure: Sendable, Hashable, Codable {
             if case .literal(let values) = f.type { choices = values.map(\.pythonStr) }
             if case .bool = f.type { choices = ["True", "False"] }
             return Field(name: f.name, type: f.type, header: "[[ ## \(f.name) ## ]]", choices: choices,
-                         jsonSchema: f.type.jsonSchema)
+                         jsonSchema: f.type.jsonSchema, choiceOffsets: f.choiceOffsets)
         }
         self.completionMarker = style == .chatHeaders ? "[[ ## completed ## ]]" : nil
         var properties = JSONObject()

@@ -103,10 +103,13 @@ public struct LMCompletion: Sendable, Hashable, Codable {
     public var text: String
     /// Why generation stopped (`stop`, `length`...), when known.
     public var finishReason: String?
+    /// Engine-specific facts about the completion (e.g. per-choice scores), for logs.
+    public var metadata: JSONObject
 
-    public init(text: String, finishReason: String? = nil) {
+    public init(text: String, finishReason: String? = nil, metadata: JSONObject = JSONObject()) {
         self.text = text
         self.finishReason = finishReason
+        self.metadata = metadata
     }
 }
 

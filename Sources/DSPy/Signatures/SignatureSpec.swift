@@ -113,6 +113,13 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// Sets (or clears, with `nil`) the calibration offsets of a choice output.
+    public func withChoiceOffsets(_ name: String, _ offsets: [String: Double]?) -> SignatureSpec {
+        var copy = self
+        for i in copy.outputs.indices where copy.outputs[i].name == name { copy.outputs[i].choiceOffsets = offsets }
+        return copy
+    }
+
     /// Inserts a field among the inputs or outputs (by its kind); negative indices count from the end (`-1` appends).
     public func inserting(_ field: FieldSpec, at index: Int) throws -> SignatureSpec {
         var list = field.kind == .input ? inputs : outputs
