@@ -13,6 +13,7 @@ import os
 from typing import Literal, Optional
 
 import dspy
+import pydantic
 from dspy.utils.exceptions import AdapterParseError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,6 +86,19 @@ class Scored(dspy.Signature):
     score: int = dspy.OutputField(ge=0, le=10)
 
 
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+    nickname: Optional[str] = None
+
+
+class ExtractPerson(dspy.Signature):
+    text: str = dspy.InputField()
+    person: Person = dspy.OutputField()
+    tags: list[str] = dspy.OutputField()
+    maybe: Optional[int] = dspy.OutputField()
+
+
 def class_case(cls, string, descs=None, constraints=None):
     return cls, portable(cls, string, descs, constraints)
 
@@ -113,6 +127,8 @@ def signatures():
     s["chain_of_thought"] = (cot, portable(cot, "question -> reasoning, answer"))
     s["literal_ints"] = build("question -> level: Literal[1, 2, 3], nested: list[Literal['x', 'y']]")
     s["history"] = build("question, history: dspy.History -> answer, score: float")
+    # Only the typed Swift twin (`Extract` in TypedSignatureTests) can rebuild this one.
+    s["codable_output"] = class_case(ExtractPerson, "typed-only")
     s["unicode"] = build("texto -> respuesta", "Réponds en français — «vite».")
     return s
 
@@ -189,6 +205,8 @@ def format_cases(sigs):
     add("chat_list_empty_for_str_input", "chat", "simple", [], {"question": []})
     add("chat_list_multiline_for_str_input", "chat", "simple", [], {"question": ["a\nb", "«c»"]})
     add("chat_no_inputs", "chat", "no_inputs", [], {})
+    add("typed_chat_codable_output", "chat", "codable_output", [], {"text": "Ada, 36"})
+    add("typed_json_codable_output", "json", "codable_output", [], {"text": "Ada, 36"})
     add("chat_demo_dropped_without_outputs", "chat", "simple", [{"question": "no answer"}, {"answer": "no q"}], {"question": "Q"})
     return cases
 
