@@ -67,3 +67,27 @@ struct StoreCacheTests {
         #expect(try store.callCount() == 1)
     }
 }
+
+@Suite("Async store API")
+struct StoreAsyncTests {
+    @Test("The async calls behave like the synchronous ones")
+    func asyncRoundTrip() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try Store(path: dir.appendingPathComponent("db.sqlite").path)
+            let call = sampleCall(run: "r")
+            let key = try #require(call.cacheKey)
+            #expect(try await store.cachedResponse(forKey: key) == nil)
+            try await store.record(call, caching: CacheEntry(key: key, response: "{}"))
+            #expect(try await store.cachedResponse(forKey: key)?.response == "{}")
+            try await store.storeCachedResponse(CacheEntry(key: key, response: "[]"))
+            #expect(try await store.cachedResponse(forKey: key)?.response == "[]")
+            try await store.log(call)
+            #expect(try store.callCount() == 2)
+            try await store.saveCompiledProgram(CompiledProgramRecord(fingerprint: "f", program: "p", state: "{}"))
+            #expect(try await store.compiledProgram(fingerprint: "f")?.program == "p")
+            await #expect(throws: StoreError.invalidCacheKey("nope")) {
+                try await store.cachedResponse(forKey: "nope")
+            }
+        }
+    }
+}

@@ -33,9 +33,9 @@ struct StoreCallLogTests {
                         for i in 0..<perTask {
                             let call = sampleCall(run: run.id, user: "task \(t) call \(i)")
                             if i.isMultiple(of: 2) {
-                                try store.record(call, caching: CacheEntry(key: call.cacheKey!, response: "{}"))
+                                try await store.record(call, caching: CacheEntry(key: call.cacheKey!, response: "{}"))
                             } else {
-                                try store.log(call)
+                                try await store.log(call)
                             }
                         }
                     }
