@@ -4,8 +4,9 @@ import GRDB
 /// One LM call as the request log keeps it: everything that was sent, what
 /// came back, what it cost and where in the program it happened.
 ///
-/// Cache hits are logged too (``cacheHit`` is `true`, token counts are what the
-/// original call used, latency is the lookup time). The framework fills one of
+/// Cache hits are logged too: ``cacheHit`` is `true`, latency is the lookup
+/// time, and the token counts are the original call's (run totals skip hits,
+/// as DSPy adds no usage for a hit). The framework fills one of
 /// these per call; the store never computes any field itself, except ``id``.
 ///
 /// ```swift
@@ -76,7 +77,7 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     public var latency: TimeInterval
     /// Engine throughput for this call (generated tokens per second), if known.
     public var tokensPerSecond: Double?
-    /// When the call was made.
+    /// When the call started (its span ends `latency` seconds later).
     public var timestamp: Date
     /// Whether the response came from the LM-call cache.
     public var cacheHit: Bool

@@ -61,7 +61,8 @@ extension Store {
                     result = try body(db)
                     return .commit
                 }
-                return result!
+                guard let result else { preconditionFailure("a committed transaction always has a result") }
+                return result
             }
         } catch {
             throw Self.map(error, path: path, operation: operation, timeout: options.busyTimeout)

@@ -89,6 +89,28 @@ extension Store {
         }
     }
 
+    /// Visits the calls matching `query` one at a time, oldest first (the last
+    /// `query.limit` of them), without loading the whole log in memory — for
+    /// exporting large logs.
+    ///
+    /// The body runs inside a read transaction: it sees one consistent snapshot
+    /// while other processes keep writing.
+    public func forEachCall(_ query: CallQuery = CallQuery(), _ body: (LoggedCall) throws -> Void) throws {
+        try read("reading the request log") { db in
+            var request = Self.filtered(query)
+            if let limit = query.limit {
+                guard limit > 0 else { return }
+                let ids = Self.filtered(query).select(LoggedCall.CodingKeys.id, as: Int64.self)
+                    .order(LoggedCall.CodingKeys.id.desc).limit(1, offset: limit - 1)
+                if let first = try ids.fetchOne(db) {
+                    request = request.filter(LoggedCall.CodingKeys.id >= first)
+                }
+            }
+            let cursor = try request.order(LoggedCall.CodingKeys.id.asc).fetchCursor(db)
+            while let call = try cursor.next() { try body(call) }
+        }
+    }
+
     /// The number of logged calls matching `query` (its `limit` is ignored).
     public func callCount(_ query: CallQuery = CallQuery()) throws -> Int {
         try read("counting the request log") { db in try Self.filtered(query).fetchCount(db) }

@@ -261,7 +261,8 @@ public struct Store: Sendable {
                     result = try body(db)
                     return .commit
                 }
-                return result!
+                guard let result else { preconditionFailure("a committed transaction always has a result") }
+                return result
             }
         } catch let error as StoreError {
             throw error

@@ -98,6 +98,15 @@ struct StoreCallLogTests {
         let last = try store.calls(CallQuery(limit: 2)).map { $0.messages[1].content }
         #expect(last == ["call 3", "call 4"])
         #expect(try store.calls(CallQuery(limit: 0)).isEmpty)
+        var visited: [String] = []
+        try store.forEachCall(CallQuery(limit: 2)) { visited.append($0.messages[1].content) }
+        #expect(visited == ["call 3", "call 4"])
+        visited = []
+        try store.forEachCall(CallQuery(limit: 10)) { visited.append($0.messages[1].content) }
+        #expect(visited.count == 5)
+        visited = []
+        try store.forEachCall(CallQuery(limit: 0)) { visited.append($0.messages[1].content) }
+        #expect(visited.isEmpty)
     }
 
     @Test("A call naming a run that was never begun creates a placeholder run")
