@@ -19,6 +19,7 @@ import Foundation
 ///
 /// - ``history(_:color:details:timeZone:)``
 /// - ``runs(program:limit:color:timeZone:)``
+/// - ``runsJSON(program:limit:)``
 /// - ``diff(_:_:modulePath:color:)``
 /// - ``export(_:format:includeContent:)``
 /// - ``export(_:format:includeContent:to:)``
@@ -53,6 +54,11 @@ public struct Inspector: Sendable {
         program: String? = nil, limit: Int? = 20, color: Bool = false, timeZone: TimeZone = .current
     ) throws -> String {
         RunsReport.render(try store.runStatistics(program: program, limit: limit), color: color, timeZone: timeZone)
+    }
+
+    /// The runs summary as JSON (see ``RunsReport/json(_:)``).
+    public func runsJSON(program: String? = nil, limit: Int? = 20) throws -> String {
+        RunsReport.json(try store.runStatistics(program: program, limit: limit))
     }
 
     /// How the prompts of two runs differ, per module (see ``PromptDiff``).
