@@ -121,6 +121,7 @@ public enum OTelExport {
         if let kind = call.runKind { attributes["dspyc.run.kind"] = .string(kind.rawValue) }
         if let program = call.program { attributes["dspyc.program"] = .string(program) }
         if let adapter = call.adapter { attributes["dspyc.adapter"] = .string(adapter) }
+        if call.adapterFallback { attributes["dspyc.adapter_fallback"] = true }
         if let key = call.cacheKey { attributes["dspyc.cache_key"] = .string(key) }
         if let trace = call.traceID { attributes["dspyc.trace.id"] = .string(trace) }
         if let constraint = call.constraint { attributes["dspyc.constraint"] = .string(constraint) }
@@ -133,13 +134,14 @@ public enum OTelExport {
                     ["role": .string(message.role), "parts": [["type": "text", "content": .string(message.content)]]]
                 })
             if let completion = call.completion {
-                attributes["gen_ai.output.messages"] = [
-                    [
-                        "role": "assistant",
-                        "parts": [["type": "text", "content": .string(completion)]],
-                        "finish_reason": .string(call.finishReason ?? "stop"),
-                    ]
-                ]
+                attributes["gen_ai.output.messages"] = .array(
+                    ([completion] + call.otherCompletions).map { text in
+                        [
+                            "role": "assistant",
+                            "parts": [["type": "text", "content": .string(text)]],
+                            "finish_reason": .string(call.finishReason ?? "stop"),
+                        ]
+                    })
             }
             if let fields = call.parsedFields { attributes["dspyc.parsed_fields"] = .object(fields) }
         }

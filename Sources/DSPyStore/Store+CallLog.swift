@@ -9,7 +9,7 @@ public struct CallQuery: Sendable, Equatable {
     public var program: String?
     /// Only calls of this module path or below it (`qa` matches `qa` and `qa.answerer`).
     public var modulePath: String?
-    /// Only calls whose messages or completion contain this text (ASCII case-insensitive).
+    /// Only calls whose messages or completions contain this text (ASCII case-insensitive).
     public var text: String?
     /// Only calls made at or after this date.
     public var since: Date?
@@ -152,9 +152,11 @@ extension Store {
                 sql: """
                     (completion LIKE ? ESCAPE '\\'
                      OR EXISTS (SELECT 1 FROM json_each(call.messages)
-                                WHERE json_extract(json_each.value, '$.content') LIKE ? ESCAPE '\\'))
+                                WHERE json_extract(json_each.value, '$.content') LIKE ? ESCAPE '\\')
+                     OR EXISTS (SELECT 1 FROM json_each(call.other_completions)
+                                WHERE json_each.value LIKE ? ESCAPE '\\'))
                     """,
-                arguments: [pattern, pattern])
+                arguments: [pattern, pattern, pattern])
         }
         if let since = query.since { request = request.filter(Column.timestamp >= since) }
         if let until = query.until { request = request.filter(Column.timestamp < until) }

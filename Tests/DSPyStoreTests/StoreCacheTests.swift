@@ -91,3 +91,28 @@ struct StoreAsyncTests {
         }
     }
 }
+
+@Suite("JSON values")
+struct JSONValueTests {
+    struct Parameters: Encodable {
+        var temperature = 0.5
+        var maxTokens = 64
+        var stop = ["\n\n"]
+    }
+
+    @Test("Any Encodable converts to a JSON value")
+    func encoding() throws {
+        let value = try JSONValue(encoding: Parameters())
+        #expect(value == ["temperature": 0.5, "maxTokens": 64, "stop": ["\n\n"]])
+        #expect(value.objectValue?["maxTokens"] == .int(64))
+    }
+
+    @Test("Numbers compare by value across int and double")
+    func numbers() throws {
+        #expect(JSONValue.int(1) == JSONValue.double(1.0))
+        #expect(JSONValue.int(1) != JSONValue.double(1.5))
+        #expect(Set([JSONValue.int(2), JSONValue.double(2)]).count == 1)
+        #expect(try JSONValue.parse(#"{"a":[1,2.5,true,null,"x"]}"#).jsonText == #"{"a":[1,2.5,true,null,"x"]}"#)
+        #expect(throws: StoreError.self) { try JSONValue.parse("{", field: "state") }
+    }
+}

@@ -12,6 +12,8 @@ struct StoreCallLogTests {
             call.parseError = nil
             call.finishReason = "stop"
             call.traceID = "example-3"
+            call.otherCompletions = ["second choice", "third choice"]
+            call.adapterFallback = true
             let logged = try store.log(call)
             let id = try #require(logged.id)
             var expected = call
@@ -89,6 +91,10 @@ struct StoreCallLogTests {
         #expect(try store.callCount(CallQuery(since: Date(timeIntervalSince1970: 2000))) == 3)
         #expect(try store.callCount(CallQuery(until: Date(timeIntervalSince1970: 2000))) == 1)
         #expect(try store.callCount(CallQuery(runID: "b", program: "qa")) == 1)
+        var multi = sampleCall(user: "multi")
+        multi.otherCompletions = ["an OTHER choice"]
+        try store.log(multi)
+        #expect(try users(CallQuery(text: "other choice")) == ["multi"])
     }
 
     @Test("The limit keeps the most recent calls, oldest first")
