@@ -116,9 +116,9 @@ struct ByteAutomaton: Sendable {
     }
 
     private func stepFreeText(_ state: inout ByteState, _ b: UInt8, _ segment: Segment) -> Bool {
-        let isSpace = b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+        let isSpace = b == 0x20 || b == 0x0A || b == 0x09
         if state.count == 0, isSpace { return false }
-        if b < 0x20, !isSpace { return false }  // no control characters
+        if b < 0x20, !isSpace { return false }  // no control characters, no CR
         let terminator = segment.bytes
         // Match the terminator (KMP).
         var k = Int(state.offset)
@@ -127,6 +127,11 @@ struct ByteAutomaton: Sendable {
             guard bytePool[terminator.lowerBound + k] == b else { return false }
             k += 1
         } else {
+            if UTF8Check.isComplete(state.utf8) {
+                // A character must fit before the limit, whole.
+                let length: Int32 = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+                guard state.count + length <= segment.maxBytes else { return false }
+            }
             guard UTF8Check.step(&state.utf8, b) else { return false }
             while k > 0, bytePool[terminator.lowerBound + k] != b {
                 k = Int(failure[terminator.lowerBound + k - 1])
