@@ -64,6 +64,21 @@ struct ConstraintChatAdapterTests {
         #expect(decoder.forcedTokens() == vocabulary.encode("\n\n[[ ## completed ## ]]"))
     }
 
+    @Test("Decoders of one constraint share the masks of free-text states")
+    func decodersShareMasks() throws {
+        let constraint = try OutputConstraint.chatAdapterCompletion(
+            fields: [ConstrainedField("answer", .text)], vocabulary: vocabulary)
+        var mask = TokenMask(count: vocabulary.count)
+        for _ in 0..<3 {
+            var decoder = ConstrainedDecoder(constraint)
+            for token in decoder.forcedTokens() { try decoder.accept(token) }
+            decoder.allowedTokens(into: &mask)
+            try decoder.accept(vocabulary.encode("Yes")[0])
+            decoder.allowedTokens(into: &mask)
+        }
+        #expect(constraint.maskCache.count == 2)
+    }
+
     @Test("End-of-text is refused before completion and is the only token after it")
     func endOfTextOnlyWhenComplete() throws {
         let constraint = try OutputConstraint.chatAdapterCompletion(

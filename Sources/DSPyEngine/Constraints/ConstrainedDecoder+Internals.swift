@@ -179,16 +179,14 @@ extension ConstrainedDecoder {
         }
         let trie = constraint.vocabulary.trie
         let key = automaton.normalized(c.state, horizon: trie.maxDepth)
-        if let cached = maskCache[key] {
-            mask.formUnion(cached)
-        } else {
+        let automaton = self.automaton
+        let start = c.state
+        let walked = constraint.maskCache.mask(for: key) {
             var walked = TokenMask(count: mask.count)
-            let automaton = self.automaton
-            trie.walk(start: c.state, step: { automaton.step(&$0, $1) }, visit: { walked.insert($0) })
-            if maskCache.count >= 256 { maskCache.removeAll() }
-            maskCache[key] = walked
-            mask.formUnion(walked)
+            trie.walk(start: start, step: { automaton.step(&$0, $1) }, visit: { walked.insert($0) })
+            return walked
         }
+        mask.formUnion(walked)
         if automaton.canEnd(c.state) { addAllowed(nextSegment(c), into: &mask) }
     }
 }
