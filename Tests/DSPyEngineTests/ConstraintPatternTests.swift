@@ -78,6 +78,42 @@ struct ConstraintPatternTests {
         #expect(decoder.forcedTokens() == vocabulary.encode("\n\n[[ ## completed ## ]]"))
     }
 
+    @Test("Masks near a length limit equal a check of every token one by one")
+    func nearLimitMasksMatchBruteForce() throws {
+        let constraint = try OutputConstraint(
+            segments: [
+                .freeText(until: "\n\n[[", maxBytes: 100), .literal("\n\n[[ ## x ## ]]\n"),
+                .json(.array(of: .string(maxLength: 90), maxItems: 3)), .literal("\n"),
+            ],
+            vocabulary: vocabulary)
+        let word = try #require(ConstraintFixtures.id("word"))
+        let quote = try #require(ConstraintFixtures.id("\""))
+        // Positions: free text at 4, 60, 92 and 97 bytes; the JSON string at 40, 85 characters.
+        var checkpoints: [ConstrainedDecoder] = []
+        var decoder = ConstrainedDecoder(constraint)
+        for count in 1...24 {
+            try decoder.accept(word)
+            if [1, 15, 23, 24].contains(count) { checkpoints.append(decoder) }
+        }
+        for token in vocabulary.encode("\n\n[[") { try decoder.accept(token) }
+        for token in decoder.forcedTokens() { try decoder.accept(token) }
+        try decoder.accept(quote)
+        for count in 1...85 {
+            try decoder.accept(try #require(ConstraintFixtures.id("a")))
+            if [40, 85].contains(count) { checkpoints.append(decoder) }
+        }
+        for var checkpoint in checkpoints {
+            var mask = TokenMask(count: vocabulary.count)
+            checkpoint.allowedTokens(into: &mask)
+            var expected = TokenMask(count: vocabulary.count)
+            for id in 0..<Int32(vocabulary.count) where !vocabulary.endOfText.contains(id) {
+                var cursor = checkpoint.cursor
+                if checkpoint.advance(&cursor, id) { expected.insert(id) }
+            }
+            #expect(mask == expected, "at \(checkpoint.text.utf8.count) bytes: \(mask.allowedCount) vs \(expected.allowedCount)")
+        }
+    }
+
     @Test("Free text starts with a non-space character and never contains special tokens")
     func freeTextStart() throws {
         let constraint = try OutputConstraint(

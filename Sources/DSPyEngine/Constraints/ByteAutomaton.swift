@@ -155,6 +155,43 @@ struct ByteAutomaton: Sendable {
         return true
     }
 
+    /// For a state whose length counter is close to its limit: an equivalent state
+    /// far from the limit, and a byte budget such that every token of at most
+    /// `budget` bytes is accepted from `state` exactly when it is from `far`.
+    /// `nil` when the state is not near a limit (or no such far state exists).
+    ///
+    /// A near-limit mask is then the far state's (cached) mask restricted to short
+    /// tokens, plus a walk over the few longer tokens only.
+    func nearLimit(_ state: ByteState, horizon: Int) -> (far: ByteState, budget: Int)? {
+        guard state.segment < segmentCount else { return nil }
+        let segment = segments[Int(state.segment)]
+        switch segment.kind {
+        case .freeText:
+            // Whole characters must fit before the limit: keep 4 bytes of slack.
+            let budget = Int(segment.maxBytes) - Int(state.count) - 4
+            guard state.count > 0, Int(state.count) + horizon >= Int(segment.maxBytes),
+                1 + horizon < Int(segment.maxBytes), budget > 0
+            else { return nil }
+            var far = state
+            far.count = 1
+            return (far, budget)
+        case .json:
+            guard state.node >= 0 else { return nil }
+            let node = nodes[Int(state.node)]
+            let inString = state.phase == JSONPhase.string || state.phase == JSONPhase.escape
+                || state.phase == JSONPhase.hex
+            let budget = Int(node.limit) - Int(state.count) - 1
+            guard node.kind == .string, inString, Int(state.count) + horizon >= Int(node.limit),
+                horizon < Int(node.limit), budget > 0
+            else { return nil }
+            var far = state
+            far.count = 0
+            return (far, budget)
+        default:
+            return nil
+        }
+    }
+
     /// The state with counters that cannot matter within `horizon` more bytes
     /// replaced by sentinels, so equivalent states share a cached mask.
     func normalized(_ state: ByteState, horizon: Int) -> ByteState {
