@@ -31,6 +31,22 @@ extension Optimizer {
 public struct CompiledProgram: Sendable {
     public let program: any Program
     public let report: CompileReport
+    /// The scored candidates, best first, when the optimizer searched (DSPy's `candidate_programs`).
+    public var candidates: [ScoredProgram] = []
+
+    public init(program: any Program, report: CompileReport, candidates: [ScoredProgram] = []) {
+        self.program = program
+        self.report = report
+        self.candidates = candidates
+    }
+}
+
+/// One candidate program with its score (percentage) and per-example scores.
+public struct ScoredProgram: Sendable {
+    public let label: String
+    public let score: Double
+    public let subscores: [Double]
+    public let program: any Program
 }
 
 /// What a compile did: its cost, the demos it chose, the scores it saw.
