@@ -8,16 +8,25 @@
 #if DSPY_X86
 #include <immintrin.h>
 
+// Sums in ggml's order (four 8-lane accumulators over 32-element steps, then pairwise
+// reduction): this model amplifies one-ulp differences, so matching the order matters.
 DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < n; i += 8) {
-        __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        for (int j = 0; j < 4; j++) {
+            __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i + 8 * j)));
+            acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8 * j), kv, acc[j]);
+        }
     }
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_movehdup_ps(x));
-    return _mm_cvtss_f32(x);
+    acc[0] = _mm256_add_ps(acc[0], acc[1]);
+    acc[2] = _mm256_add_ps(acc[2], acc[3]);
+    acc[0] = _mm256_add_ps(acc[0], acc[2]);
+    __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+    __m128 t1 = _mm_hadd_ps(t0, t0);
+    float sum = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    for (; i < n; i++) sum += q[i] * _cvtsh_ss(k[i]);
+    return sum;
 }
 
 DSPY_AVX2 static void axpy_f16_avx2(float *y, float a, const uint16_t *v, int n) {
