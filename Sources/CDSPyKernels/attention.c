@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if DSPY_X86
@@ -65,6 +66,7 @@ typedef struct {
     float scale;
     float *scratch;
     int max_visible;
+    _Atomic int next_task;
 } attention_job;
 
 #if DSPY_X86
@@ -141,12 +143,16 @@ static void attend_one_scalar(const float *q, const uint16_t *keys, const uint16
 }
 
 static void attention_worker(void *context, int ith, int nth) {
-    const attention_job *job = context;
+    (void)ith;
+    (void)nth;
+    attention_job *job = context;
     int avx2 = DSPY_X86 && dspy_kernels_use_avx2() && job->head_dim % 8 == 0;
     int group = job->heads / job->kv_heads;
     int kv_stride = job->kv_heads * job->head_dim;
     int hd = job->head_dim;
-    for (int task = ith; task < job->tokens * job->heads; task += nth) {
+    for (;;) {
+        int task = atomic_fetch_add_explicit(&job->next_task, 1, memory_order_relaxed);
+        if (task >= job->tokens * job->heads) return;
         int t = task / job->heads, h = task % job->heads, g = h / group;
         const float *q = job->q + (size_t)t * job->q_stride + (size_t)h * hd;
         float *o = job->out + (size_t)t * job->out_stride + (size_t)h * hd;
@@ -167,6 +173,6 @@ void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, i
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
                     int head_dim, float scale, float *scratch, int max_visible) {
     attention_job job = {q, q_stride, out, out_stride, spans, tokens, heads, kv_heads,
-                         head_dim, scale, scratch, max_visible};
+                         head_dim, scale, scratch, max_visible, 0};
     dspy_pool_run(pool, attention_worker, &job);
 }
