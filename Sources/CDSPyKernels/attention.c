@@ -9,23 +9,28 @@
 #if DSPY_X86
 #include <immintrin.h>
 
-// Sums in ggml's order (four 8-lane accumulators over 32-element steps, then pairwise
-// reduction): this model amplifies one-ulp differences, so matching the order matters.
+// Sums in the order llama.cpp's AVX-512 build does (four 16-lane accumulators over
+// 64-element steps, folded pairwise, then the 512-bit horizontal reduction), emulated
+// with 8-lane halves: this model amplifies one-ulp differences, so the order matters.
 DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 lo[4], hi[4];
+    for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
+    for (; i + 64 <= n; i += 64) {
         for (int j = 0; j < 4; j++) {
-            __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i + 8 * j)));
-            acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8 * j), kv, acc[j]);
+            const float *qj = q + i + 16 * j;
+            const uint16_t *kj = k + i + 16 * j;
+            lo[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)kj)), _mm256_loadu_ps(qj), lo[j]);
+            hi[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kj + 8))), _mm256_loadu_ps(qj + 8), hi[j]);
         }
     }
-    acc[0] = _mm256_add_ps(acc[0], acc[1]);
-    acc[2] = _mm256_add_ps(acc[2], acc[3]);
-    acc[0] = _mm256_add_ps(acc[0], acc[2]);
-    __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
-    __m128 t1 = _mm_hadd_ps(t0, t0);
-    float sum = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    lo[0] = _mm256_add_ps(lo[0], lo[2]); hi[0] = _mm256_add_ps(hi[0], hi[2]);
+    lo[1] = _mm256_add_ps(lo[1], lo[3]); hi[1] = _mm256_add_ps(hi[1], hi[3]);
+    lo[0] = _mm256_add_ps(lo[0], lo[1]); hi[0] = _mm256_add_ps(hi[0], hi[1]);
+    __m256 t3 = _mm256_add_ps(hi[0], lo[0]);
+    __m128 t6 = _mm_add_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
+    __m128 t8 = _mm_add_ps(t6, _mm_shuffle_ps(t6, t6, _MM_SHUFFLE(1, 0, 3, 2)));
+    float sum = _mm_cvtss_f32(t8) + _mm_cvtss_f32(_mm_shuffle_ps(t8, t8, 1));
     for (; i < n; i++) sum += q[i] * _cvtsh_ss(k[i]);
     return sum;
 }
