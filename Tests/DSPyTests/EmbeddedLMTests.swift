@@ -35,7 +35,7 @@ struct EmbeddedLMTests {
     func predict() async throws {
         let lm = try RealModel.lm()
         let log = MemoryCallLog()
-        let predict = Predict("question -> answer")
+        let predict = try Predict("question -> answer")
         let prediction = try await DSPySettings.with(DSPySettings(lm: lm, callLog: log)) {
             try await predict(["question": "What is the capital of France?"])
         }
@@ -50,7 +50,7 @@ struct EmbeddedLMTests {
 
     @Test("ChainOfThought fills reasoning and answer")
     func chainOfThought() async throws {
-        let cot = ChainOfThought("question -> answer")
+        let cot = try ChainOfThought("question -> answer")
         let prediction = try await DSPySettings.with(DSPySettings(lm: try RealModel.lm())) {
             try await cot(["question": "Is the sky blue on a clear day? Answer yes or no."])
         }
@@ -63,7 +63,7 @@ struct EmbeddedLMTests {
         let rows = try JSONL.load(Fixtures.data.appendingPathComponent("sentiment-tweets/dev.jsonl")).prefix(12)
         for mode in [EmbeddedLM.ChoiceMode.score, .sample] {
             let lm = try RealModel.lm(choiceMode: mode)
-            let predict = Predict("text -> sentiment: Literal['positive', 'negative']")
+            let predict = try Predict("text -> sentiment: Literal['positive', 'negative']")
             for row in rows {
                 let prediction = try await DSPySettings.with(DSPySettings(lm: lm)) {
                     try await predict(["text": row["text"] ?? .string("")])
@@ -78,7 +78,7 @@ struct EmbeddedLMTests {
     func switchOff() async throws {
         let model = try RealModel.model()
         let lm = try RealModel.lm(structuredDecoding: false)
-        let messages = Predict("question -> answer").formatted(["question": "Name a primary colour."])
+        let messages = try Predict("question -> answer").formatted(["question": "Name a primary colour."])
         let response = try await lm.complete(LMRequest(messages: messages, parameters: .init(maxTokens: 40)))
         let prompt = try model.encodeChat(messages.map { DSPyEngine.ChatMessage(role: .init(rawValue: $0.role.rawValue)!, content: $0.content) })
         let plain = try await model.generate(prompt: prompt, parameters: .init(temperature: 0, maxTokens: 40))
