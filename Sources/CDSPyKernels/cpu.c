@@ -1,10 +1,29 @@
 #include "CDSPyKernels.h"
+#include "internal.h"
+
+#include <stdatomic.h>
 
 int dspy_cpu_has_avx2_fma(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
 #else
     return 0;
 #endif
+}
+
+static _Atomic int force_scalar = 0;
+static _Atomic int has_avx2 = -1;
+
+void dspy_set_force_scalar(int force) { atomic_store(&force_scalar, force ? 1 : 0); }
+
+int dspy_kernels_use_avx2(void) {
+    if (atomic_load_explicit(&force_scalar, memory_order_relaxed)) return 0;
+    int cached = atomic_load_explicit(&has_avx2, memory_order_relaxed);
+    if (cached < 0) {
+        cached = dspy_cpu_has_avx2_fma();
+        atomic_store(&has_avx2, cached);
+    }
+    return cached;
 }

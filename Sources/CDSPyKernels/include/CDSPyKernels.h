@@ -4,7 +4,117 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Returns 1 when the CPU supports AVX2 and FMA, so the vector kernels may run.
+/// Returns 1 when the CPU supports AVX2, FMA and F16C, so the vector kernels may run.
 int dspy_cpu_has_avx2_fma(void);
+
+/// Forces the portable scalar kernels (1) or lets the CPU check decide (0). For tests.
+void dspy_set_force_scalar(int force);
+
+/// Returns 1 when the vector kernels are in use.
+int dspy_kernels_use_avx2(void);
+
+// MARK: - Tensor types (ggml type ids)
+
+enum {
+    DSPY_TYPE_F32 = 0,
+    DSPY_TYPE_F16 = 1,
+    DSPY_TYPE_Q4_0 = 2,
+    DSPY_TYPE_Q4_1 = 3,
+    DSPY_TYPE_Q8_0 = 8,
+    DSPY_TYPE_Q4_K = 12,
+    DSPY_TYPE_Q6_K = 14,
+};
+
+/// Converts one IEEE half (bits) to float.
+float dspy_fp16_to_fp32(uint16_t h);
+/// Converts one float to IEEE half bits, rounding to nearest even.
+uint16_t dspy_fp32_to_fp16(float f);
+
+/// Dequantizes `n` elements (a multiple of the type's block size) of `type` to floats.
+/// Returns 0, or -1 when the type is not supported.
+int dspy_dequantize(int type, const void *src, float *dst, int64_t n);
+
+// MARK: - Activation quantization
+
+/// One block of 32 activations quantized to 8 bits: value = d * qs[i]; s = d * sum(qs).
+typedef struct {
+    float d;
+    float s;
+    int8_t qs[32];
+} dspy_block_q8;
+
+/// Quantizes `rows` rows of `cols` floats (cols a multiple of 32) to Q8 blocks.
+void dspy_quantize_q8(const float *x, int x_stride, dspy_block_q8 *y, int rows, int cols);
+
+// MARK: - Worker pool
+
+typedef struct dspy_pool dspy_pool;
+
+/// Creates a pool that runs jobs on `threads` threads (the caller counts as one).
+dspy_pool *dspy_pool_create(int threads);
+/// Stops and joins the worker threads and frees the pool.
+void dspy_pool_destroy(dspy_pool *pool);
+/// The number of threads a job runs on, the caller included.
+int dspy_pool_threads(const dspy_pool *pool);
+
+// MARK: - Matrix products
+
+/// One weight matrix of `rows` rows by `cols` columns (ggml row-major, `row_bytes` per row),
+/// whose products are written to `out[t * out_stride + r]`.
+typedef struct {
+    int type;
+    const void *weights;
+    size_t row_bytes;
+    int rows;
+    int cols;
+    float *out;
+    int out_stride;
+} dspy_matrix;
+
+/// Computes out = W · x for every matrix and each of `tokens` activation rows.
+///
+/// `x` holds the activations as floats (`x_stride` floats per token); `xq` holds them
+/// quantized by `dspy_quantize_q8` (cols/32 blocks per token) and is required when a
+/// matrix is Q4_0, Q4_1 or Q8_0. `scratch` needs `threads * cols` floats for the
+/// other quantized types (dequantized a row at a time). Rows are split across the pool.
+void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count,
+                 const float *x, int x_stride, const dspy_block_q8 *xq, int tokens,
+                 float *scratch);
+
+// MARK: - Attention
+
+/// The keys and values one query token may attend to: positions [0, visible) of one
+/// sequence's layer cache, laid out [position][kv head][head dim] as IEEE halves.
+typedef struct {
+    const uint16_t *keys;
+    const uint16_t *values;
+    int visible;
+} dspy_attention_span;
+
+/// Scaled dot-product attention with grouped query heads, for `tokens` query rows.
+///
+/// q is [token][head][head_dim] floats (`q_stride` per token); out has the same shape.
+/// `scratch` needs `threads * max_visible` floats.
+void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
+                    const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
+                    int head_dim, float scale, float *scratch, int max_visible);
+
+// MARK: - Element-wise helpers
+
+/// out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight, for `rows` rows of `n` floats.
+void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out, int out_stride,
+                  int rows, int n, float eps);
+
+/// Rotates adjacent pairs (x[2i], x[2i+1]) of each head by position * base^(-2i/rot_dims).
+void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int position, float base);
+
+/// gate[i] = silu(gate[i]) * up[i].
+void dspy_swiglu(float *gate, const float *up, int64_t n);
+
+/// x[i] += y[i].
+void dspy_add(float *x, const float *y, int64_t n);
+
+/// Converts n floats to IEEE halves.
+void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
 
 #endif

@@ -12,17 +12,17 @@ import Foundation
 /// Used for Llama 2, Mistral and Gemma vocabularies. Cost is `O(n log n)` in
 /// the characters of a text fragment.
 struct SentencePieceEncoder: Sendable {
-    private let idForText: [String: Int32]
+    private let idForText: [[UInt8]: Int32]
     private let scores: [Float]
     private let byteTokenIDs: [Int32]
     private let unknownID: Int32?
 
-    init(vocabulary: TokenizerVocabulary, idForText: [String: Int32]) {
+    init(vocabulary: TokenizerVocabulary, idForText: [[UInt8]: Int32]) {
         self.idForText = idForText
         scores = vocabulary.scores
         unknownID = vocabulary.unknownID
         byteTokenIDs = (0..<256).map { byte in
-            idForText[String(format: "<0x%02X>", byte)] ?? -1
+            idForText[Array(String(format: "<0x%02X>", byte).utf8)] ?? -1
         }
     }
 
@@ -31,6 +31,24 @@ struct SentencePieceEncoder: Sendable {
         let utf8 = Array(text.utf8)
         guard utf8.count == 6, text.hasPrefix("<0x"), text.hasSuffix(">") else { return nil }
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
+    }
+
+    /// Replaces each `▁` (U+2581, bytes E2 96 81) with a space, byte by byte
+    /// (a string replacement would miss `▁` followed by a combining mark).
+    static func unescapeSpaces(_ bytes: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if index + 2 < bytes.count, bytes[index] == 0xE2, bytes[index + 1] == 0x96, bytes[index + 2] == 0x81 {
+                result.append(0x20)
+                index += 3
+            } else {
+                result.append(bytes[index])
+                index += 1
+            }
+        }
+        return result
     }
 
     private struct Symbol {
@@ -68,8 +86,10 @@ struct SentencePieceEncoder: Sendable {
         symbols[symbols.count - 1].next = -1
 
         var heap: [Candidate] = []
-        func text(_ start: Int, _ length: Int) -> String {
-            String(decoding: bytes[start..<(start + length)], as: UTF8.self)
+        // Keys are bytes: Swift strings compare by canonical equivalence, so
+        // "ø" + U+0301 would wrongly find the token "ǿ".
+        func text(_ start: Int, _ length: Int) -> [UInt8] {
+            Array(bytes[start..<(start + length)])
         }
         func consider(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0 else { return }

@@ -53,7 +53,9 @@ public final class Tokenizer: Sendable {
     }
 
     private let model: Model
-    private let idForText: [String: Int32]
+    /// Token ids by the exact UTF-8 bytes of their text (never by `String`, whose
+    /// equality is canonical equivalence, unlike llama.cpp's byte-exact map).
+    private let idForText: [[UInt8]: Int32]
     private let splitter: SpecialTokenSplitter
     /// What each token decodes to for ordinary output (control tokens: nothing).
     private let pieces: [[UInt8]]
@@ -77,17 +79,20 @@ public final class Tokenizer: Sendable {
             }
         }
         self.vocabulary = vocabulary
-        var idForText: [String: Int32] = [:]
+        var idForText: [[UInt8]: Int32] = [:]
         idForText.reserveCapacity(vocabulary.count)
-        for (index, text) in vocabulary.tokens.enumerated() where idForText[text] == nil {
-            idForText[text] = Int32(index)
+        for (index, text) in vocabulary.tokens.enumerated() {
+            let key = Array(text.utf8)
+            if idForText[key] == nil { idForText[key] = Int32(index) }
         }
         self.idForText = idForText
         splitter = SpecialTokenSplitter(vocabulary: vocabulary)
 
         switch vocabulary.model {
         case "gpt2":
-            let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer.isEmpty ? "gpt2" : vocabulary.preTokenizer)
+            // A missing name means llama.cpp's "default" rules, which are not GPT-2's:
+            // PreTokenizer.named rejects it rather than guess.
+            let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer)
             model = .bytePair(try BytePairEncoder(merges: vocabulary.merges, idForText: idForText), preTokenizer)
         case "llama":
             guard vocabulary.scores.count == vocabulary.count else {
@@ -119,7 +124,7 @@ public final class Tokenizer: Sendable {
                 if isByteLevel {
                     pieces.append(ByteLevelAlphabet.decode(text) ?? Array(text.utf8))
                 } else {
-                    pieces.append(Array(text.replacingOccurrences(of: "\u{2581}", with: " ").utf8))
+                    pieces.append(SentencePieceEncoder.unescapeSpaces(Array(text.utf8)))
                 }
             }
         }
@@ -128,7 +133,7 @@ public final class Tokenizer: Sendable {
 
         var endIDs = Set([vocabulary.eosID, vocabulary.eotID].compactMap { $0 })
         for marker in Self.endOfGenerationMarkers {
-            if let id = idForText[marker] { endIDs.insert(id) }
+            if let id = idForText[Array(marker.utf8)] { endIDs.insert(id) }
         }
         endOfGenerationIDs = endIDs
     }
@@ -202,7 +207,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// The id of the token whose vocabulary text is exactly `text`.
-    public func tokenID(forText text: String) -> Int32? { idForText[text] }
+    public func tokenID(forText text: String) -> Int32? { idForText[Array(text.utf8)] }
 
     /// The bytes token `id` contributes to output text.
     ///

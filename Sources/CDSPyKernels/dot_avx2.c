@@ -1,0 +1,180 @@
+// AVX2 dot products of one quantized weight row against 1-4 Q8 activation rows at a
+// time (the weight block is unpacked once per group of four tokens), and the AVX2
+// activation quantizer. Compiled for avx2/fma/f16c and only called after the CPU check.
+#include "internal.h"
+
+#if DSPY_X86
+#include <immintrin.h>
+#include <math.h>
+
+DSPY_AVX2 static inline float hsum_ps(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+DSPY_AVX2 static inline __m256 pairs_to_ps(__m256i products16) {
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(products16, _mm256_set1_epi16(1)));
+}
+
+// 32 nibbles of a 4-bit block: low nibbles are elements 0..15, high nibbles 16..31.
+DSPY_AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+#define LOADY(x, b) _mm256_loadu_si256((const __m256i *)(x)[b].qs)
+
+DSPY_AVX2 void dspy_dot_q4_1_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
+                                  float *out, int os, int blocks) {
+    const dspy_block_q4_1 *w = wv;
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = unpack_nibbles(w[b].qs);
+            float d = _cvtsh_ss(w[b].d), m = _cvtsh_ss(w[b].m);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x0, b))), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x1, b))), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x2, b))), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x3, b))), a3);
+            m0 += m * x0[b].s; m1 += m * x1[b].s; m2 += m * x2[b].s; m3 += m * x3[b].s;
+        }
+        out[(size_t)t * os] = hsum_ps(a0) + m0;
+        out[(size_t)(t + 1) * os] = hsum_ps(a1) + m1;
+        out[(size_t)(t + 2) * os] = hsum_ps(a2) + m2;
+        out[(size_t)(t + 3) * os] = hsum_ps(a3) + m3;
+    }
+    for (; t < n; t++) {
+        const dspy_block_q8 *x = xq + (size_t)t * xs;
+        __m256 acc = _mm256_setzero_ps();
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = unpack_nibbles(w[b].qs);
+            float d = _cvtsh_ss(w[b].d), m = _cvtsh_ss(w[b].m);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x, b))), acc);
+            mins += m * x[b].s;
+        }
+        out[(size_t)t * os] = hsum_ps(acc) + mins;
+    }
+}
+
+// (u - 8) · y computed exactly in 16 bits as u·y - 8·y.
+DSPY_AVX2 static inline __m256 q4_0_products(__m256i u, __m256i y) {
+    __m256i uy = _mm256_maddubs_epi16(u, y);
+    __m256i ey = _mm256_maddubs_epi16(_mm256_set1_epi8(8), y);
+    return pairs_to_ps(_mm256_sub_epi16(uy, ey));
+}
+
+DSPY_AVX2 void dspy_dot_q4_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
+                                  float *out, int os, int blocks) {
+    const dspy_block_q4_0 *w = wv;
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = unpack_nibbles(w[b].qs);
+            float d = _cvtsh_ss(w[b].d);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), q4_0_products(u, LOADY(x0, b)), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), q4_0_products(u, LOADY(x1, b)), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), q4_0_products(u, LOADY(x2, b)), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), q4_0_products(u, LOADY(x3, b)), a3);
+        }
+        out[(size_t)t * os] = hsum_ps(a0);
+        out[(size_t)(t + 1) * os] = hsum_ps(a1);
+        out[(size_t)(t + 2) * os] = hsum_ps(a2);
+        out[(size_t)(t + 3) * os] = hsum_ps(a3);
+    }
+    for (; t < n; t++) {
+        const dspy_block_q8 *x = xq + (size_t)t * xs;
+        __m256 acc = _mm256_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = unpack_nibbles(w[b].qs);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), q4_0_products(u, LOADY(x, b)), acc);
+        }
+        out[(size_t)t * os] = hsum_ps(acc);
+    }
+}
+
+// Signed·signed via |w| · (y with w's sign).
+DSPY_AVX2 static inline __m256 q8_products(__m256i w, __m256i y) {
+    return pairs_to_ps(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w)));
+}
+
+DSPY_AVX2 void dspy_dot_q8_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
+                                  float *out, int os, int blocks) {
+    const dspy_block_q8_0 *w = wv;
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)w[b].qs);
+            float d = _cvtsh_ss(w[b].d);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), q8_products(q, LOADY(x0, b)), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), q8_products(q, LOADY(x1, b)), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), q8_products(q, LOADY(x2, b)), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), q8_products(q, LOADY(x3, b)), a3);
+        }
+        out[(size_t)t * os] = hsum_ps(a0);
+        out[(size_t)(t + 1) * os] = hsum_ps(a1);
+        out[(size_t)(t + 2) * os] = hsum_ps(a2);
+        out[(size_t)(t + 3) * os] = hsum_ps(a3);
+    }
+    for (; t < n; t++) {
+        const dspy_block_q8 *x = xq + (size_t)t * xs;
+        __m256 acc = _mm256_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)w[b].qs);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), q8_products(q, LOADY(x, b)), acc);
+        }
+        out[(size_t)t * os] = hsum_ps(acc);
+    }
+}
+
+DSPY_AVX2 float dspy_dot_f32_avx2(const float *a, const float *b, int n) {
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    float sum = hsum_ps(acc);
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+DSPY_AVX2 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int b = 0; b < cols / 32; b++, x += 32) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
+        float d = amax / 127.0f;
+        __m256 id = _mm256_set1_ps(amax != 0 ? 127.0f / amax : 0.0f);
+#define mode (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), mode));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), mode));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), mode));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), mode));
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        int sum = _mm_cvtsi128_si32(s4);
+        __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        packed = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[b].qs, packed);
+        y[b].d = dspy_fp16_to_fp32(dspy_fp32_to_fp16(d));
+        y[b].s = dspy_fp16_to_fp32(dspy_fp32_to_fp16(d * (float)sum));
+#undef mode
+    }
+}
+#endif

@@ -1,0 +1,44 @@
+#ifndef DSPY_KERNELS_INTERNAL_H
+#define DSPY_KERNELS_INTERNAL_H
+
+#include "CDSPyKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define DSPY_X86 1
+#define DSPY_AVX2 __attribute__((target("avx2,fma,f16c")))
+#else
+#define DSPY_X86 0
+#endif
+
+// ggml block layouts (file formats).
+typedef struct { uint16_t d; uint8_t qs[16]; } dspy_block_q4_0;            // 18 bytes
+typedef struct { uint16_t d; uint16_t m; uint8_t qs[16]; } dspy_block_q4_1; // 20 bytes
+typedef struct { uint16_t d; int8_t qs[32]; } dspy_block_q8_0;              // 34 bytes
+typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } dspy_block_q4_k; // 144
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } dspy_block_q6_k; // 210
+
+/// A job run on every thread of a pool: `ith` of `nth`.
+typedef void (*dspy_job)(void *context, int ith, int nth);
+void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context);
+
+// Dot products of one weight row against `n` activation rows (`xq_stride` blocks apart),
+// writing n results `out_stride` floats apart. `blocks` = cols / 32.
+typedef void (*dspy_row_dot)(const void *w, const dspy_block_q8 *xq, int xq_stride, int n,
+                             float *out, int out_stride, int blocks);
+
+void dspy_dot_q4_0_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_1_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q8_0_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+#if DSPY_X86
+void dspy_dot_q4_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_1_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q8_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+float dspy_dot_f32_avx2(const float *a, const float *b, int n);
+void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
+void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
+void dspy_swiglu_avx2(float *gate, const float *up, int64_t n);
+void dspy_rope_rotate_avx2(float *v, const float *cosines, const float *sines, int pairs);
+#endif
+float dspy_dot_f32_scalar(const float *a, const float *b, int n);
+
+#endif

@@ -1,0 +1,99 @@
+// Matrix products over a pool: the rows of one or more weight matrices that share an
+// input are concatenated and split evenly across threads; each row is multiplied
+// with every token's activations while it is hot in L1.
+#include "internal.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct {
+    const dspy_matrix *matrices;
+    int count;
+    int total_rows;
+    const float *x;
+    int x_stride;
+    const dspy_block_q8 *xq;
+    int tokens;
+    float *scratch;
+    int chunk_rows;
+    _Atomic int next_chunk;
+} matmul_job;
+
+static dspy_row_dot row_dot_for(int type, int avx2) {
+    switch (type) {
+#if DSPY_X86
+    case DSPY_TYPE_Q4_0: return avx2 ? dspy_dot_q4_0_avx2 : dspy_dot_q4_0_scalar;
+    case DSPY_TYPE_Q4_1: return avx2 ? dspy_dot_q4_1_avx2 : dspy_dot_q4_1_scalar;
+    case DSPY_TYPE_Q8_0: return avx2 ? dspy_dot_q8_0_avx2 : dspy_dot_q8_0_scalar;
+#else
+    case DSPY_TYPE_Q4_0: return dspy_dot_q4_0_scalar;
+    case DSPY_TYPE_Q4_1: return dspy_dot_q4_1_scalar;
+    case DSPY_TYPE_Q8_0: return dspy_dot_q8_0_scalar;
+#endif
+    default: return NULL;
+    }
+}
+
+static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, float *row) {
+    int avx2 = dspy_kernels_use_avx2();
+    dspy_row_dot dot = row_dot_for(m->type, avx2);
+    const uint8_t *base = m->weights;
+    int blocks = m->cols / 32;
+    for (int r = r0; r < r1; r++) {
+        const void *w = base + (size_t)r * m->row_bytes;
+        if (dot) {
+            dot(w, job->xq, blocks, job->tokens, m->out + r, m->out_stride, blocks);
+            continue;
+        }
+        const float *wf = w;
+        if (m->type != DSPY_TYPE_F32) {
+            dspy_dequantize(m->type, w, row, m->cols);
+            wf = row;
+        }
+        for (int t = 0; t < job->tokens; t++) {
+            const float *x = job->x + (size_t)t * job->x_stride;
+#if DSPY_X86
+            float v = avx2 ? dspy_dot_f32_avx2(wf, x, m->cols) : dspy_dot_f32_scalar(wf, x, m->cols);
+#else
+            float v = dspy_dot_f32_scalar(wf, x, m->cols);
+#endif
+            m->out[(size_t)t * m->out_stride + r] = v;
+        }
+    }
+}
+
+// Runs rows [begin, end) of the matrices' concatenated rows.
+static void matmul_range(const matmul_job *job, int begin, int end, float *row) {
+    int offset = 0;
+    for (int i = 0; i < job->count && begin < end; i++) {
+        const dspy_matrix *m = &job->matrices[i];
+        int lo = begin - offset, hi = end - offset;
+        if (lo < 0) lo = 0;
+        if (hi > m->rows) hi = m->rows;
+        if (lo < hi) matmul_rows(job, m, lo, hi, row);
+        offset += m->rows;
+    }
+}
+
+static void matmul_worker(void *context, int ith, int nth) {
+    (void)nth;
+    matmul_job *job = context;
+    float *row = job->scratch ? job->scratch + (size_t)ith * job->matrices[0].cols : NULL;
+    for (;;) {
+        int chunk = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
+        int begin = chunk * job->chunk_rows;
+        if (begin >= job->total_rows) return;
+        int end = begin + job->chunk_rows;
+        matmul_range(job, begin, end < job->total_rows ? end : job->total_rows, row);
+    }
+}
+
+void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x,
+                 int x_stride, const dspy_block_q8 *xq, int tokens, float *scratch) {
+    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, scratch, 16, 0};
+    for (int i = 0; i < count; i++) job.total_rows += matrices[i].rows;
+    // About eight chunks per thread, so a late or slow thread costs little.
+    int per_chunk = job.total_rows / (8 * dspy_pool_threads(pool));
+    job.chunk_rows = per_chunk > 16 ? (per_chunk + 3) / 4 * 4 : 16;
+    dspy_pool_run(pool, matmul_worker, &job);
+}

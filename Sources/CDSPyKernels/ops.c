@@ -1,0 +1,61 @@
+// Element-wise helpers of the forward pass: RMS norm, RoPE, SwiGLU, residual add.
+// Small next to the matrix products, so plain C that the compiler vectorizes.
+#include "internal.h"
+
+#include <math.h>
+
+void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out, int out_stride,
+                  int rows, int n, float eps) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * x_stride;
+        float *o = out + (size_t)r * out_stride;
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += (double)(xr[i] * xr[i]);
+        float scale = 1.0f / sqrtf((float)(sum / n) + eps);
+        for (int i = 0; i < n; i++) o[i] = xr[i] * scale * weight[i];
+    }
+}
+
+void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int position, float base) {
+    float cosines[512], sines[512];
+    int pairs = rot_dims / 2;
+    if (pairs > 512) pairs = 512;
+    float theta_scale = powf(base, -2.0f / (float)rot_dims);
+    float theta = (float)position;
+    for (int i = 0; i < pairs; i++) {
+        cosines[i] = cosf(theta);
+        sines[i] = sinf(theta);
+        theta *= theta_scale;
+    }
+    for (int h = 0; h < heads; h++) {
+        float *v = x + (size_t)h * head_dim;
+#if DSPY_X86
+        if (dspy_kernels_use_avx2()) {
+            dspy_rope_rotate_avx2(v, cosines, sines, pairs);
+            continue;
+        }
+#endif
+        for (int i = 0; i < pairs; i++) {
+            float a = v[2 * i], b = v[2 * i + 1];
+            v[2 * i] = a * cosines[i] - b * sines[i];
+            v[2 * i + 1] = a * sines[i] + b * cosines[i];
+        }
+    }
+}
+
+void dspy_swiglu(float *gate, const float *up, int64_t n) {
+#if DSPY_X86
+    if (dspy_kernels_use_avx2()) {
+        dspy_swiglu_avx2(gate, up, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+void dspy_add(float *x, const float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] += y[i];
+}

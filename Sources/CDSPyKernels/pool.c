@@ -1,0 +1,133 @@
+// A small persistent worker pool: the caller publishes a job, the workers (spinning
+// briefly, then sleeping on a condition variable) join it, and everyone claims chunks
+// of the job's work from a shared counter. A worker that has not joined by the time
+// the caller ran out of chunks is shut out of that job (a compare-and-swap on its
+// slot), so a descheduled worker never makes the caller wait: on a busy machine the
+// job degrades to the caller's speed instead of stalling. Cost per job: ~1 µs.
+#include "internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#if DSPY_X86
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+enum { SPIN_ROUNDS = 1 << 10 };
+enum { SLOT_OPEN = 1, SLOT_RUNNING = 2, SLOT_DONE = 3, SLOT_CLOSED = 4 };
+
+struct dspy_pool {
+    int threads;
+    pthread_t *workers;
+    _Atomic unsigned generation;
+    _Atomic int *slots;  // per worker: whether it joined the current job
+    _Atomic int stopping;
+    dspy_job job;
+    void *context;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+};
+
+typedef struct {
+    dspy_pool *pool;
+    int index;
+} worker_start;
+
+static void *worker_main(void *argument) {
+    worker_start start = *(worker_start *)argument;
+    free(argument);
+    dspy_pool *pool = start.pool;
+    unsigned seen = 0;
+    for (;;) {
+        unsigned now = atomic_load_explicit(&pool->generation, memory_order_acquire);
+        for (int spin = 0; now == seen && spin < SPIN_ROUNDS; spin++) {
+            CPU_RELAX();
+            now = atomic_load_explicit(&pool->generation, memory_order_acquire);
+        }
+        if (now == seen) {
+            pthread_mutex_lock(&pool->mutex);
+            while ((now = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen)
+                pthread_cond_wait(&pool->wake, &pool->mutex);
+            pthread_mutex_unlock(&pool->mutex);
+        }
+        seen = now;
+        if (atomic_load_explicit(&pool->stopping, memory_order_acquire)) return NULL;
+        int expected = SLOT_OPEN;
+        if (atomic_compare_exchange_strong_explicit(&pool->slots[start.index], &expected, SLOT_RUNNING,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            pool->job(pool->context, start.index, pool->threads);
+            atomic_store_explicit(&pool->slots[start.index], SLOT_DONE, memory_order_release);
+        }
+    }
+}
+
+dspy_pool *dspy_pool_create(int threads) {
+    if (threads < 1) threads = 1;
+    dspy_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pool->threads = threads;
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pool->workers = calloc((size_t)threads, sizeof(pthread_t));
+    pool->slots = calloc((size_t)threads, sizeof(*pool->slots));
+    for (int i = 1; i < threads; i++) {
+        worker_start *start = malloc(sizeof *start);
+        start->pool = pool;
+        start->index = i;
+        if (pthread_create(&pool->workers[i], NULL, worker_main, start) != 0) {
+            free(start);
+            pool->threads = i;  // run with the threads we have
+            break;
+        }
+    }
+    return pool;
+}
+
+int dspy_pool_threads(const dspy_pool *pool) { return pool ? pool->threads : 1; }
+
+static void publish(dspy_pool *pool) {
+    pthread_mutex_lock(&pool->mutex);
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_acq_rel);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+}
+
+void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context) {
+    if (!pool || pool->threads == 1) {
+        job(context, 0, 1);
+        return;
+    }
+    pool->job = job;
+    pool->context = context;
+    for (int i = 1; i < pool->threads; i++)
+        atomic_store_explicit(&pool->slots[i], SLOT_OPEN, memory_order_release);
+    publish(pool);
+    job(context, 0, pool->threads);
+    for (int i = 1; i < pool->threads; i++) {
+        int expected = SLOT_OPEN;
+        if (atomic_compare_exchange_strong_explicit(&pool->slots[i], &expected, SLOT_CLOSED,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            continue;  // never joined: it will skip this job
+        for (int spin = 0; atomic_load_explicit(&pool->slots[i], memory_order_acquire) != SLOT_DONE; spin++) {
+            if (spin < 4096) CPU_RELAX();
+            else sched_yield();
+        }
+    }
+}
+
+void dspy_pool_destroy(dspy_pool *pool) {
+    if (!pool) return;
+    atomic_store_explicit(&pool->stopping, 1, memory_order_release);
+    publish(pool);
+    for (int i = 1; i < pool->threads; i++) pthread_join(pool->workers[i], NULL);
+    pthread_mutex_destroy(&pool->mutex);
+    pthread_cond_destroy(&pool->wake);
+    free(pool->workers);
+    free((void *)pool->slots);
+    free(pool);
+}

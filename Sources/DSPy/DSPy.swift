@@ -1,1 +1,0 @@
-// The DSPy framework: signatures, adapters, modules, optimizers and evaluation.

@@ -1,0 +1,317 @@
+/// One node of a compiled JSON schema. The schema is a tree (no recursion), so every
+/// node knows statically where to continue when it closes: its parent's next step.
+struct JSONNode: Sendable {
+    enum Kind: UInt8, Sendable { case string, integer, number, choice, array, object }
+    var kind: Kind
+    var nullable: Bool
+    var parent: Int32
+    /// Property index in the parent object.
+    var index: Int32
+    /// String: maximum characters; array: maximum items.
+    var limit: Int32
+    /// Array: the counter slot in ``ByteState/arrays`` (0...3).
+    var slot: Int32
+    /// Children in `ByteAutomaton.children`.
+    var childStart: Int32
+    var childCount: Int32
+    /// Object: key literals then the closing literal; choice: the values.
+    var literalStart: Int32
+    var literalCount: Int32
+}
+
+/// The phases of ``ByteState/phase`` inside a JSON value.
+enum JSONPhase {
+    static let start: UInt8 = 0, null: UInt8 = 1
+    static let string: UInt8 = 2, escape: UInt8 = 3, hex: UInt8 = 4
+    static let choice: UInt8 = 5
+    static let arrayOpen: UInt8 = 6, arrayAfterItem: UInt8 = 7, arrayAfterComma: UInt8 = 8
+    static let object: UInt8 = 9
+    static let minus: UInt8 = 10, zero: UInt8 = 11, integer: UInt8 = 12, dot: UInt8 = 13
+    static let fraction: UInt8 = 14, exponentMark: UInt8 = 15, exponentSign: UInt8 = 16
+    static let exponent: UInt8 = 17
+
+    /// Phases in which a number is complete (but could continue).
+    @inline(__always)
+    static func isAcceptingNumber(_ phase: UInt8) -> Bool {
+        phase == zero || phase == integer || phase == fraction || phase == exponent
+    }
+}
+
+/// The result of one JSON byte.
+enum JSONStep {
+    /// The byte was consumed inside the value.
+    case consumed
+    /// The byte was consumed and closed the top-level value.
+    case consumedAndClosed
+    /// The top-level value (a number) closed before this byte, which is not consumed.
+    case closedBefore
+    case rejected
+}
+
+extension ByteAutomaton {
+    private static let nullBytes: [UInt8] = Array("null".utf8)
+
+    /// Advances a state inside a JSON segment by one byte.
+    func stepJSON(_ s: inout ByteState, _ b: UInt8) -> JSONStep {
+        while true {
+            let node = nodes[Int(s.node)]
+            switch s.phase {
+            case JSONPhase.start:
+                if node.nullable, b == UInt8(ascii: "n") {
+                    s.phase = JSONPhase.null
+                    s.offset = 1
+                    return .consumed
+                }
+                switch node.kind {
+                case .string:
+                    guard b == UInt8(ascii: "\"") else { return .rejected }
+                    s.phase = JSONPhase.string
+                    s.count = 0
+                    s.utf8 = 0
+                    return .consumed
+                case .integer, .number:
+                    s.count = 1
+                    switch b {
+                    case UInt8(ascii: "-"): s.phase = JSONPhase.minus
+                    case UInt8(ascii: "0"): s.phase = JSONPhase.zero
+                    case UInt8(ascii: "1")...UInt8(ascii: "9"): s.phase = JSONPhase.integer
+                    default: return .rejected
+                    }
+                    return .consumed
+                case .choice:
+                    s.phase = JSONPhase.choice
+                    s.offset = 0
+                    s.choices = node.literalCount >= 64 ? .max : (1 << UInt64(node.literalCount)) - 1
+                    continue
+                case .array:
+                    guard b == UInt8(ascii: "[") else { return .rejected }
+                    setArrayCount(&s, slot: node.slot, 0)
+                    s.phase = JSONPhase.arrayOpen
+                    return .consumed
+                case .object:
+                    s.phase = JSONPhase.object
+                    s.count = 0
+                    s.offset = 0
+                    continue
+                }
+            case JSONPhase.null:
+                guard Self.nullBytes[Int(s.offset)] == b else { return .rejected }
+                s.offset += 1
+                return s.offset == 4 ? close(&s) : .consumed
+            case JSONPhase.string:
+                if b == UInt8(ascii: "\""), UTF8Check.isComplete(s.utf8) { return close(&s) }
+                if b == UInt8(ascii: "\\") {
+                    guard UTF8Check.isComplete(s.utf8), s.count < node.limit else { return .rejected }
+                    s.phase = JSONPhase.escape
+                    return .consumed
+                }
+                guard b >= 0x20 else { return .rejected }
+                let isContinuation = !UTF8Check.isComplete(s.utf8)
+                if !isContinuation, s.count >= node.limit { return .rejected }
+                guard UTF8Check.step(&s.utf8, b) else { return .rejected }
+                if !isContinuation { s.count += 1 }
+                return .consumed
+            case JSONPhase.escape:
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                    UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    s.phase = JSONPhase.string
+                    s.count += 1
+                case UInt8(ascii: "u"):
+                    s.phase = JSONPhase.hex
+                    s.offset = 0
+                default:
+                    return .rejected
+                }
+                return .consumed
+            case JSONPhase.hex:
+                let isHex =
+                    (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+                    || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f"))
+                    || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F"))
+                // No surrogate escapes (\uD800-\uDFFF): a lone one does not decode.
+                guard isHex, !(s.offset == 0 && (b == UInt8(ascii: "d") || b == UInt8(ascii: "D"))) else {
+                    return .rejected
+                }
+                s.offset += 1
+                if s.offset == 4 {
+                    s.phase = JSONPhase.string
+                    s.count += 1
+                }
+                return .consumed
+            case JSONPhase.choice:
+                var viable: UInt64 = 0
+                var closed = false
+                var bits = s.choices
+                while bits != 0 {
+                    let i = bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    let value = literals[Int(node.literalStart) + i]
+                    if Int(s.offset) < value.count, bytePool[value.lowerBound + Int(s.offset)] == b {
+                        viable |= 1 << UInt64(i)
+                        if Int(s.offset) + 1 == value.count { closed = true }
+                    }
+                }
+                guard viable != 0 else { return .rejected }
+                s.choices = viable
+                s.offset += 1
+                // Values are prefix-free, so a completed value is the only one left.
+                return closed ? close(&s) : .consumed
+            case JSONPhase.arrayOpen:
+                if b == UInt8(ascii: "]") { return close(&s) }
+                guard node.limit > 0 else { return .rejected }
+                setArrayCount(&s, slot: node.slot, 1)
+                s.node = children[Int(node.childStart)]
+                s.phase = JSONPhase.start
+                continue
+            case JSONPhase.arrayAfterItem:
+                if b == UInt8(ascii: "]") { return close(&s) }
+                guard b == UInt8(ascii: ","), arrayCount(s, slot: node.slot) < node.limit else {
+                    return .rejected
+                }
+                s.phase = JSONPhase.arrayAfterComma
+                return .consumed
+            case JSONPhase.arrayAfterComma:
+                guard b == UInt8(ascii: " ") else { return .rejected }
+                setArrayCount(&s, slot: node.slot, arrayCount(s, slot: node.slot) + 1)
+                s.node = children[Int(node.childStart)]
+                s.phase = JSONPhase.start
+                return .consumed
+            case JSONPhase.object:
+                let literal = literals[Int(node.literalStart) + Int(s.count)]
+                guard bytePool[literal.lowerBound + Int(s.offset)] == b else { return .rejected }
+                s.offset += 1
+                guard Int(s.offset) == literal.count else { return .consumed }
+                if s.count < node.childCount {
+                    s.node = children[Int(node.childStart) + Int(s.count)]
+                    s.phase = JSONPhase.start
+                    return .consumed
+                }
+                return close(&s)
+            default:
+                if stepNumber(&s, b, isInteger: node.kind == .integer) { return .consumed }
+                guard JSONPhase.isAcceptingNumber(s.phase) else { return .rejected }
+                if close(&s) == .consumedAndClosed { return .closedBefore }
+                continue  // the byte belongs to the parent
+            }
+        }
+    }
+
+    /// Number phases; `false` when `b` does not continue the number.
+    @inline(__always)
+    private func stepNumber(_ s: inout ByteState, _ b: UInt8, isInteger: Bool) -> Bool {
+        let isDigit = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
+        let intLimit: Int32 = isInteger ? 18 : 16
+        switch s.phase {
+        case JSONPhase.minus:
+            guard isDigit else { return false }
+            s.phase = b == UInt8(ascii: "0") ? JSONPhase.zero : JSONPhase.integer
+        case JSONPhase.zero, JSONPhase.integer:
+            if isDigit, s.phase == JSONPhase.integer, s.count < intLimit {
+                s.count += 1
+            } else if !isInteger, b == UInt8(ascii: ".") {
+                s.phase = JSONPhase.dot
+            } else if !isInteger, b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                s.phase = JSONPhase.exponentMark
+            } else {
+                return false
+            }
+        case JSONPhase.dot:
+            guard isDigit else { return false }
+            s.phase = JSONPhase.fraction
+            s.count = 1
+        case JSONPhase.fraction:
+            if isDigit, s.count < 16 {
+                s.count += 1
+            } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                s.phase = JSONPhase.exponentMark
+            } else {
+                return false
+            }
+        case JSONPhase.exponentMark:
+            if b == UInt8(ascii: "+") || b == UInt8(ascii: "-") {
+                s.phase = JSONPhase.exponentSign
+            } else if isDigit {
+                s.phase = JSONPhase.exponent
+                s.count = 1
+            } else {
+                return false
+            }
+        case JSONPhase.exponentSign:
+            guard isDigit else { return false }
+            s.phase = JSONPhase.exponent
+            s.count = 1
+        case JSONPhase.exponent:
+            guard isDigit, s.count < 2 else { return false }
+            s.count += 1
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Closes the current node: continues in the parent, or reports the top-level
+    /// value closed.
+    @inline(__always)
+    private func close(_ s: inout ByteState) -> JSONStep {
+        let node = nodes[Int(s.node)]
+        guard node.parent >= 0 else { return .consumedAndClosed }
+        let parent = nodes[Int(node.parent)]
+        s.node = node.parent
+        s.offset = 0
+        s.utf8 = 0
+        if parent.kind == .object {
+            s.phase = JSONPhase.object
+            s.count = node.index + 1
+        } else {
+            s.phase = JSONPhase.arrayAfterItem
+        }
+        return .consumed
+    }
+
+    @inline(__always)
+    func arrayCount(_ s: ByteState, slot: Int32) -> Int32 {
+        Int32((s.arrays >> UInt64(slot * 16)) & 0xFFFF)
+    }
+
+    @inline(__always)
+    func setArrayCount(_ s: inout ByteState, slot: Int32, _ value: Int32) {
+        let shift = UInt64(slot * 16)
+        s.arrays = (s.arrays & ~(0xFFFF << shift)) | (UInt64(value & 0xFFFF) << shift)
+    }
+
+    /// Whether a top-level JSON number is complete here.
+    func jsonCanEnd(_ s: ByteState) -> Bool {
+        s.node >= 0 && nodes[Int(s.node)].parent < 0 && JSONPhase.isAcceptingNumber(s.phase)
+    }
+
+    /// `s` with counters that cannot matter within `horizon` bytes replaced, and
+    /// array counters of arrays not on the current path cleared.
+    func jsonNormalized(_ state: ByteState, horizon: Int) -> ByteState {
+        var s = state
+        guard s.node >= 0 else { return s }
+        let current = nodes[Int(s.node)]
+        if current.kind == .string, s.phase == JSONPhase.string || s.phase == JSONPhase.escape
+            || s.phase == JSONPhase.hex, Int(s.count) + horizon < Int(current.limit)
+        {
+            s.count = -1
+        }
+        var arrays: UInt64 = 0
+        var id = s.node
+        var onPath = !(current.kind == .array && s.phase == JSONPhase.start)
+        while id >= 0 {
+            let node = nodes[Int(id)]
+            if node.kind == .array, onPath {
+                var count = arrayCount(state, slot: node.slot)
+                // Each further item needs at least 3 bytes (", x").
+                if Int(count) + horizon / 3 + 1 < Int(node.limit) { count = 0xFFFF }
+                let shift = UInt64(node.slot * 16)
+                arrays |= UInt64(count) << shift
+            }
+            onPath = true
+            id = node.parent
+        }
+        s.arrays = arrays
+        return s
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// A GGUF model file, memory-mapped and parsed: header, metadata, tensor directory.
+///
+/// Opening reads the header, every metadata value and the tensor infos (tens of
+/// milliseconds for a 49k-token vocabulary); tensor data stays in the mapping and is
+/// paged in when first used. The object is immutable and may be shared across tasks;
+/// pointers from `data(for:)` are valid while it is alive.
+///
+/// ```swift
+/// let file = try GGUFFile(contentsOf: url)
+/// let tokens = file.metadata["tokenizer.ggml.tokens"]?.strings
+/// let embedding = try file.tensor(named: "token_embd.weight")
+/// ```
+public final class GGUFFile: @unchecked Sendable {
+    /// The versions this reader understands (v2 and v3 share one layout).
+    public static let supportedVersions: [UInt32] = [2, 3]
+
+    /// The file path.
+    public let path: String
+    /// The GGUF version.
+    public let version: UInt32
+    /// All metadata, in file order.
+    public let metadata: GGUFMetadata
+    /// All tensors, in file order.
+    public let tensors: [GGUFTensorInfo]
+    /// The alignment of tensor data (`general.alignment`, default 32).
+    public let alignment: Int
+    /// The absolute offset where tensor data begins.
+    public let dataOffset: Int
+    /// The file size in bytes.
+    public var fileSize: Int { mapping.bytes.count }
+
+    private let mapping: MappedFile
+    private let tensorIndex: [String: Int]
+
+    /// Maps and parses the GGUF file at `url`.
+    ///
+    /// - Throws: `EngineError` — `.fileNotReadable`, `.truncatedFile`, `.badMagic`,
+    ///   `.unsupportedVersion`, `.malformedFile`, `.unsupportedTensorType` or
+    ///   `.tensorDataOutOfBounds`, each naming the file.
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(path: url.path)
+    }
+
+    /// Maps and parses the GGUF file at `path`. See `init(contentsOf:)`.
+    public init(path: String) throws {
+        let mapping = try MappedFile(path: path)
+        self.mapping = mapping
+        self.path = path
+        var reader = GGUFReader(bytes: mapping.bytes, path: path)
+
+        let magic = try reader.read(UInt32.self, "the magic")
+        guard magic == 0x4655_4747 else {  // "GGUF" little-endian
+            throw EngineError.badMagic(path: path, found: Self.describeMagic(magic))
+        }
+        version = try reader.read(UInt32.self, "the version")
+        guard Self.supportedVersions.contains(version) else {
+            throw EngineError.unsupportedVersion(path: path, version: version, supported: Self.supportedVersions)
+        }
+        let tensorCount = try reader.readCount("the tensor count")
+        let keyCount = try reader.readCount("the metadata count")
+
+        var entries: [(String, GGUFValue)] = []
+        entries.reserveCapacity(min(keyCount, 4096))
+        for index in 0..<keyCount {
+            let key = try reader.readString("metadata key #\(index)")
+            let type = try reader.read(UInt32.self, "the type of metadata '\(key)'")
+            entries.append((key, try reader.readValue(type: type, key: key)))
+        }
+        metadata = GGUFMetadata(path: path, entries: entries)
+
+        let alignment = try metadata.optionalInt("general.alignment") ?? 32
+        guard alignment > 0, alignment & (alignment - 1) == 0 else {
+            throw EngineError.malformedFile(path: path, reason: "general.alignment \(alignment) is not a power of two")
+        }
+        self.alignment = alignment
+
+        var raw: [(name: String, shape: [Int], type: UInt32, offset: UInt64)] = []
+        raw.reserveCapacity(min(tensorCount, 65536))
+        for index in 0..<tensorCount {
+            let name = try reader.readString("the name of tensor #\(index)")
+            let dimensions = try reader.read(UInt32.self, "the dimensions of tensor '\(name)'")
+            guard dimensions <= 8 else {
+                throw EngineError.malformedFile(path: path, reason: "tensor '\(name)' has \(dimensions) dimensions")
+            }
+            var shape: [Int] = []
+            for _ in 0..<dimensions {
+                let extent = try reader.read(UInt64.self, "the shape of tensor '\(name)'")
+                guard extent <= UInt64(GGUFReader.maximumCount) else {
+                    throw EngineError.malformedFile(path: path, reason: "tensor '\(name)' has extent \(extent)")
+                }
+                shape.append(Int(extent))
+            }
+            let type = try reader.read(UInt32.self, "the type of tensor '\(name)'")
+            let offset = try reader.read(UInt64.self, "the offset of tensor '\(name)'")
+            raw.append((name, shape, type, offset))
+        }
+        dataOffset = (reader.offset + alignment - 1) / alignment * alignment
+
+        var tensors: [GGUFTensorInfo] = []
+        var index: [String: Int] = [:]
+        for entry in raw {
+            guard let type = TensorType(rawValue: entry.type) else {
+                throw EngineError.unsupportedTensorType(path: path, tensor: entry.name, type: TensorType.ggmlName(entry.type))
+            }
+            let elements = entry.shape.reduce(1, *)
+            guard (entry.shape.first ?? 1) % type.blockSize == 0 else {
+                throw EngineError.malformedFile(
+                    path: path, reason: "tensor '\(entry.name)' row length \(entry.shape.first ?? 1) is not a multiple of the \(type.name) block size")
+            }
+            let start = dataOffset + Int(clamping: entry.offset)
+            let end = start.addingReportingOverflow(type.byteCount(elements: elements))
+            guard entry.offset <= UInt64(Int.max / 2), !end.overflow, end.partialValue <= mapping.bytes.count else {
+                throw EngineError.tensorDataOutOfBounds(
+                    path: path, tensor: entry.name, end: end.overflow ? Int.max : end.partialValue, fileSize: mapping.bytes.count)
+            }
+            index[entry.name] = tensors.count
+            tensors.append(GGUFTensorInfo(
+                name: entry.name, type: type, shape: entry.shape,
+                relativeOffset: Int(entry.offset), fileOffset: start))
+        }
+        self.tensors = tensors
+        tensorIndex = index
+    }
+
+    /// The tensor named `name`, if present.
+    public func tensorInfo(named name: String) -> GGUFTensorInfo? {
+        tensorIndex[name].map { tensors[$0] }
+    }
+
+    /// The tensor named `name`.
+    /// - Throws: `EngineError.missingTensor`.
+    public func tensor(named name: String) throws -> GGUFTensorInfo {
+        guard let info = tensorInfo(named: name) else { throw EngineError.missingTensor(path: path, name: name) }
+        return info
+    }
+
+    /// The raw bytes of a tensor, valid while this file is alive. No copy.
+    public func data(for tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.fileOffset..<tensor.fileOffset + tensor.byteCount])
+    }
+
+    /// The tensor's elements decoded to floats (allocates `elementCount` floats).
+    public func dequantize(_ tensor: GGUFTensorInfo) -> [Float] {
+        tensor.type.dequantize(data(for: tensor), count: tensor.elementCount)
+    }
+
+    private static func describeMagic(_ magic: UInt32) -> String {
+        let bytes = withUnsafeBytes(of: magic.littleEndian) { Array($0) }
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+        }
+        return bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,53 @@
+import CDSPyKernels
+
+/// Scratch activations for one micro-batch of up to `capacity` tokens.
+///
+/// Allocated once per model (about 8 MB for SmolLM2 at 256 tokens) and reused by
+/// every forward pass, so decoding allocates nothing per layer.
+final class ForwardScratch {
+    let capacity: Int
+    let residual: ScratchBuffer<Float>       // [token][hidden]
+    let normed: ScratchBuffer<Float>         // [token][hidden]
+    let query: ScratchBuffer<Float>          // [token][queryWidth]
+    let key: ScratchBuffer<Float>            // [token][keyValueWidth]
+    let value: ScratchBuffer<Float>          // [token][keyValueWidth]
+    let attention: ScratchBuffer<Float>      // [token][queryWidth]
+    let projected: ScratchBuffer<Float>      // [token][hidden]
+    let gate: ScratchBuffer<Float>           // [token][feedForward]
+    let up: ScratchBuffer<Float>             // [token][feedForward]
+    let quantized: ScratchBuffer<dspy_block_q8>  // [token][widest / 32]
+    let rowScratch: ScratchBuffer<Float>     // [thread][widest] for row-wise dequantization
+    let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
+    let logitRows: Int
+    var attentionScores: ScratchBuffer<Float> // [thread][visible]
+    var attentionScoreWidth: Int
+
+    init(configuration c: ModelConfiguration, capacity: Int, threads: Int) {
+        self.capacity = capacity
+        let widest = max(c.hiddenSize, c.feedForwardSize, c.queryWidth)
+        residual = ScratchBuffer(capacity * c.hiddenSize)
+        normed = ScratchBuffer(capacity * max(c.hiddenSize, c.queryWidth))
+        query = ScratchBuffer(capacity * c.queryWidth)
+        key = ScratchBuffer(capacity * c.keyValueWidth)
+        value = ScratchBuffer(capacity * c.keyValueWidth)
+        attention = ScratchBuffer(capacity * c.queryWidth)
+        projected = ScratchBuffer(capacity * c.hiddenSize)
+        gate = ScratchBuffer(capacity * c.feedForwardSize)
+        up = ScratchBuffer(capacity * c.feedForwardSize)
+        quantized = ScratchBuffer(capacity * (widest + 31) / 32)
+        rowScratch = ScratchBuffer(threads * widest)
+        logitRows = 16
+        logits = ScratchBuffer(logitRows * c.vocabularySize)
+        attentionScoreWidth = 1024
+        attentionScores = ScratchBuffer(threads * attentionScoreWidth)
+    }
+
+    /// Makes the attention score rows at least `visible` wide.
+    func reserveAttention(visible: Int, threads: Int) {
+        guard visible > attentionScoreWidth else { return }
+        var width = attentionScoreWidth
+        while width < visible { width *= 2 }
+        attentionScoreWidth = width
+        attentionScores = ScratchBuffer(threads * width)
+    }
+}

@@ -1,0 +1,132 @@
+import CDSPyKernels
+
+extension LlamaModel {
+    /// Runs one micro-batch of entries through every layer and collects its output rows.
+    func run(
+        _ entries: ArraySlice<Entry>, segments: [Segment],
+        outputs: inout [(logits: OutputRows, hiddenStates: OutputRows?)]
+    ) {
+        let c = configuration
+        let n = entries.count
+        let s = scratch
+        let hidden = c.hiddenSize
+
+        for (i, entry) in entries.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(Int(entry.token), into: s.residual[i * hidden])
+        }
+        let maxVisible = entries.map { $0.position + 1 }.max() ?? 1
+        s.reserveAttention(visible: maxVisible, threads: pool.threadCount)
+
+        var spans = [dspy_attention_span](repeating: dspy_attention_span(), count: n)
+        for (layerIndex, layer) in weights.layers.enumerated() {
+            for (i, entry) in entries.enumerated() {
+                let cache = segments[entry.segment].cache
+                spans[i] = dspy_attention_span(
+                    keys: cache.keys(layer: layerIndex), values: cache.values(layer: layerIndex),
+                    visible: Int32(entry.position + 1))
+            }
+            attentionBlock(layer, layerIndex: layerIndex, entries: entries, segments: segments, spans: spans)
+            feedForwardBlock(layer, tokens: n)
+        }
+        collectOutputs(entries, outputs: &outputs)
+    }
+
+    private func attentionBlock(
+        _ layer: LlamaLayerWeights, layerIndex: Int, entries: ArraySlice<Entry>, segments: [Segment],
+        spans: [dspy_attention_span]
+    ) {
+        let c = configuration
+        let s = scratch
+        let n = entries.count
+        let (hidden, qWidth, kvWidth) = (c.hiddenSize, c.queryWidth, c.keyValueWidth)
+
+        dspy_rmsnorm(s.residual.pointer, Int32(hidden), layer.attentionNorm, s.normed.pointer, Int32(hidden),
+                     Int32(n), Int32(hidden), c.rmsEpsilon)
+        multiply([layer.query.product(into: s.query.pointer, stride: qWidth),
+                  layer.key.product(into: s.key.pointer, stride: kvWidth),
+                  layer.value.product(into: s.value.pointer, stride: kvWidth)],
+                 input: s.normed.pointer, columns: hidden, tokens: n, quantize: layer.query.type)
+
+        for (i, entry) in entries.enumerated() {
+            let position = Int32(entry.position)
+            dspy_rope_norm(s.query[i * qWidth], Int32(c.headCount), Int32(c.headDimension),
+                           Int32(c.ropeDimensions), position, c.ropeBase)
+            dspy_rope_norm(s.key[i * kvWidth], Int32(c.kvHeadCount), Int32(c.headDimension),
+                           Int32(c.ropeDimensions), position, c.ropeBase)
+            let cache = segments[entry.segment].cache
+            dspy_fp32_to_fp16_row(s.key[i * kvWidth], cache.keys(layer: layerIndex) + entry.position * kvWidth, Int64(kvWidth))
+            dspy_fp32_to_fp16_row(s.value[i * kvWidth], cache.values(layer: layerIndex) + entry.position * kvWidth, Int64(kvWidth))
+        }
+
+        let scale = 1 / Float(c.headDimension).squareRoot()
+        spans.withUnsafeBufferPointer { spanPointer in
+            dspy_attention(pool.pointer, s.query.pointer, Int32(qWidth), s.attention.pointer, Int32(qWidth),
+                           spanPointer.baseAddress, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount),
+                           Int32(c.headDimension), scale, s.attentionScores.pointer, Int32(s.attentionScoreWidth))
+        }
+        multiply([layer.output.product(into: s.projected.pointer, stride: hidden)],
+                 input: s.attention.pointer, columns: qWidth, tokens: n, quantize: layer.output.type)
+        dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
+    }
+
+    private func feedForwardBlock(_ layer: LlamaLayerWeights, tokens n: Int) {
+        let c = configuration
+        let s = scratch
+        let (hidden, ffn) = (c.hiddenSize, c.feedForwardSize)
+        dspy_rmsnorm(s.residual.pointer, Int32(hidden), layer.feedForwardNorm, s.normed.pointer, Int32(hidden),
+                     Int32(n), Int32(hidden), c.rmsEpsilon)
+        multiply([layer.gate.product(into: s.gate.pointer, stride: ffn),
+                  layer.up.product(into: s.up.pointer, stride: ffn)],
+                 input: s.normed.pointer, columns: hidden, tokens: n, quantize: layer.gate.type)
+        dspy_swiglu(s.gate.pointer, s.up.pointer, Int64(n * ffn))
+        multiply([layer.down.product(into: s.projected.pointer, stride: hidden)],
+                 input: s.gate.pointer, columns: ffn, tokens: n, quantize: layer.down.type)
+        dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
+    }
+
+    /// Multiplies `tokens` rows of `input` (`columns` wide) by matrices sharing that input.
+    func multiply(
+        _ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int,
+        quantize type: TensorType
+    ) {
+        if matrices.contains(where: { TensorType(rawValue: UInt32($0.type))?.usesQuantizedActivations ?? false }) {
+            dspy_quantize_q8(input, Int32(columns), scratch.quantized.pointer, Int32(tokens), Int32(columns))
+        }
+        matrices.withUnsafeBufferPointer { list in
+            dspy_matmul(pool.pointer, list.baseAddress, Int32(list.count), input, Int32(columns),
+                        scratch.quantized.pointer, Int32(tokens), scratch.rowScratch.pointer)
+        }
+    }
+
+    /// Final norm, then the output projection for entries that want logits.
+    private func collectOutputs(_ entries: ArraySlice<Entry>, outputs: inout [(logits: OutputRows, hiddenStates: OutputRows?)]) {
+        let c = configuration
+        let s = scratch
+        let hidden = c.hiddenSize
+        let vocabulary = c.vocabularySize
+        let wanted = entries.enumerated().filter { $0.element.outputRow >= 0 }
+        var start = 0
+        while start < wanted.count {
+            let group = wanted[start..<min(start + s.logitRows, wanted.count)]
+            for (g, item) in group.enumerated() {
+                dspy_rmsnorm(s.residual[item.offset * hidden], Int32(hidden), weights.outputNorm,
+                             s.normed[g * hidden], Int32(hidden), 1, Int32(hidden), c.rmsEpsilon)
+            }
+            multiply([weights.output.product(into: s.logits.pointer, stride: vocabulary)],
+                     input: s.normed.pointer, columns: hidden, tokens: group.count, quantize: weights.output.type)
+            for (g, item) in group.enumerated() {
+                let entry = item.element
+                let row = entry.outputRow
+                outputs[entry.segment].logits.values.withUnsafeMutableBufferPointer { values in
+                    (values.baseAddress! + row * vocabulary).update(from: s.logits[g * vocabulary], count: vocabulary)
+                }
+                if outputs[entry.segment].hiddenStates != nil {
+                    outputs[entry.segment].hiddenStates!.values.withUnsafeMutableBufferPointer { values in
+                        (values.baseAddress! + row * hidden).update(from: s.normed[g * hidden], count: hidden)
+                    }
+                }
+            }
+            start += group.count
+        }
+    }
+}

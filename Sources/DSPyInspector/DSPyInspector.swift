@@ -1,1 +1,0 @@
-// Queries and renders the request log.

