@@ -213,6 +213,18 @@ struct WebPageTests {
         let unparsed = try await fetchPage(base.appendingPathComponent("calls/\(fixture.compileCalls[3].id!)"))
         #expect(unparsed.body.contains("<b>Parse error:</b> Expected to find the field `reason` in the completion"))
         #expect(unparsed.body.contains("I think it is bad"))
+
+        // A fallback retry with several choices shows each choice and says it was a fallback.
+        let retry = try await fixture.store.log(LoggedCall(
+            runID: fixture.compile.id, modulePath: "explain.predict", adapter: "JSONAdapter", adapterFallback: true,
+            model: "m", messages: [.init(role: "user", content: "again")], completion: "{\"reason\": \"a\"}",
+            otherCompletions: ["{\"reason\": \"<b>\"}", "{\"reason\": \"c\"}"]))
+        let retryPage = try await fetchPage(base.appendingPathComponent("calls/\(retry.id!)"))
+        #expect(retryPage.body.contains("<span class=\"badge warn\">adapter fallback</span>"))
+        #expect(retryPage.body.contains("JSONAdapter <span class=\"muted\">(fallback retry after a parse failure)</span>"))
+        #expect(retryPage.body.contains("choice 1 of 3, the one parsed"))
+        #expect(retryPage.body.contains("<h2>Choice 2 of 3</h2><pre class=\"box completion\">{&quot;reason&quot;: &quot;&lt;b&gt;&quot;}</pre>"))
+        #expect(retryPage.body.contains("<h2>Choice 3 of 3</h2>"))
     }
 
     @Test("Logged text is escaped: a prompt holding <script> shows as text")
@@ -500,7 +512,7 @@ struct WebAppTests {
 
     @Test("Line diffs keep common lines and mark the rest removed or added")
     func lineDiff() {
-        typealias Diff = InspectorWebApp.LineDiff
+        typealias Diff = InspectorWebApp.TextDiff
         func render(_ diff: Diff) -> [String] {
             diff.lines.map { ($0.kind == .same ? "  " : $0.kind == .added ? "+ " : "- ") + $0.text }
         }

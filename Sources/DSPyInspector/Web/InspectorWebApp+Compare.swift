@@ -16,13 +16,13 @@ extension InspectorWebApp {
     }
 
     /// Compares messages by position; a message only one call has is all added or all removed.
-    func messageDiffs(_ a: LoggedCall, _ b: LoggedCall) -> [(index: Int, role: String, diff: LineDiff)] {
+    func messageDiffs(_ a: LoggedCall, _ b: LoggedCall) -> [(index: Int, role: String, diff: TextDiff)] {
         (0..<max(a.messages.count, b.messages.count)).map { index in
             let left = index < a.messages.count ? a.messages[index] : nil
             let right = index < b.messages.count ? b.messages[index] : nil
             let roles = [left?.role, right?.role].compactMap { $0 }
             let role = Set(roles).count == 1 ? roles[0] : roles.joined(separator: " / ")
-            var diff = LineDiff(left?.content ?? "", right?.content ?? "")
+            var diff = TextDiff(left?.content ?? "", right?.content ?? "")
             if left == nil { diff.lines = diff.lines.filter { !$0.text.isEmpty || $0.kind != .removed } }
             if right == nil { diff.lines = diff.lines.filter { !$0.text.isEmpty || $0.kind != .added } }
             return (index + 1, role, diff)
@@ -80,14 +80,14 @@ extension InspectorWebApp {
                     """
             }
         }
-        let completion = LineDiff(a.completion ?? "", b.completion ?? "")
+        let completion = TextDiff(a.completion ?? "", b.completion ?? "")
         content += "<h2>Completion <small class=\"muted\">\(completion.isEmpty ? "identical" : "differs")</small></h2>"
         content += "<div class=\"message\">\(diffBlock(completion))</div>"
         return layout(title: "Compare #\(idA) and #\(idB)", content)
     }
 
     /// A diff as preformatted lines; long unchanged stretches fold to a count.
-    func diffBlock(_ diff: LineDiff, context: Int = 3) -> HTML {
+    func diffBlock(_ diff: TextDiff, context: Int = 3) -> HTML {
         var out: [HTML] = []
         var index = 0
         let lines = diff.lines
@@ -119,7 +119,7 @@ extension InspectorWebApp {
 
     struct APICompare: Encodable {
         struct Line: Encodable {
-            var kind: LineDiff.Kind
+            var kind: TextDiff.Kind
             var text: String
         }
 
@@ -143,8 +143,8 @@ extension InspectorWebApp {
     }
 
     func compareJSON(_ a: LoggedCall, _ b: LoggedCall) -> APICompare {
-        func lines(_ diff: LineDiff) -> [APICompare.Line] { diff.lines.map { APICompare.Line(kind: $0.kind, text: $0.text) } }
-        let completion = LineDiff(a.completion ?? "", b.completion ?? "")
+        func lines(_ diff: TextDiff) -> [APICompare.Line] { diff.lines.map { APICompare.Line(kind: $0.kind, text: $0.text) } }
+        let completion = TextDiff(a.completion ?? "", b.completion ?? "")
         return APICompare(
             a: a.id, b: b.id,
             messages: messageDiffs(a, b).map {

@@ -76,6 +76,7 @@ extension InspectorWebApp {
         if call.parseError != nil { out += badge("parse error", "warn") }
         if call.error != nil { out += badge("error", "bad") }
         if call.finishReason == "length" { out += badge("cut at max tokens", "warn") }
+        if call.adapterFallback { out += badge("adapter fallback", "warn") }
         return out
     }
 
