@@ -3,21 +3,36 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if DSPY_X86
 #include <immintrin.h>
 
+// Sums in the order llama.cpp's AVX-512 build does (four 16-lane accumulators over
+// 64-element steps, folded pairwise, then the 512-bit horizontal reduction), emulated
+// with 8-lane halves: this model amplifies one-ulp differences, so the order matters.
 DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < n; i += 8) {
-        __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
+    __m256 lo[4], hi[4];
+    for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 64 <= n; i += 64) {
+        for (int j = 0; j < 4; j++) {
+            const float *qj = q + i + 16 * j;
+            const uint16_t *kj = k + i + 16 * j;
+            lo[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)kj)), _mm256_loadu_ps(qj), lo[j]);
+            hi[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kj + 8))), _mm256_loadu_ps(qj + 8), hi[j]);
+        }
     }
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_movehdup_ps(x));
-    return _mm_cvtss_f32(x);
+    lo[0] = _mm256_add_ps(lo[0], lo[2]); hi[0] = _mm256_add_ps(hi[0], hi[2]);
+    lo[1] = _mm256_add_ps(lo[1], lo[3]); hi[1] = _mm256_add_ps(hi[1], hi[3]);
+    lo[0] = _mm256_add_ps(lo[0], lo[1]); hi[0] = _mm256_add_ps(hi[0], hi[1]);
+    __m256 t3 = _mm256_add_ps(hi[0], lo[0]);
+    __m128 t6 = _mm_add_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
+    __m128 t8 = _mm_add_ps(t6, _mm_shuffle_ps(t6, t6, _MM_SHUFFLE(1, 0, 3, 2)));
+    float sum = _mm_cvtss_f32(t8) + _mm_cvtss_f32(_mm_shuffle_ps(t8, t8, 1));
+    for (; i < n; i++) sum += q[i] * _cvtsh_ss(k[i]);
+    return sum;
 }
 
 DSPY_AVX2 static void axpy_f16_avx2(float *y, float a, const uint16_t *v, int n) {
@@ -56,6 +71,7 @@ typedef struct {
     float scale;
     float *scratch;
     int max_visible;
+    _Atomic int next_task;
 } attention_job;
 
 #if DSPY_X86
@@ -132,12 +148,16 @@ static void attend_one_scalar(const float *q, const uint16_t *keys, const uint16
 }
 
 static void attention_worker(void *context, int ith, int nth) {
-    const attention_job *job = context;
+    (void)ith;
+    (void)nth;
+    attention_job *job = context;
     int avx2 = DSPY_X86 && dspy_kernels_use_avx2() && job->head_dim % 8 == 0;
     int group = job->heads / job->kv_heads;
     int kv_stride = job->kv_heads * job->head_dim;
     int hd = job->head_dim;
-    for (int task = ith; task < job->tokens * job->heads; task += nth) {
+    for (;;) {
+        int task = atomic_fetch_add_explicit(&job->next_task, 1, memory_order_relaxed);
+        if (task >= job->tokens * job->heads) return;
         int t = task / job->heads, h = task % job->heads, g = h / group;
         const float *q = job->q + (size_t)t * job->q_stride + (size_t)h * hd;
         float *o = job->out + (size_t)t * job->out_stride + (size_t)h * hd;
@@ -158,6 +178,6 @@ void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, i
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
                     int head_dim, float scale, float *scratch, int max_visible) {
     attention_job job = {q, q_stride, out, out_stride, spans, tokens, heads, kv_heads,
-                         head_dim, scale, scratch, max_visible};
+                         head_dim, scale, scratch, max_visible, 0};
     dspy_pool_run(pool, attention_worker, &job);
 }

@@ -3,6 +3,7 @@
 // with every token's activations while it is hot in L1.
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 typedef struct {
@@ -14,6 +15,8 @@ typedef struct {
     const dspy_block_q8 *xq;
     int tokens;
     float *scratch;
+    int chunk_rows;
+    _Atomic int next_chunk;
 } matmul_job;
 
 static dspy_row_dot row_dot_for(int type, int avx2) {
@@ -59,11 +62,8 @@ static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int
     }
 }
 
-static void matmul_worker(void *context, int ith, int nth) {
-    const matmul_job *job = context;
-    int begin = (int)((int64_t)job->total_rows * ith / nth);
-    int end = (int)((int64_t)job->total_rows * (ith + 1) / nth);
-    float *row = job->scratch ? job->scratch + (size_t)ith * job->matrices[0].cols : NULL;
+// Runs rows [begin, end) of the matrices' concatenated rows.
+static void matmul_range(const matmul_job *job, int begin, int end, float *row) {
     int offset = 0;
     for (int i = 0; i < job->count && begin < end; i++) {
         const dspy_matrix *m = &job->matrices[i];
@@ -75,9 +75,25 @@ static void matmul_worker(void *context, int ith, int nth) {
     }
 }
 
+static void matmul_worker(void *context, int ith, int nth) {
+    (void)nth;
+    matmul_job *job = context;
+    float *row = job->scratch ? job->scratch + (size_t)ith * job->matrices[0].cols : NULL;
+    for (;;) {
+        int chunk = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
+        int begin = chunk * job->chunk_rows;
+        if (begin >= job->total_rows) return;
+        int end = begin + job->chunk_rows;
+        matmul_range(job, begin, end < job->total_rows ? end : job->total_rows, row);
+    }
+}
+
 void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x,
                  int x_stride, const dspy_block_q8 *xq, int tokens, float *scratch) {
-    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, scratch};
+    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, scratch, 16, 0};
     for (int i = 0; i < count; i++) job.total_rows += matrices[i].rows;
+    // About eight chunks per thread, so a late or slow thread costs little.
+    int per_chunk = job.total_rows / (8 * dspy_pool_threads(pool));
+    job.chunk_rows = per_chunk > 16 ? (per_chunk + 3) / 4 * 4 : 16;
     dspy_pool_run(pool, matmul_worker, &job);
 }

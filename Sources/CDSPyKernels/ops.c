@@ -29,6 +29,12 @@ void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int positio
     }
     for (int h = 0; h < heads; h++) {
         float *v = x + (size_t)h * head_dim;
+#if DSPY_X86
+        if (dspy_kernels_use_avx2()) {
+            dspy_rope_rotate_avx2(v, cosines, sines, pairs);
+            continue;
+        }
+#endif
         for (int i = 0; i < pairs; i++) {
             float a = v[2 * i], b = v[2 * i + 1];
             v[2 * i] = a * cosines[i] - b * sines[i];
@@ -38,6 +44,12 @@ void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int positio
 }
 
 void dspy_swiglu(float *gate, const float *up, int64_t n) {
+#if DSPY_X86
+    if (dspy_kernels_use_avx2()) {
+        dspy_swiglu_avx2(gate, up, n);
+        return;
+    }
+#endif
     for (int64_t i = 0; i < n; i++) {
         float g = gate[i];
         gate[i] = g / (1.0f + expf(-g)) * up[i];

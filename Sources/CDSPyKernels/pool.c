@@ -1,6 +1,9 @@
 // A small persistent worker pool: the caller publishes a job, the workers (spinning
-// briefly, then sleeping on a condition variable) run their share, and the caller
-// runs share 0 and waits for the rest. Start-up cost per job is about a microsecond.
+// briefly, then sleeping on a condition variable) join it, and everyone claims chunks
+// of the job's work from a shared counter. A worker that has not joined by the time
+// the caller ran out of chunks is shut out of that job (a compare-and-swap on its
+// slot), so a descheduled worker never makes the caller wait: on a busy machine the
+// job degrades to the caller's speed instead of stalling. Cost per job: ~1 µs.
 #include "internal.h"
 
 #include <pthread.h>
@@ -15,13 +18,14 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-enum { SPIN_ROUNDS = 1 << 15 };
+enum { SPIN_ROUNDS = 1 << 10 };
+enum { SLOT_OPEN = 1, SLOT_RUNNING = 2, SLOT_DONE = 3, SLOT_CLOSED = 4 };
 
 struct dspy_pool {
     int threads;
     pthread_t *workers;
     _Atomic unsigned generation;
-    _Atomic int pending;
+    _Atomic int *slots;  // per worker: whether it joined the current job
     _Atomic int stopping;
     dspy_job job;
     void *context;
@@ -53,8 +57,12 @@ static void *worker_main(void *argument) {
         }
         seen = now;
         if (atomic_load_explicit(&pool->stopping, memory_order_acquire)) return NULL;
-        pool->job(pool->context, start.index, pool->threads);
-        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel);
+        int expected = SLOT_OPEN;
+        if (atomic_compare_exchange_strong_explicit(&pool->slots[start.index], &expected, SLOT_RUNNING,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            pool->job(pool->context, start.index, pool->threads);
+            atomic_store_explicit(&pool->slots[start.index], SLOT_DONE, memory_order_release);
+        }
     }
 }
 
@@ -66,6 +74,7 @@ dspy_pool *dspy_pool_create(int threads) {
     pthread_mutex_init(&pool->mutex, NULL);
     pthread_cond_init(&pool->wake, NULL);
     pool->workers = calloc((size_t)threads, sizeof(pthread_t));
+    pool->slots = calloc((size_t)threads, sizeof(*pool->slots));
     for (int i = 1; i < threads; i++) {
         worker_start *start = malloc(sizeof *start);
         start->pool = pool;
@@ -95,12 +104,19 @@ void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context) {
     }
     pool->job = job;
     pool->context = context;
-    atomic_store_explicit(&pool->pending, pool->threads - 1, memory_order_release);
+    for (int i = 1; i < pool->threads; i++)
+        atomic_store_explicit(&pool->slots[i], SLOT_OPEN, memory_order_release);
     publish(pool);
     job(context, 0, pool->threads);
-    for (int spin = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) != 0; spin++) {
-        if (spin < SPIN_ROUNDS) CPU_RELAX();
-        else sched_yield();
+    for (int i = 1; i < pool->threads; i++) {
+        int expected = SLOT_OPEN;
+        if (atomic_compare_exchange_strong_explicit(&pool->slots[i], &expected, SLOT_CLOSED,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            continue;  // never joined: it will skip this job
+        for (int spin = 0; atomic_load_explicit(&pool->slots[i], memory_order_acquire) != SLOT_DONE; spin++) {
+            if (spin < 4096) CPU_RELAX();
+            else sched_yield();
+        }
     }
 }
 
@@ -112,5 +128,6 @@ void dspy_pool_destroy(dspy_pool *pool) {
     pthread_mutex_destroy(&pool->mutex);
     pthread_cond_destroy(&pool->wake);
     free(pool->workers);
+    free((void *)pool->slots);
     free(pool);
 }

@@ -23,6 +23,8 @@ public enum DSPyError: Error, Equatable, Sendable, CustomStringConvertible {
     case noLanguageModel
     /// A language model failed.
     case languageModel(String)
+    /// The prompt does not fit the model's context window (ReAct truncates its trajectory on it).
+    case contextWindowExceeded(String)
     /// A dataset file is malformed.
     case dataset(file: String, line: Int, message: String)
     /// A value could not be converted to the requested type.
@@ -56,6 +58,7 @@ public enum DSPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noLanguageModel:
             return "No LM is loaded. Configure one with `DSPySettings.with(lm:)` or pass `lm:` to the module."
         case .languageModel(let message): return "LM error: \(message)"
+        case .contextWindowExceeded(let message): return message
         case .dataset(let file, let line, let message): return "\(file):\(line): \(message)"
         case .conversion(let field, let message): return "Cannot convert field `\(field)`: \(message)"
         case .state(let message): return "Invalid program state: \(message)"

@@ -5,7 +5,7 @@ public struct DSPyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "dspyc",
         abstract: "Compile, run and inspect DSPy-style LM programs on an embedded engine.",
-        subcommands: [ModelsCommand.self])
+        subcommands: [ModelsCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self])
 
     public init() {}
 

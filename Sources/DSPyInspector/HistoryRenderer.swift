@@ -49,6 +49,9 @@ public enum HistoryRenderer {
                 out += ansi.red("Response:") + "\n\n"
                 out += ansi.green(strip(completion)) + "\n\n"
             }
+            if !call.otherCompletions.isEmpty {
+                out += ansi.red(" \t (and \(call.otherCompletions.count) other completions)") + "\n"
+            }
             if options.details {
                 if let parseError = call.parseError {
                     out += ansi.red("Parse error:") + "\n\n" + ansi.yellow(strip(parseError)) + "\n\n"
@@ -95,7 +98,7 @@ public enum HistoryRenderer {
         }
         if let program = call.program { parts.append(program) }
         parts.append(call.modulePath)
-        if let adapter = call.adapter { parts.append(adapter) }
+        if let adapter = call.adapter { parts.append(call.adapterFallback ? "\(adapter) (fallback)" : adapter) }
         parts.append(call.model)
         var tokens = "\(call.promptTokens) prompt"
         if call.cachedPromptTokens > 0 { tokens += " (\(call.cachedPromptTokens) cached)" }

@@ -19,8 +19,10 @@ import Foundation
 ///
 /// - ``history(_:color:details:timeZone:)``
 /// - ``runs(program:limit:color:timeZone:)``
+/// - ``runsJSON(program:limit:)``
 /// - ``diff(_:_:modulePath:color:)``
 /// - ``export(_:format:includeContent:)``
+/// - ``export(_:format:includeContent:to:)``
 public struct Inspector: Sendable {
     /// The store read from.
     public let store: Store
@@ -54,6 +56,11 @@ public struct Inspector: Sendable {
         RunsReport.render(try store.runStatistics(program: program, limit: limit), color: color, timeZone: timeZone)
     }
 
+    /// The runs summary as JSON (see ``RunsReport/json(_:)``).
+    public func runsJSON(program: String? = nil, limit: Int? = 20) throws -> String {
+        RunsReport.json(try store.runStatistics(program: program, limit: limit))
+    }
+
     /// How the prompts of two runs differ, per module (see ``PromptDiff``).
     ///
     /// - Throws: ``StoreError/unknownRun(_:)`` / ``StoreError/ambiguousRun(prefix:matches:)``.
@@ -70,7 +77,20 @@ public struct Inspector: Sendable {
     public func export(
         _ query: CallQuery = CallQuery(), format: OTelExport.Format = .jsonl, includeContent: Bool = true
     ) throws -> String {
-        OTelExport.export(try store.calls(try resolved(query)), format: format, includeContent: includeContent)
+        var out = ""
+        try export(query, format: format, includeContent: includeContent) { out += $0 }
+        return out
+    }
+
+    /// Streams the export to `output` one span at a time (for large logs: the
+    /// CLI passes a function that writes to stdout).
+    public func export(
+        _ query: CallQuery, format: OTelExport.Format, includeContent: Bool = true,
+        to output: @escaping (String) -> Void
+    ) throws {
+        var writer = OTelExport.Writer(format: format, includeContent: includeContent, output: output)
+        try store.forEachCall(try resolved(query)) { writer.write($0) }
+        writer.finish()
     }
 
     private func resolved(_ query: CallQuery) throws -> CallQuery {

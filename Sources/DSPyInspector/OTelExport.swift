@@ -18,7 +18,7 @@ import Foundation
 /// under `dspyc.*` (run, program, module path, adapter, cache hit, parsed
 /// fields, parse error, constraint, latency, throughput, the full sampling parameters).
 public enum OTelExport {
-    /// `json` is one pretty-printed array; `jsonl` one compact span per line.
+    /// `json` is one array with a span per line; `jsonl` one span per line.
     public enum Format: String, Sendable, CaseIterable {
         case json
         case jsonl
@@ -35,15 +35,45 @@ public enum OTelExport {
 
     /// The exported text.
     public static func export(_ calls: [LoggedCall], format: Format, includeContent: Bool = true) -> String {
-        let values = spans(calls, includeContent: includeContent)
-        switch format {
-        case .jsonl:
-            return values.map { $0.jsonText + "\n" }.joined()
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            guard let data = try? encoder.encode(values) else { return "[]\n" }
-            return String(decoding: data, as: UTF8.self) + "\n"
+        var out = ""
+        var writer = Writer(format: format, includeContent: includeContent) { out += $0 }
+        for call in calls { writer.write(call) }
+        writer.finish()
+        return out
+    }
+
+    /// Writes spans one at a time, for exporting logs too large to hold in memory.
+    ///
+    /// ```swift
+    /// var writer = OTelExport.Writer(format: .jsonl) { FileHandle.standardOutput.write(Data($0.utf8)) }
+    /// try store.forEachCall(query) { writer.write($0) }
+    /// writer.finish()
+    /// ```
+    public struct Writer {
+        private let format: Format
+        private let includeContent: Bool
+        private let output: (String) -> Void
+        private var count = 0
+
+        public init(format: Format, includeContent: Bool = true, output: @escaping (String) -> Void) {
+            self.format = format
+            self.includeContent = includeContent
+            self.output = output
+        }
+
+        /// Writes one call's span.
+        public mutating func write(_ call: LoggedCall) {
+            let text = OTelExport.span(for: call, includeContent: includeContent).jsonText
+            switch format {
+            case .jsonl: output(text + "\n")
+            case .json: output((count == 0 ? "[\n" : ",\n") + text)
+            }
+            count += 1
+        }
+
+        /// Closes the output (the JSON array's bracket).
+        public mutating func finish() {
+            if format == .json { output(count == 0 ? "[]\n" : "\n]\n") }
         }
     }
 
@@ -91,6 +121,7 @@ public enum OTelExport {
         if let kind = call.runKind { attributes["dspyc.run.kind"] = .string(kind.rawValue) }
         if let program = call.program { attributes["dspyc.program"] = .string(program) }
         if let adapter = call.adapter { attributes["dspyc.adapter"] = .string(adapter) }
+        if call.adapterFallback { attributes["dspyc.adapter_fallback"] = true }
         if let key = call.cacheKey { attributes["dspyc.cache_key"] = .string(key) }
         if let trace = call.traceID { attributes["dspyc.trace.id"] = .string(trace) }
         if let constraint = call.constraint { attributes["dspyc.constraint"] = .string(constraint) }
@@ -103,13 +134,14 @@ public enum OTelExport {
                     ["role": .string(message.role), "parts": [["type": "text", "content": .string(message.content)]]]
                 })
             if let completion = call.completion {
-                attributes["gen_ai.output.messages"] = [
-                    [
-                        "role": "assistant",
-                        "parts": [["type": "text", "content": .string(completion)]],
-                        "finish_reason": .string(call.finishReason ?? "stop"),
-                    ]
-                ]
+                attributes["gen_ai.output.messages"] = .array(
+                    ([completion] + call.otherCompletions).map { text in
+                        [
+                            "role": "assistant",
+                            "parts": [["type": "text", "content": .string(text)]],
+                            "finish_reason": .string(call.finishReason ?? "stop"),
+                        ]
+                    })
             }
             if let fields = call.parsedFields { attributes["dspyc.parsed_fields"] = .object(fields) }
         }

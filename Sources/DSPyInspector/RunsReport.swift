@@ -69,6 +69,33 @@ public enum RunsReport {
         return out
     }
 
+    /// The same facts as JSON (for `--json`): an array of objects with
+    /// snake_case keys, times as RFC 3339 UTC strings, durations in seconds.
+    public static func json(_ statistics: [RunStatistics]) -> String {
+        let values: [JSONValue] = statistics.map { stats in
+            var object: [String: JSONValue] = [
+                "id": .string(stats.run.id),
+                "kind": .string(stats.run.kind.rawValue),
+                "program": stats.run.program.map(JSONValue.string) ?? .null,
+                "status": .string(stats.run.status.rawValue),
+                "started_at": .string(OTelExport.iso8601(stats.run.startedAt)),
+                "finished_at": stats.run.finishedAt.map { .string(OTelExport.iso8601($0)) } ?? .null,
+                "calls": .int(stats.calls),
+                "cache_hits": .int(stats.cacheHits),
+                "parse_errors": .int(stats.parseErrors),
+                "errors": .int(stats.errors),
+                "prompt_tokens": .int(stats.promptTokens),
+                "completion_tokens": .int(stats.completionTokens),
+                "cached_prompt_tokens": .int(stats.cachedPromptTokens),
+                "call_time_s": .double(stats.callTime),
+                "wall_time_s": stats.wallTime.map(JSONValue.double) ?? .null,
+            ]
+            if let summary = stats.run.summary { object["summary"] = .object(summary) }
+            return .object(object)
+        }
+        return JSONValue.array(values).jsonText + "\n"
+    }
+
     /// `51200` → `51,200`.
     static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)

@@ -94,6 +94,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Converts any `Encodable` value (for instance another module's JSON type,
+    /// or a parameters struct) by encoding it to JSON and decoding that.
+    ///
+    /// - Throws: ``StoreError/invalidJSON(field:detail:)`` if it does not encode to JSON.
+    public init(encoding value: some Encodable, field: String = "value") throws {
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(value)
+        } catch {
+            throw StoreError.invalidJSON(field: field, detail: String(describing: error))
+        }
+        self = try Self.parse(String(decoding: data, as: UTF8.self), field: field)
+    }
+
+    /// The members, if this is `.object`.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { value } else { nil }
+    }
+
     /// Parses JSON text.
     ///
     /// - Throws: ``StoreError/invalidJSON(field:detail:)`` naming `field`.

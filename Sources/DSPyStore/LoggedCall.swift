@@ -4,8 +4,9 @@ import GRDB
 /// One LM call as the request log keeps it: everything that was sent, what
 /// came back, what it cost and where in the program it happened.
 ///
-/// Cache hits are logged too (``cacheHit`` is `true`, token counts are what the
-/// original call used, latency is the lookup time). The framework fills one of
+/// Cache hits are logged too: ``cacheHit`` is `true`, latency is the lookup
+/// time, and the token counts are the original call's (run totals skip hits,
+/// as DSPy adds no usage for a hit). The framework fills one of
 /// these per call; the store never computes any field itself, except ``id``.
 ///
 /// ```swift
@@ -50,12 +51,17 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     public var modulePath: String
     /// The adapter that rendered the prompt (`ChatAdapter`, `JSONAdapter`).
     public var adapter: String?
+    /// Whether this call is the adapter's fallback retry (DSPy's JSONAdapter
+    /// retry after a ChatAdapter parse failure), logged so the doubled call is visible.
+    public var adapterFallback: Bool
     /// The model's name or fingerprint.
     public var model: String
     /// The full rendered messages.
     public var messages: [Message]
-    /// The raw completion text, if the call produced one.
+    /// The raw completion text (the first choice), if the call produced one.
     public var completion: String?
+    /// The other choices' raw texts when more than one was requested (`n > 1`).
+    public var otherCompletions: [String]
     /// The parsed output fields, if parsing succeeded.
     public var parsedFields: [String: JSONValue]?
     /// Why parsing failed, if it did.
@@ -76,7 +82,7 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     public var latency: TimeInterval
     /// Engine throughput for this call (generated tokens per second), if known.
     public var tokensPerSecond: Double?
-    /// When the call was made.
+    /// When the call started (its span ends `latency` seconds later).
     public var timestamp: Date
     /// Whether the response came from the LM-call cache.
     public var cacheHit: Bool
@@ -96,9 +102,11 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         program: String? = nil,
         modulePath: String,
         adapter: String? = nil,
+        adapterFallback: Bool = false,
         model: String,
         messages: [Message],
         completion: String? = nil,
+        otherCompletions: [String] = [],
         parsedFields: [String: JSONValue]? = nil,
         parseError: String? = nil,
         sampling: [String: JSONValue] = [:],
@@ -121,9 +129,11 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         self.program = program
         self.modulePath = modulePath
         self.adapter = adapter
+        self.adapterFallback = adapterFallback
         self.model = model
         self.messages = messages
         self.completion = completion
+        self.otherCompletions = otherCompletions
         self.parsedFields = parsedFields
         self.parseError = parseError
         self.sampling = sampling
@@ -148,9 +158,11 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         case program
         case modulePath = "module_path"
         case adapter
+        case adapterFallback = "adapter_fallback"
         case model
         case messages
         case completion
+        case otherCompletions = "other_completions"
         case parsedFields = "parsed_fields"
         case parseError = "parse_error"
         case sampling

@@ -9,7 +9,7 @@ public struct CallQuery: Sendable, Equatable {
     public var program: String?
     /// Only calls of this module path or below it (`qa` matches `qa` and `qa.answerer`).
     public var modulePath: String?
-    /// Only calls whose messages or completion contain this text (ASCII case-insensitive).
+    /// Only calls whose messages or completions contain this text (ASCII case-insensitive).
     public var text: String?
     /// Only calls made at or after this date.
     public var since: Date?
@@ -89,6 +89,28 @@ extension Store {
         }
     }
 
+    /// Visits the calls matching `query` one at a time, oldest first (the last
+    /// `query.limit` of them), without loading the whole log in memory — for
+    /// exporting large logs.
+    ///
+    /// The body runs inside a read transaction: it sees one consistent snapshot
+    /// while other processes keep writing.
+    public func forEachCall(_ query: CallQuery = CallQuery(), _ body: (LoggedCall) throws -> Void) throws {
+        try read("reading the request log") { db in
+            var request = Self.filtered(query)
+            if let limit = query.limit {
+                guard limit > 0 else { return }
+                let ids = Self.filtered(query).select(LoggedCall.CodingKeys.id, as: Int64.self)
+                    .order(LoggedCall.CodingKeys.id.desc).limit(1, offset: limit - 1)
+                if let first = try ids.fetchOne(db) {
+                    request = request.filter(LoggedCall.CodingKeys.id >= first)
+                }
+            }
+            let cursor = try request.order(LoggedCall.CodingKeys.id.asc).fetchCursor(db)
+            while let call = try cursor.next() { try body(call) }
+        }
+    }
+
     /// The number of logged calls matching `query` (its `limit` is ignored).
     public func callCount(_ query: CallQuery = CallQuery()) throws -> Int {
         try read("counting the request log") { db in try Self.filtered(query).fetchCount(db) }
@@ -130,9 +152,11 @@ extension Store {
                 sql: """
                     (completion LIKE ? ESCAPE '\\'
                      OR EXISTS (SELECT 1 FROM json_each(call.messages)
-                                WHERE json_extract(json_each.value, '$.content') LIKE ? ESCAPE '\\'))
+                                WHERE json_extract(json_each.value, '$.content') LIKE ? ESCAPE '\\')
+                     OR EXISTS (SELECT 1 FROM json_each(call.other_completions)
+                                WHERE json_each.value LIKE ? ESCAPE '\\'))
                     """,
-                arguments: [pattern, pattern])
+                arguments: [pattern, pattern, pattern])
         }
         if let since = query.since { request = request.filter(Column.timestamp >= since) }
         if let until = query.until { request = request.filter(Column.timestamp < until) }

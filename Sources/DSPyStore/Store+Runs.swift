@@ -73,29 +73,43 @@ extension Store {
     /// Request-log totals per run, most recent run first.
     public func runStatistics(program: String? = nil, limit: Int? = nil) throws -> [RunStatistics] {
         try read("summarising runs") { db in
-            let runs = try Self.runRequest(program: program, limit: limit).fetchAll(db)
-            return try runs.map { run in
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(*) AS calls,
-                               COALESCE(SUM(cache_hit), 0) AS hits,
-                               COALESCE(SUM(parse_error IS NOT NULL), 0) AS parse_errors,
-                               COALESCE(SUM(error IS NOT NULL), 0) AS errors,
-                               COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE prompt_tokens END), 0) AS prompt,
-                               COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE completion_tokens END), 0) AS completion,
-                               COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE cached_prompt_tokens END), 0) AS cached,
-                               COALESCE(SUM(latency), 0) AS time
-                        FROM call WHERE run_id = ?
-                        """,
-                    arguments: [run.id])
-                return RunStatistics(
-                    run: run,
-                    calls: row?["calls"] ?? 0, cacheHits: row?["hits"] ?? 0,
-                    parseErrors: row?["parse_errors"] ?? 0, errors: row?["errors"] ?? 0,
-                    promptTokens: row?["prompt"] ?? 0, completionTokens: row?["completion"] ?? 0,
-                    cachedPromptTokens: row?["cached"] ?? 0, callTime: row?["time"] ?? 0)
-            }
+            try Self.statistics(for: try Self.runRequest(program: program, limit: limit).fetchAll(db), db)
+        }
+    }
+
+    /// Request-log totals of one run (for a command's closing summary: calls,
+    /// cache hits, tokens, time).
+    ///
+    /// - Throws: ``StoreError/unknownRun(_:)``.
+    public func runStatistics(id: String) throws -> RunStatistics {
+        try read("summarising a run") { db in
+            guard let run = try RunRecord.fetchOne(db, key: id) else { throw StoreError.unknownRun(id) }
+            return try Self.statistics(for: [run], db)[0]
+        }
+    }
+
+    private static func statistics(for runs: [RunRecord], _ db: Database) throws -> [RunStatistics] {
+        try runs.map { run in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS calls,
+                           COALESCE(SUM(cache_hit), 0) AS hits,
+                           COALESCE(SUM(parse_error IS NOT NULL), 0) AS parse_errors,
+                           COALESCE(SUM(error IS NOT NULL), 0) AS errors,
+                           COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE prompt_tokens END), 0) AS prompt,
+                           COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE completion_tokens END), 0) AS completion,
+                           COALESCE(SUM(CASE WHEN cache_hit THEN 0 ELSE cached_prompt_tokens END), 0) AS cached,
+                           COALESCE(SUM(latency), 0) AS time
+                    FROM call WHERE run_id = ?
+                    """,
+                arguments: [run.id])
+            return RunStatistics(
+                run: run,
+                calls: row?["calls"] ?? 0, cacheHits: row?["hits"] ?? 0,
+                parseErrors: row?["parse_errors"] ?? 0, errors: row?["errors"] ?? 0,
+                promptTokens: row?["prompt"] ?? 0, completionTokens: row?["completion"] ?? 0,
+                cachedPromptTokens: row?["cached"] ?? 0, callTime: row?["time"] ?? 0)
         }
     }
 

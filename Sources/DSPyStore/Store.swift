@@ -124,12 +124,36 @@ public struct Store: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "dspyc.store"
+        // Two processes opening a fresh file at once can meet SQLITE_BUSY where
+        // SQLite does not call the busy handler (switching to WAL, the first
+        // schema read). Opening retries those within the same busy timeout.
+        let deadline = Date().addingTimeInterval(options.busyTimeout)
         do {
-            self.writer = try DatabasePool(path: path, configuration: configuration)
+            self.writer = try Self.retryingWhileBusy(until: deadline) {
+                try DatabasePool(path: path, configuration: configuration)
+            }
         } catch {
             throw Self.map(error, path: path, operation: "opening the database", timeout: options.busyTimeout)
         }
-        try migrate()
+        try Self.retryingWhileBusy(until: deadline) { try migrate() }
+    }
+
+    /// Runs `body`, retrying every 20 ms while it fails with a busy or locked
+    /// database, until `deadline`.
+    static func retryingWhileBusy<T>(until deadline: Date, _ body: () throws -> T) throws -> T {
+        while true {
+            do {
+                return try body()
+            } catch let error where isBusy(error) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+    }
+
+    private static func isBusy(_ error: any Error) -> Bool {
+        if case .databaseLocked? = error as? StoreError { return true }
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
     private init(path: String, options: Options, writer: any DatabaseWriter) throws {
@@ -202,6 +226,9 @@ public struct Store: Sendable {
                     throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
                 }
             }
+            // A current schema needs no write lock: opening never waits for
+            // another process's long transaction.
+            if try writer.read({ db in try migrator.hasCompletedMigrations(db) }) { return }
             do {
                 try migrator.migrate(writer)
             } catch {
@@ -234,7 +261,8 @@ public struct Store: Sendable {
                     result = try body(db)
                     return .commit
                 }
-                return result!
+                guard let result else { preconditionFailure("a committed transaction always has a result") }
+                return result
             }
         } catch let error as StoreError {
             throw error

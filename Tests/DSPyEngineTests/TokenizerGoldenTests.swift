@@ -123,3 +123,26 @@ struct TokenizerGoldenTests {
         #expect(perHundred < .milliseconds(1), "\(perHundred) per 100 tokens")
     }
 }
+
+@Suite("Tokenizer errors")
+struct TokenizerErrorTests {
+    @Test("Unsupported tokenizer models and pre-tokenizers are named, not guessed")
+    func unsupported() throws {
+        var vocabulary = try DefaultModelTokenizer.get().tokenizer.vocabulary
+        vocabulary.preTokenizer = "qwen2"
+        #expect(throws: TokenizerError.unsupportedPreTokenizer("qwen2")) { try Tokenizer(vocabulary: vocabulary) }
+        vocabulary.preTokenizer = ""
+        #expect(throws: TokenizerError.unsupportedPreTokenizer("")) { try Tokenizer(vocabulary: vocabulary) }
+        vocabulary.model = "bert"
+        #expect(throws: TokenizerError.unsupportedModel("bert")) { try Tokenizer(vocabulary: vocabulary) }
+        #expect(String(describing: TokenizerError.unsupportedPreTokenizer("qwen2")).contains("smollm"))
+    }
+
+    @Test("An empty vocabulary or an out-of-range special id is rejected")
+    func invalidVocabulary() {
+        #expect(throws: TokenizerError.self) { try Tokenizer(vocabulary: .init(tokens: [], model: "gpt2", preTokenizer: "gpt2")) }
+        #expect(throws: TokenizerError.self) {
+            try Tokenizer(vocabulary: .init(tokens: ["a"], model: "gpt2", preTokenizer: "gpt2", eosID: 5))
+        }
+    }
+}

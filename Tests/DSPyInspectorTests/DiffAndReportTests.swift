@@ -100,6 +100,11 @@ struct DiffAndReportTests {
         #expect(lines[1].contains("51,200"))
         #expect(lines[1].hasSuffix("38.2 s      1m15s"))
         #expect(RunsReport.render([]) == "No runs recorded.\n")
+        let json = RunsReport.json([stats])
+        #expect(json.contains(#""id":"1a2b3c4d-5e6f""#))
+        #expect(json.contains(#""prompt_tokens":51200"#))
+        #expect(json.contains(#""wall_time_s":75"#))
+        #expect(json.contains(#""started_at":"2026-11-18T11:06:40.000Z""#))
         #expect(RunsReport.seconds(0.0123) == "0.012 s")
         #expect(RunsReport.seconds(4000) == "1h06m40s")
     }

@@ -64,8 +64,14 @@ struct ExportAndInspectorTests {
         #expect(attributes["dspyc.parsed_fields"] == nil)
         #expect(attributes["error.type"] == "dspyc.lm_error")
         #expect(object["status"] == ["code": "ERROR", "message": "engine failed"])
-        let json = OTelExport.export([call], format: .json)
-        #expect(try JSONValue.parse(json).jsonText.hasPrefix("[{"))
+        let json = OTelExport.export([call, call], format: .json)
+        guard case .array(let array) = try JSONValue.parse(json) else {
+            Issue.record("JSON export is not an array")
+            return
+        }
+        #expect(array.count == 2)
+        #expect(try JSONValue.parse(OTelExport.export([], format: .json)) == .array([]))
+        #expect(OTelExport.export([], format: .jsonl) == "")
     }
 
     @Test("Every HTML-special character is escaped")
@@ -108,6 +114,10 @@ struct ExportAndInspectorTests {
             #expect(diff.contains("-Old.\n+New.\n"))
             #expect(diff.contains("call #1"))
 
+            var streamed: [String] = []
+            try inspector.export(CallQuery(runID: "aaaa", limit: 1), format: .jsonl) { streamed.append($0) }
+            #expect(streamed.count == 1)
+            #expect(streamed[0].contains("awful day"))
             let jsonl = try inspector.export(CallQuery(runID: "bbbb"))
             #expect(jsonl.split(separator: "\n").count == 1)
             #expect(jsonl.contains(#""dspyc.cache_hit":true"#))

@@ -18,6 +18,14 @@ struct HistoryRendererTests {
                 + "\n\n\n\n")
     }
 
+    @Test("Several choices add DSPy's '(and N other completions)' line")
+    func otherCompletions() {
+        var call = makeCall(system: "S", user: "U", completion: "R")
+        call.otherCompletions = ["R2", "R3"]
+        let text = HistoryRenderer.render([call], options: .init(timeZone: utc))
+        #expect(text.hasSuffix("Response:\n\nR\n\n \t (and 2 other completions)\n\n\n\n\n"))
+    }
+
     @Test("Fractional seconds print as six digits, like Python's isoformat")
     func microseconds() {
         let text = HistoryRenderer.render([makeCall(at: 1_795_000_000.25)], options: .init(timeZone: utc))

@@ -151,6 +151,7 @@ struct WebBrowserTests {
         let pages: [(String, String)] = [
             ("runs", "/"),
             ("run", "runs/\(fixture.compile.id)"),
+            ("run-problems", "runs/\(fixture.compile.id)?only=problems"),
             ("call", "calls/\(fixture.compileCalls[0].id!)"),
             ("call-escaped", "calls/\(fixture.hostileCall.id!)"),
             ("call-parse-error", "calls/\(fixture.compileCalls[3].id!)"),

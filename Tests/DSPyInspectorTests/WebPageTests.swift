@@ -97,6 +97,14 @@ func fetchPage(_ url: URL) async throws -> (status: Int, contentType: String, bo
     return (http?.statusCode ?? -1, http?.value(forHTTPHeaderField: "Content-Type") ?? "", String(decoding: data, as: UTF8.self))
 }
 
+/// Lines printed by `InspectorServer.serve`.
+final class Announcements: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
+}
+
 /// `text` as the page writes it.
 func escaped(_ text: String) -> String { HTML.escape(text) }
 
@@ -122,7 +130,7 @@ struct WebPageTests {
         #expect(compileAt.lowerBound < evalAt.lowerBound, "the newer run comes first")
         #expect(body.contains("sentiment") && body.contains("qa"))
         // compile: 4 calls, 1 cache hit, 1 parse error, 3×120 prompt tokens (the hit is not counted).
-        #expect(body.contains("<td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">360</td><td class=\"n\">27</td>"))
+        #expect(body.contains("<td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">360 → 27</td><td class=\"n\">288</td>"))
         #expect(body.contains("status-succeeded") && body.contains("status-failed"))
         // The most recent calls include the one that belongs to no run.
         #expect(body.contains("/calls/\(fixture.looseCall.id!)"))
@@ -151,10 +159,18 @@ struct WebPageTests {
         #expect(lovelyNode.contains("/calls/\(fixture.compileCalls[0].id!)"))
         #expect(lovelyNode.contains("/calls/\(fixture.compileCalls[1].id!)"))
         #expect(lovelyNode.contains("sentiment: positive"))
-        #expect(lovelyNode.contains("what a lovely day"))
+        #expect(lovelyNode.contains("<span class=\"preview\">text: what a lovely day</span>"))
         let awfulNode = String(body[awful.lowerBound...])
         #expect(awfulNode.contains("cache hit") && awfulNode.contains("parse error"))
         #expect(body.contains("BootstrapFewShot") && body.contains("0.75"), "the run's summary is shown")
+        // Only the examples with problems: the awful one (a parse error), numbered as in the whole run.
+        #expect(body.contains("?only=problems\">1 with parse errors or errors</a>"))
+        let problems = try await fetchPage(try #require(URL(string: "runs/\(fixture.compile.id)?only=problems", relativeTo: base)))
+        #expect(problems.status == 200)
+        #expect(!problems.body.contains("id=\"trace-trace-lovely\""))
+        #expect(problems.body.contains("id=\"trace-trace-awful\""))
+        #expect(problems.body.contains("Example 2 <code"))
+        #expect(problems.body.contains("<b>1 with parse errors or errors</b>"))
         // A unique prefix and `latest` find the run too.
         let prefix = try await fetchPage(base.appendingPathComponent("runs/\(fixture.compile.id.prefix(8))"))
         #expect(prefix.status == 200 && prefix.body.contains("id=\"trace-trace-lovely\""))
@@ -188,6 +204,9 @@ struct WebPageTests {
         #expect(body.contains("<dt>Constraint</dt><dd>structured</dd>"))
         #expect(body.contains("classify.predict") && body.contains("ChatAdapter") && body.contains("SmolLM2-135M-Instruct.Q4_1"))
         #expect(body.contains("href=\"/runs/\(fixture.compile.id)#trace-trace-lovely\""))
+        // Stepping through the run: the first call has no previous one.
+        #expect(body.contains("← first call"))
+        #expect(body.contains("<a href=\"/calls/\(fixture.compileCalls[1].id!)\">call #\(fixture.compileCalls[1].id!) →</a>"))
 
         let hit = try await fetchPage(base.appendingPathComponent("calls/\(fixture.compileCalls[2].id!)"))
         #expect(hit.body.contains("<dt>Cache hit</dt><dd><span class=\"badge hit\">yes</span></dd>"))
@@ -275,6 +294,32 @@ struct WebPageTests {
         #expect(error["error"] == "No run with id “no-such-run” in \(fixture.store.path).")
     }
 
+    @Test("serve() announces the URL, answers, and stops listening when its task is cancelled")
+    func serveUntilCancelled() async throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let server = InspectorServer(store: fixture.store, port: 0)
+        let announced = Announcements()
+        let task = Task { try await server.serve(announce: { announced.append($0) }) }
+        var url: URL?
+        for _ in 0..<200 where url == nil {
+            url = server.url
+            if url == nil { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        let base = try #require(url)
+        #expect(announced.lines == ["dspyc inspector: \(base.absoluteString)  (request log in \(fixture.store.path); Ctrl-C to stop)"])
+        #expect(try await fetchPage(base).status == 200)
+        task.cancel()
+        _ = await task.result
+        #expect(server.url == nil)
+        var request = URLRequest(url: base)
+        request.timeoutInterval = 5
+        // A new connection is refused. (A kept-alive one may still be served: HTTPServer.stop()
+        // closes only the listener, so use a fresh session.)
+        let session = URLSession(configuration: .ephemeral)
+        await #expect(throws: (any Error).self) { _ = try await session.data(for: request) }
+    }
+
     @Test("The JSON twins under /api/ carry the same runs, tree, call and search")
     func api() async throws {
         let fixture = try WebFixture()
@@ -327,6 +372,67 @@ struct WebAppTests {
         #expect(app.handle(HTTPRequest(method: "GET", path: "/", headers: ["host": "evil.example:8765"])).status == 403)
         let open = InspectorWebApp(store: fixture.store, options: .init(allowedHosts: nil))
         #expect(open.handle(HTTPRequest(method: "GET", path: "/", headers: ["host": "box.lan:8765"])).status == 200)
+    }
+
+    @Test("Neighbouring calls are found within the same run, or among calls without a run")
+    func neighbours() throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let ids = fixture.compileCalls.map { $0.id! }
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[0]) == (nil, ids[1]))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[2]) == (ids[1], ids[3]))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.compileCalls[3]) == (ids[2], nil))
+        // The eval call was logged before the compile calls but is alone in its run.
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.hostileCall) == (nil, nil))
+        let another = try fixture.store.log(LoggedCall(modulePath: "adhoc.predict", model: "m", messages: []))
+        #expect(try fixture.store.neighbouringCallIDs(of: fixture.looseCall) == (nil, another.id))
+    }
+
+    @Test("A run of 2,000 calls over 500 examples renders, with its examples folded")
+    func largeRun() throws {
+        let store = try Store.inMemory()
+        let run = try store.beginRun(kind: .compile, program: "big")
+        let prompt = String(repeating: "A demo input and its output. ", count: 60)
+        try store.log((0..<2000).map { index in
+            LoggedCall(
+                runID: run.id, runKind: .compile, program: "big", modulePath: index % 4 < 2 ? "hop.predict" : "answer.predict",
+                model: "m", messages: [.init(role: "system", content: prompt), .init(role: "user", content: "question \(index / 4)")],
+                completion: "answer \(index)", parsedFields: ["answer": .string("answer \(index)")],
+                promptTokens: 400, completionTokens: 8, latency: 0.1, traceID: "example-\(index / 4)")
+        })
+        let app = InspectorWebApp(store: store)
+        let clock = ContinuousClock()
+        var response: HTTPResponse?
+        let elapsed = clock.measure { response = app.handle(HTTPRequest(method: "GET", path: "/runs/\(run.id)")) }
+        #expect(response?.status == 200)
+        guard case .data(let data)? = response?.body else { Issue.record("expected a whole body"); return }
+        let body = String(decoding: data, as: UTF8.self)
+        #expect(body.components(separatedBy: "<details class=\"example\"").count - 1 == 500)
+        #expect(!body.contains("<details class=\"example\" id=\"trace-example-0\" open>"), "500 examples start folded")
+        #expect(body.contains("800,000"), "prompt tokens")
+        #expect(elapsed < .seconds(10), "rendering took \(elapsed)")
+        #expect(data.count < 2_000_000, "the tree page has no message bodies: \(data.count) bytes")
+    }
+
+    @Test("Pages of a running run reload themselves, unless told not to; finished ones do not")
+    func liveRun() throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let app = InspectorWebApp(store: fixture.store)
+        func page(_ path: String, _ query: [String: String] = [:]) -> String {
+            guard case .data(let data) = app.handle(HTTPRequest(method: "GET", path: path, query: query)).body else { return "" }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let reload = "<meta http-equiv=\"refresh\" content=\"5\">"
+        #expect(!page("/").contains(reload))
+        #expect(!page("/runs/\(fixture.compile.id)").contains(reload))
+        let running = try fixture.store.beginRun(kind: .eval, program: "live")
+        #expect(page("/").contains(reload))
+        let live = page("/runs/\(running.id)")
+        #expect(live.contains(reload))
+        #expect(live.contains("<a href=\"/runs/\(running.id)?refresh=0\">Stop reloading</a>"))
+        #expect(!page("/runs/\(running.id)", ["refresh": "0"]).contains(reload))
+        #expect(!page("/runs/\(fixture.compile.id)").contains(reload), "a finished run's page stays still")
     }
 
     @Test("Only GET is answered; pages forbid scripts")

@@ -67,3 +67,52 @@ struct StoreCacheTests {
         #expect(try store.callCount() == 1)
     }
 }
+
+@Suite("Async store API")
+struct StoreAsyncTests {
+    @Test("The async calls behave like the synchronous ones")
+    func asyncRoundTrip() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try Store(path: dir.appendingPathComponent("db.sqlite").path)
+            let call = sampleCall(run: "r")
+            let key = try #require(call.cacheKey)
+            #expect(try await store.cachedResponse(forKey: key) == nil)
+            try await store.record(call, caching: CacheEntry(key: key, response: "{}"))
+            #expect(try await store.cachedResponse(forKey: key)?.response == "{}")
+            try await store.storeCachedResponse(CacheEntry(key: key, response: "[]"))
+            #expect(try await store.cachedResponse(forKey: key)?.response == "[]")
+            try await store.log(call)
+            #expect(try store.callCount() == 2)
+            try await store.saveCompiledProgram(CompiledProgramRecord(fingerprint: "f", program: "p", state: "{}"))
+            #expect(try await store.compiledProgram(fingerprint: "f")?.program == "p")
+            await #expect(throws: StoreError.invalidCacheKey("nope")) {
+                try await store.cachedResponse(forKey: "nope")
+            }
+        }
+    }
+}
+
+@Suite("JSON values")
+struct JSONValueTests {
+    struct Parameters: Encodable {
+        var temperature = 0.5
+        var maxTokens = 64
+        var stop = ["\n\n"]
+    }
+
+    @Test("Any Encodable converts to a JSON value")
+    func encoding() throws {
+        let value = try JSONValue(encoding: Parameters())
+        #expect(value == ["temperature": 0.5, "maxTokens": 64, "stop": ["\n\n"]])
+        #expect(value.objectValue?["maxTokens"] == .int(64))
+    }
+
+    @Test("Numbers compare by value across int and double")
+    func numbers() throws {
+        #expect(JSONValue.int(1) == JSONValue.double(1.0))
+        #expect(JSONValue.int(1) != JSONValue.double(1.5))
+        #expect(Set([JSONValue.int(2), JSONValue.double(2)]).count == 1)
+        #expect(try JSONValue.parse(#"{"a":[1,2.5,true,null,"x"]}"#).jsonText == #"{"a":[1,2.5,true,null,"x"]}"#)
+        #expect(throws: StoreError.self) { try JSONValue.parse("{", field: "state") }
+    }
+}

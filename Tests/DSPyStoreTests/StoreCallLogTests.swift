@@ -12,6 +12,8 @@ struct StoreCallLogTests {
             call.parseError = nil
             call.finishReason = "stop"
             call.traceID = "example-3"
+            call.otherCompletions = ["second choice", "third choice"]
+            call.adapterFallback = true
             let logged = try store.log(call)
             let id = try #require(logged.id)
             var expected = call
@@ -33,9 +35,9 @@ struct StoreCallLogTests {
                         for i in 0..<perTask {
                             let call = sampleCall(run: run.id, user: "task \(t) call \(i)")
                             if i.isMultiple(of: 2) {
-                                try store.record(call, caching: CacheEntry(key: call.cacheKey!, response: "{}"))
+                                try await store.record(call, caching: CacheEntry(key: call.cacheKey!, response: "{}"))
                             } else {
-                                try store.log(call)
+                                try await store.log(call)
                             }
                         }
                     }
@@ -89,6 +91,10 @@ struct StoreCallLogTests {
         #expect(try store.callCount(CallQuery(since: Date(timeIntervalSince1970: 2000))) == 3)
         #expect(try store.callCount(CallQuery(until: Date(timeIntervalSince1970: 2000))) == 1)
         #expect(try store.callCount(CallQuery(runID: "b", program: "qa")) == 1)
+        var multi = sampleCall(user: "multi")
+        multi.otherCompletions = ["an OTHER choice"]
+        try store.log(multi)
+        #expect(try users(CallQuery(text: "other choice")) == ["multi"])
     }
 
     @Test("The limit keeps the most recent calls, oldest first")
@@ -98,6 +104,15 @@ struct StoreCallLogTests {
         let last = try store.calls(CallQuery(limit: 2)).map { $0.messages[1].content }
         #expect(last == ["call 3", "call 4"])
         #expect(try store.calls(CallQuery(limit: 0)).isEmpty)
+        var visited: [String] = []
+        try store.forEachCall(CallQuery(limit: 2)) { visited.append($0.messages[1].content) }
+        #expect(visited == ["call 3", "call 4"])
+        visited = []
+        try store.forEachCall(CallQuery(limit: 10)) { visited.append($0.messages[1].content) }
+        #expect(visited.count == 5)
+        visited = []
+        try store.forEachCall(CallQuery(limit: 0)) { visited.append($0.messages[1].content) }
+        #expect(visited.isEmpty)
     }
 
     @Test("A call naming a run that was never begun creates a placeholder run")

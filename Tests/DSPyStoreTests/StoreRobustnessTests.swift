@@ -72,7 +72,6 @@ struct StoreRobustnessTests {
         try withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("dspyc.sqlite").path
             let holder = try Store(path: path)
-            let waiter = try Store(path: path, options: Store.Options(busyTimeout: 0.5))
             let locked = Semaphore()
             let holding = BackgroundThread {
                 try holder.write("holding the lock") { _ in
@@ -81,7 +80,11 @@ struct StoreRobustnessTests {
                 }
             }
             locked.wait()
-            let start = Date()
+            // Opening a current database needs no write lock: it does not wait.
+            var start = Date()
+            let waiter = try Store(path: path, options: Store.Options(busyTimeout: 0.5))
+            #expect(Date().timeIntervalSince(start) < 0.4)
+            start = Date()
             #expect(throws: StoreError.databaseLocked(path: path, timeout: 0.5)) {
                 try waiter.log(sampleCall())
             }
@@ -92,6 +95,7 @@ struct StoreRobustnessTests {
             #expect(try waiter.callCount() == 0)
             try holding.join()
             #expect(StoreError.databaseLocked(path: path, timeout: 0.5).description.contains(path))
+            #expect(try waiter.log(sampleCall()).id != nil)
         }
     }
 
@@ -140,6 +144,19 @@ struct StoreRobustnessTests {
             #expect(try a.callCount(CallQuery(runID: "B")) == perWriter)
             #expect(try b.cachedResponseCount() == perWriter)
             #expect(try a.integrityCheck().isEmpty)
+        }
+    }
+
+    @Test("Several connections opening one fresh file at once all succeed")
+    func concurrentFirstOpen() throws {
+        try withTemporaryDirectory { dir in
+            for round in 0..<10 {
+                let path = dir.appendingPathComponent("fresh-\(round).sqlite").path
+                let openers = (0..<3).map { _ in BackgroundThread { try Store(path: path) } }
+                let stores = try openers.map { try $0.join() }
+                try stores[round % 3].log(sampleCall())
+                #expect(try stores[0].callCount() == 1)
+            }
         }
     }
 

@@ -28,6 +28,8 @@ struct StoreRunAndProgramTests {
         #expect(stats.cachedPromptTokens == 192)
         #expect(abs(stats.callTime - 0.75) < 1e-9)
         #expect(stats.wallTime == 12)
+        #expect(try store.runStatistics(id: run.id) == stats)
+        #expect(throws: StoreError.unknownRun("nope")) { try store.runStatistics(id: "nope") }
     }
 
     @Test("Runs resolve by full id, unique prefix or latest")

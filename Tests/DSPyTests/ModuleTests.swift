@@ -162,3 +162,30 @@ struct ModuleTests {
         }
     }
 }
+
+struct WithReasoning: Signature {
+    @Input var question: String = ""
+    @Output var reasoning: String
+    @Output var answer: String
+}
+
+@Suite("Module misuse")
+struct ModuleMisuseTests {
+    @Test("ChainOfThought over a signature that already has `reasoning` fails clearly on first call")
+    func duplicateReasoning() async throws {
+        let cot = ChainOfThought(WithReasoning.self)
+        await #expect(throws: DSPyError.invalidSignature("Duplicate field name 'reasoning' in signature.")) {
+            try await DSPySettings.with(lm: DummyLM([JSONObject]())) { try await cot(["question": "q"]) }
+        }
+    }
+
+    @Test("A predictor renders its prompt without any model")
+    func renderWithoutModel() throws {
+        let qa = try Predict("question -> answer")
+        qa.demos = [["question": "1+1?", "answer": "2"]]
+        let messages = qa.formatted(["question": "2+2?"])
+        #expect(messages.map(\.role) == [.system, .user, .assistant, .user])
+        #expect(messages[3].content.hasPrefix("[[ ## question ## ]]\n2+2?\n\nRespond with"))
+        #expect(qa.formatted(["question": "2+2?"], adapter: JSONAdapter())[3].content.hasSuffix("Respond with a JSON object in the following order of fields: `answer`."))
+    }
+}

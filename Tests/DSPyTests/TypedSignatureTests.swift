@@ -73,8 +73,20 @@ struct TypedSignatureTests {
         }
         #expect(name == "Person")
         // DSPy sorts every key after "type", property names included.
-        #expect(schema.pythonJSON() == #"{"type": "object", "properties": {"age": {"type": "integer", "title": "Age"}, "name": {"type": "string", "title": "Name"}, "nickname": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Nickname"}}, "required": ["name", "age"], "title": "Person"}"#)
+        #expect(schema.pythonJSON() == #"{"type": "object", "properties": {"age": {"type": "integer", "title": "Age"}, "name": {"type": "string", "title": "Name"}, "nickname": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "title": "Nickname"}}, "required": ["name", "age"], "title": "Person"}"#)
         #expect(spec.outputs[2].type == .optional(.int))
+    }
+
+    @Test("A Codable output renders like the pydantic model DSPy renders", arguments: ["typed_chat_codable_output", "typed_json_codable_output"])
+    func codableGolden(name: String) throws {
+        let c = try GoldenFixtures.named("adapter_format.json", name)
+        let adapter = GoldenFixtures.adapter(c["adapter"])
+        let messages = adapter.format(try Extract.signatureSpec(), demos: [], inputs: c["inputs"]?.objectValue ?? [:])
+        let expected = (c["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }
+        #expect(messages.count == expected.count)
+        for (got, want) in zip(messages.map(\.content), expected) {
+            #expect(got == want, "\(firstDifference(got, want))")
+        }
     }
 
     @Test("Predict fills a typed result from the model's answer")

@@ -139,6 +139,66 @@ enum AdapterText {
         return (incomplete, complete)
     }
 
+    /// The user turn content: optional prefix, the given inputs as sections, optional reminder
+    /// (DSPy's `format_user_message_content`, joined by blank lines and stripped).
+    static func userContent(_ signature: SignatureSpec, inputs: JSONObject, prefix: String, reminder: String?) -> String {
+        var parts = [prefix]
+        for field in signature.inputs {
+            if let value = inputs[field.name] {
+                parts.append("[[ ## \(field.name) ## ]]\n\(FieldValueFormatting.format(value, for: field))")
+            }
+        }
+        if let reminder { parts.append(reminder) }
+        parts.append("")
+        return parts.joined(separator: "\n\n").trimmed
+    }
+
+    /// The first input of type `History`, whose turns become messages.
+    static func historyField(_ signature: SignatureSpec) -> FieldSpec? {
+        signature.inputs.first { $0.type == .history }
+    }
+
+    /// The turns of a `History` value (`{"messages": [...]}` or a bare array).
+    static func historyTurns(_ value: JSONValue?) -> [JSONObject] {
+        let list = value?["messages"]?.arrayValue ?? value?.arrayValue ?? []
+        return list.compactMap(\.objectValue)
+    }
+
+    /// Every message for one call, shared by the Chat and JSON adapters:
+    /// system, demos, history turns (each user turn carrying the reminder, as in 3.4), final user turn.
+    static func messages(
+        _ signature: SignatureSpec, demos: [Example], inputs: JSONObject, system: String,
+        user: (SignatureSpec, JSONObject, String, Bool) -> String,
+        assistant: (SignatureSpec, JSONObject, String?) -> String
+    ) -> [ChatMessage] {
+        var messages: [ChatMessage] = [.system(system)]
+        let (incomplete, complete) = partitionDemos(demos, signature)
+        for demo in incomplete {
+            messages.append(.user(user(signature, demo.fields, incompleteDemoPrefix, false)))
+            messages.append(.assistant(assistant(signature, demo.fields, missingInDemo)))
+        }
+        for demo in complete {
+            messages.append(.user(user(signature, demo.fields, "", false)))
+            messages.append(.assistant(assistant(signature, demo.fields, missingInHistory)))
+        }
+        var finalSignature = signature
+        var finalInputs = inputs
+        if let history = historyField(signature) {
+            finalSignature = signature.deleting(history.name)
+            for turn in historyTurns(inputs[history.name]) {
+                let hasInput = finalSignature.inputs.contains { turn.contains($0.name) }
+                let content = user(finalSignature, turn, "", hasInput)
+                if !content.isEmpty { messages.append(.user(content)) }
+                let answer = assistant(finalSignature, turn, nil)
+                if !answer.isEmpty { messages.append(.assistant(answer)) }
+            }
+            finalInputs[history.name] = nil
+        }
+        let content = user(finalSignature, finalInputs, "", true)
+        if !content.isEmpty { messages.append(.user(content)) }
+        return messages
+    }
+
     static let incompleteDemoPrefix = "This is an example of the task, though some input or output fields are not supplied."
     static let missingInDemo = "Not supplied for this particular example. "
     static let missingInHistory = "Not supplied for this conversation history message. "

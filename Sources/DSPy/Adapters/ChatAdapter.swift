@@ -25,11 +25,10 @@ public struct ChatAdapter: Adapter {
     public var fallback: (any Adapter)? { useJSONAdapterFallback ? JSONAdapter() : nil }
 
     public func format(_ signature: SignatureSpec, demos: [Example], inputs: JSONObject) -> [ChatMessage] {
-        var messages: [ChatMessage] = [.system(systemMessage(signature))]
-        messages += demoMessages(signature, demos: demos)
-        let content = userMessageContent(signature, inputs: inputs, mainRequest: true)
-        if !content.isEmpty { messages.append(.user(content)) }
-        return messages
+        AdapterText.messages(
+            signature, demos: demos, inputs: inputs, system: systemMessage(signature),
+            user: { sig, values, prefix, main in userMessageContent(sig, inputs: values, prefix: prefix, mainRequest: main) },
+            assistant: { sig, values, missing in assistantMessageContent(sig, outputs: values, missing: missing) })
     }
 
     /// The system message alone (DSPy's `format_system_message`).
@@ -56,15 +55,8 @@ public struct ChatAdapter: Adapter {
     public func userMessageContent(
         _ signature: SignatureSpec, inputs: JSONObject, prefix: String = "", mainRequest: Bool = false
     ) -> String {
-        var parts = [prefix]
-        for field in signature.inputs {
-            if let value = inputs[field.name] {
-                parts.append("[[ ## \(field.name) ## ]]\n\(FieldValueFormatting.format(value, for: field))")
-            }
-        }
-        if mainRequest { parts.append(outputRequirements(signature)) }
-        parts.append("")
-        return parts.joined(separator: "\n\n").trimmed
+        AdapterText.userContent(signature, inputs: inputs, prefix: prefix,
+                                reminder: mainRequest ? outputRequirements(signature) : nil)
     }
 
     /// The reminder that closes the final user turn.
@@ -81,20 +73,6 @@ public struct ChatAdapter: Adapter {
     ) -> String {
         let pairs = signature.outputs.map { f in (f, outputs[f.name] ?? missing.map(JSONValue.string) ?? .null) }
         return AdapterText.headerBlocks(pairs) + "\n\n[[ ## completed ## ]]\n"
-    }
-
-    func demoMessages(_ signature: SignatureSpec, demos: [Example]) -> [ChatMessage] {
-        let (incomplete, complete) = AdapterText.partitionDemos(demos, signature)
-        var messages: [ChatMessage] = []
-        for demo in incomplete {
-            messages.append(.user(userMessageContent(signature, inputs: demo.fields, prefix: AdapterText.incompleteDemoPrefix)))
-            messages.append(.assistant(assistantMessageContent(signature, outputs: demo.fields, missing: AdapterText.missingInDemo)))
-        }
-        for demo in complete {
-            messages.append(.user(userMessageContent(signature, inputs: demo.fields)))
-            messages.append(.assistant(assistantMessageContent(signature, outputs: demo.fields, missing: AdapterText.missingInHistory)))
-        }
-        return messages
     }
 
     public func parse(_ signature: SignatureSpec, completion: String) throws -> JSONObject {

@@ -37,31 +37,52 @@ enum FieldValueParsing {
         return try validate(candidate, as: type, top: true)
     }
 
-    /// Pydantic lax-mode validation of an already decoded value.
+    /// One pydantic error: where, what, which code, on which input.
+    struct Issue {
+        var location: [String]
+        var message: String
+        var code: String
+        var input: JSONValue
+    }
+
+    /// Pydantic lax-mode validation of an already decoded value; throws pydantic's error text.
     static func validate(_ value: JSONValue, as type: FieldType, top: Bool = false) throws -> JSONValue {
-        func fail(_ message: String, _ code: String) -> Failure {
-            Failure(description: """
-                1 validation error for \(pydanticTitle(type))
-                  \(message) [type=\(code), input_value=\(value.pythonRepr), input_type=\(pythonTypeName(value))]
-                    For further information visit https://errors.pydantic.dev/2.14/v/\(code)
-                """)
+        var issues: [Issue] = []
+        let result = check(value, as: type, at: [], issues: &issues)
+        guard let result, issues.isEmpty else {
+            let items = issues.map { issue in
+                (issue.location.isEmpty ? "" : issue.location.joined(separator: ".") + "\n")
+                    + "  \(issue.message) [type=\(issue.code), input_value=\(issue.input.pythonRepr), input_type=\(pythonTypeName(issue.input))]\n"
+                    + "    For further information visit https://errors.pydantic.dev/2.14/v/\(issue.code)"
+            }
+            let count = issues.count
+            throw Failure(description: "\(count) validation error\(count == 1 ? "" : "s") for \(pydanticTitle(type))\n"
+                + items.joined(separator: "\n"))
+        }
+        return result
+    }
+
+    private static func check(_ value: JSONValue, as type: FieldType, at loc: [String], issues: inout [Issue]) -> JSONValue? {
+        func fail(_ message: String, _ code: String) -> JSONValue? {
+            issues.append(Issue(location: loc, message: message, code: code, input: value))
+            return nil
         }
         switch type {
         case .any: return value
         case .string:
             if case .string = value { return value }
-            throw fail("Input should be a valid string", "string_type")
+            return fail("Input should be a valid string", "string_type")
         case .int:
             switch value {
             case .int: return value
             case .bool(let b): return .int(b ? 1 : 0)
             case .double(let d):
                 if d.rounded() == d, abs(d) < 9.0e18 { return .int(Int(d)) }
-                throw fail("Input should be a valid integer, got a number with a fractional part", "int_from_float")
+                return fail("Input should be a valid integer, got a number with a fractional part", "int_from_float")
             case .string(let s):
                 if let i = Int(s.trimmed) { return .int(i) }
-                throw fail("Input should be a valid integer, unable to parse string as an integer", "int_parsing")
-            default: throw fail("Input should be a valid integer", "int_type")
+                return fail("Input should be a valid integer, unable to parse string as an integer", "int_parsing")
+            default: return fail("Input should be a valid integer", "int_type")
             }
         case .float:
             switch value {
@@ -70,8 +91,8 @@ enum FieldValueParsing {
             case .bool(let b): return .double(b ? 1 : 0)
             case .string(let s):
                 if let d = Double(s.trimmed) { return .double(d) }
-                throw fail("Input should be a valid number, unable to parse string as a number", "float_parsing")
-            default: throw fail("Input should be a valid number", "float_type")
+                return fail("Input should be a valid number, unable to parse string as a number", "float_parsing")
+            default: return fail("Input should be a valid number", "float_type")
             }
         case .bool:
             switch value {
@@ -82,40 +103,48 @@ enum FieldValueParsing {
                 switch s.trimmed.lowercased() {
                 case "true", "1", "yes", "on", "t", "y": return .bool(true)
                 case "false", "0", "no", "off", "f", "n": return .bool(false)
-                default: break
+                default: return fail("Input should be a valid boolean, unable to interpret input", "bool_parsing")
                 }
-                throw fail("Input should be a valid boolean, unable to interpret input", "bool_parsing")
-            default: throw fail("Input should be a valid boolean", "bool_type")
+            default: return fail("Input should be a valid boolean", "bool_type")
             }
         case .literal(let allowed):
             if allowed.contains(value) { return value }
-            if case .string(let s) = value, let match = allowed.first(where: { $0.pythonStr == s && !($0.stringValue != nil) }) {
+            if case .string(let s) = value, let match = allowed.first(where: { $0.stringValue == nil && $0.pythonStr == s }) {
                 return match
             }
             let names = allowed.map(\.pythonRepr)
             let expected = names.count > 1
-                ? names.dropLast().joined(separator: ", ") + " or " + names.last! : (names.first ?? "")
-            throw fail("Input should be \(expected)", "literal_error")
+                ? names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1] : (names.first ?? "")
+            return fail("Input should be \(expected)", "literal_error")
         case .optional(let inner):
             if value.isNull { return .null }
-            return try validate(value, as: inner)
+            return check(value, as: inner, at: loc, issues: &issues)
         case .union(let types):
-            for t in types { if let v = try? validate(value, as: t) { return v } }
-            throw fail("Input does not match any member of the union", "union_error")
+            for t in types {
+                var scratch: [Issue] = []
+                if let v = check(value, as: t, at: loc, issues: &scratch), scratch.isEmpty { return v }
+            }
+            return fail("Input does not match any member of the union", "union_error")
         case .list(let inner):
-            guard case .array(let items) = value else { throw fail("Input should be a valid list", "list_type") }
-            return .array(try items.map { try validate($0, as: inner) })
-        case .dict(let keyType, let valueType):
-            guard case .object(let o) = value else { throw fail("Input should be a valid dictionary", "dict_type") }
+            guard case .array(let items) = value else { return fail("Input should be a valid list", "list_type") }
+            var out: [JSONValue] = []
+            for (i, item) in items.enumerated() {
+                if let v = check(item, as: inner, at: loc + [String(i)], issues: &issues) { out.append(v) }
+            }
+            return .array(out)
+        case .dict(_, let valueType):
+            guard case .object(let o) = value else { return fail("Input should be a valid dictionary", "dict_type") }
             var out = JSONObject()
             for (k, v) in o {
-                _ = try validate(.string(k), as: keyType == .int ? .string : keyType)
-                out[k] = try validate(v, as: valueType)
+                if let checked = check(v, as: valueType, at: loc + [k], issues: &issues) { out[k] = checked }
             }
             return .object(out)
+        case .history:
+            guard case .object = value else { return fail("Input should be a valid dictionary or instance of History", "model_type") }
+            return value
         case .object(let name, _):
             guard case .object = value else {
-                throw fail("Input should be a valid dictionary or instance of \(name)", "model_type")
+                return fail("Input should be a valid dictionary or instance of \(name)", "model_type")
             }
             return value
         }

@@ -11,30 +11,13 @@ public struct JSONAdapter: Adapter {
 
     public var name: String { "JSONAdapter" }
 
-    private var chat: ChatAdapter { ChatAdapter(useJSONAdapterFallback: false) }
-
     public func format(_ signature: SignatureSpec, demos: [Example], inputs: JSONObject) -> [ChatMessage] {
-        var messages: [ChatMessage] = [.system(systemMessage(signature))]
-        let (incomplete, complete) = AdapterText.partitionDemos(demos, signature)
-        for demo in incomplete {
-            messages.append(.user(chat.userMessageContent(signature, inputs: demo.fields, prefix: AdapterText.incompleteDemoPrefix)))
-            messages.append(.assistant(assistantMessageContent(signature, outputs: demo.fields, missing: AdapterText.missingInDemo)))
-        }
-        for demo in complete {
-            messages.append(.user(chat.userMessageContent(signature, inputs: demo.fields)))
-            messages.append(.assistant(assistantMessageContent(signature, outputs: demo.fields, missing: AdapterText.missingInHistory)))
-        }
-        var parts = [""]
-        for field in signature.inputs {
-            if let value = inputs[field.name] {
-                parts.append("[[ ## \(field.name) ## ]]\n\(FieldValueFormatting.format(value, for: field))")
-            }
-        }
-        parts.append(outputRequirements(signature))
-        parts.append("")
-        let content = parts.joined(separator: "\n\n").trimmed
-        if !content.isEmpty { messages.append(.user(content)) }
-        return messages
+        AdapterText.messages(
+            signature, demos: demos, inputs: inputs, system: systemMessage(signature),
+            user: { sig, values, prefix, main in
+                AdapterText.userContent(sig, inputs: values, prefix: prefix, reminder: main ? outputRequirements(sig) : nil)
+            },
+            assistant: { sig, values, missing in assistantMessageContent(sig, outputs: values, missing: missing) })
     }
 
     /// The system message alone.

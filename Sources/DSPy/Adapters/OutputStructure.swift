@@ -9,8 +9,8 @@
 /// For ``Style/chatHeaders`` a conforming completion is
 /// `"[[ ## a ## ]]\n<a>\n\n[[ ## b ## ]]\n<b>\n\n[[ ## completed ## ]]"`; for
 /// ``Style/jsonObject`` it is a JSON object with ``jsonSchema``.
-public struct OutputStructure: Sendable, Hashable {
-    public enum Style: String, Sendable, Hashable {
+public struct OutputStructure: Sendable, Hashable, Codable {
+    public enum Style: String, Sendable, Hashable, Codable {
         /// `[[ ## name ## ]]` sections (ChatAdapter).
         case chatHeaders
         /// One JSON object (JSONAdapter).
@@ -18,7 +18,7 @@ public struct OutputStructure: Sendable, Hashable {
     }
 
     /// One output field.
-    public struct Field: Sendable, Hashable {
+    public struct Field: Sendable, Hashable, Codable {
         public var name: String
         public var type: FieldType
         /// The section header that opens the field (`[[ ## name ## ]]`), for ``Style/chatHeaders``.
@@ -27,6 +27,8 @@ public struct OutputStructure: Sendable, Hashable {
         public var choices: [String]?
         /// The field's JSON schema (pydantic's, as rendered in the prompt).
         public var jsonSchema: JSONValue
+        /// Calibration offsets per choice (see ``FieldSpec/choiceOffsets``), when learned.
+        public var choiceOffsets: [String: Double]?
     }
 
     public var style: Style
@@ -43,7 +45,7 @@ public struct OutputStructure: Sendable, Hashable {
             if case .literal(let values) = f.type { choices = values.map(\.pythonStr) }
             if case .bool = f.type { choices = ["True", "False"] }
             return Field(name: f.name, type: f.type, header: "[[ ## \(f.name) ## ]]", choices: choices,
-                         jsonSchema: f.type.jsonSchema)
+                         jsonSchema: f.type.jsonSchema, choiceOffsets: f.choiceOffsets)
         }
         self.completionMarker = style == .chatHeaders ? "[[ ## completed ## ]]" : nil
         var properties = JSONObject()
@@ -53,4 +55,39 @@ public struct OutputStructure: Sendable, Hashable {
             "required": .array(fields.map { .string($0.name) }), "additionalProperties": false,
         ]
     }
+
+    /// The text an engine should emit before the value of field `index`:
+    /// the header (after a blank line for every field but the first) and a newline.
+    /// For ``Style/jsonObject`` it is the key with its quote and colon.
+    public func prefix(forFieldAt index: Int) -> String {
+        let field = fields[index]
+        switch style {
+        case .chatHeaders: return (index == 0 ? "" : "\n\n") + field.header + "\n"
+        case .jsonObject: return (index == 0 ? "{\n  " : ",\n  ") + JSONValue.pythonJSONString(field.name) + ": "
+        }
+    }
+
+    /// The text that closes a completion after the last value.
+    public var terminator: String {
+        switch style {
+        case .chatHeaders: return "\n\n" + (completionMarker ?? "")
+        case .jsonObject: return "\n}"
+        }
+    }
+
+    /// The canonical completion for `values`: what a model that follows the
+    /// format perfectly emits, and what the adapter parses back to `values`.
+    public func render(_ values: JSONObject) -> String {
+        var out = ""
+        for (i, field) in fields.enumerated() {
+            out += prefix(forFieldAt: i)
+            let value = values[field.name] ?? .null
+            switch style {
+            case .chatHeaders: out += value.pythonStr
+            case .jsonObject: out += value.pythonJSON()
+            }
+        }
+        return out + terminator
+    }
 }
+

@@ -19,7 +19,13 @@ public enum LMCacheKey {
         if let structure = request.outputStructure {
             object["output_structure"] = [
                 "style": .string(structure.style.rawValue),
-                "fields": .array(structure.fields.map { ["name": .string($0.name), "schema": $0.jsonSchema] }),
+                "fields": .array(structure.fields.map { field in
+                    var o: JSONObject = ["name": .string(field.name), "schema": field.jsonSchema]
+                    if let offsets = field.choiceOffsets {
+                        o["choice_offsets"] = .object(JSONObject(offsets.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))
+                    }
+                    return .object(o)
+                }),
             ]
         }
         return canonical(.object(object))

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything known about one LM call made by a predictor, for the request log.
-public struct CallRecord: Sendable, Hashable {
+public struct CallRecord: Sendable, Hashable, Codable {
     /// The predictor's path in its program (`gen.predict`), when assigned.
     public var modulePath: String?
     /// `ChatAdapter` or `JSONAdapter`.

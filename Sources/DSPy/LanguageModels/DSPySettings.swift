@@ -24,6 +24,8 @@ public struct DSPySettings: Sendable {
     /// Sampling parameters applied over every predictor's own (BestOfN/Refine use it for
     /// `rolloutID` and `temperature`, as DSPy uses `lm.copy(rollout_id:temperature:)`).
     public var samplingOverride: SamplingParameters?
+    /// When set, every LM call adds its token usage here (DSPy's `track_usage`).
+    public var usage: UsageTracker?
     /// Per-predictor hints added as a `hint_` input (Refine's advice), keyed by predictor identity.
     public var hints: [ObjectIdentifier: String] = [:]
 
@@ -42,6 +44,16 @@ public struct DSPySettings: Sendable {
     /// Runs `body` with `settings` in effect.
     public static func with<T>(_ settings: DSPySettings, _ body: () async throws -> T) async rethrows -> T {
         try await $current.withValue(settings, operation: body)
+    }
+
+    /// Runs `body` with `lm` (and optionally `adapter`) as the defaults, other settings unchanged.
+    public static func with<T>(
+        lm: any LanguageModel, adapter: (any Adapter)? = nil, _ body: () async throws -> T
+    ) async rethrows -> T {
+        try await with({ s in
+            s.lm = lm
+            if let adapter { s.adapter = adapter }
+        }, body)
     }
 
     /// Runs `body` with the current settings changed by `update`.
@@ -83,5 +95,39 @@ public final class TraceRecorder: @unchecked Sendable {
         let recorder = TraceRecorder(maxSize: DSPySettings.current.maxTraceSize)
         let result = try await DSPySettings.with({ $0.trace = recorder }, body)
         return (result, recorder.steps)
+    }
+}
+
+/// Sums token usage of every LM call made while it is installed (DSPy's `track_usage`).
+///
+/// ```swift
+/// let (prediction, usage) = try await UsageTracker.measure { try await program(inputs) }
+/// usage.totalTokens
+/// ```
+/// Cache hits add nothing (their usage is zero).
+public final class UsageTracker: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = TokenUsage()
+    private var calls = 0
+
+    public init() {}
+
+    public func add(_ usage: TokenUsage) {
+        lock.withLock {
+            total = total + usage
+            calls += 1
+        }
+    }
+
+    /// The usage so far.
+    public var usage: TokenUsage { lock.withLock { total } }
+    /// The number of LM calls so far.
+    public var callCount: Int { lock.withLock { calls } }
+
+    /// Runs `body` and returns its result with the usage of the LM calls it made.
+    public static func measure<T>(_ body: () async throws -> T) async rethrows -> (T, TokenUsage) {
+        let tracker = UsageTracker()
+        let result = try await DSPySettings.with({ $0.usage = tracker }, body)
+        return (result, tracker.usage)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// All of them are part of the cache key; ``rolloutID`` exists only to make
 /// otherwise identical requests distinct (DSPy's `rollout_id`), and models
 /// must not send it to a provider.
-public struct SamplingParameters: Sendable, Hashable {
+public struct SamplingParameters: Sendable, Hashable, Codable {
     public var temperature: Double?
     public var maxTokens: Int?
     public var topP: Double?
@@ -62,7 +62,7 @@ public struct SamplingParameters: Sendable, Hashable {
 }
 
 /// One request to a language model.
-public struct LMRequest: Sendable, Hashable {
+public struct LMRequest: Sendable, Hashable, Codable {
     public var messages: [ChatMessage]
     public var parameters: SamplingParameters
     /// The structure the adapter will parse; an engine may enforce it while decoding, a remote model ignores it.
@@ -99,19 +99,22 @@ public struct TokenUsage: Sendable, Hashable, Codable {
 }
 
 /// One generated completion.
-public struct LMCompletion: Sendable, Hashable {
+public struct LMCompletion: Sendable, Hashable, Codable {
     public var text: String
     /// Why generation stopped (`stop`, `length`...), when known.
     public var finishReason: String?
+    /// Engine-specific facts about the completion (e.g. per-choice scores), for logs.
+    public var metadata: JSONObject
 
-    public init(text: String, finishReason: String? = nil) {
+    public init(text: String, finishReason: String? = nil, metadata: JSONObject = JSONObject()) {
         self.text = text
         self.finishReason = finishReason
+        self.metadata = metadata
     }
 }
 
 /// What a language model returns for one request.
-public struct LMResponse: Sendable, Hashable {
+public struct LMResponse: Sendable, Hashable, Codable {
     /// One completion per requested `n`.
     public var completions: [LMCompletion]
     public var usage: TokenUsage
@@ -121,14 +124,18 @@ public struct LMResponse: Sendable, Hashable {
     public var model: String
     /// True when served from an ``LMCache``; usage is then zero.
     public var cacheHit: Bool
+    /// What the model reports beyond text, for the request log: how decoding was
+    /// constrained, choice scores, engine throughput (empty for most models).
+    public var metadata: JSONObject
 
     public init(completions: [LMCompletion], usage: TokenUsage = TokenUsage(), latency: Duration = .zero,
-                model: String = "", cacheHit: Bool = false) {
+                model: String = "", cacheHit: Bool = false, metadata: JSONObject = JSONObject()) {
         self.completions = completions
         self.usage = usage
         self.latency = latency
         self.model = model
         self.cacheHit = cacheHit
+        self.metadata = metadata
     }
 }
 

@@ -12,6 +12,7 @@ struct AdapterCall {
     let parameters: SamplingParameters
     let log: (any CallLog)?
     let path: String?
+    var usage: UsageTracker? { DSPySettings.current.usage }
 
     func run(signature: SignatureSpec, demos: [Example], inputs: JSONObject) async throws -> Prediction {
         do {
@@ -45,6 +46,7 @@ struct AdapterCall {
             await log?.record(record)
             throw error
         }
+        usage?.add(response.usage)
         record.completions = response.completions.map(\.text)
         record.usage = response.usage
         record.latency = response.latency == .zero ? clock.now - start : response.latency

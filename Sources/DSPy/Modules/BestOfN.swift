@@ -58,7 +58,7 @@ public final class BestOfN: Program, @unchecked Sendable {
                     try await TraceRecorder.capture { try await copy.forward(inputs) }
                 }
                 let score = try await reward(inputs, prediction)
-                if best == nil || score > best!.2 { best = (prediction, trace, score) }
+                if score > (best?.2 ?? -.infinity) { best = (prediction, trace, score) }
                 if score >= threshold { break }
                 if attempt < n - 1, let between {
                     let mapped = try await between(copy, prediction, trace, score)

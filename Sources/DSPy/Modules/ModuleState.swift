@@ -18,7 +18,14 @@ extension Predict {
             "demos": .array(demos.map { .object($0.fields) }),
             "signature": [
                 "instructions": .string(signature.instructions),
-                "fields": .array(signature.fields.map { ["prefix": .string($0.prefix), "description": .string($0.description)] }),
+                "fields": .array(signature.fields.map { field in
+                    var o: JSONObject = ["prefix": .string(field.prefix), "description": .string(field.description)]
+                    if let offsets = field.choiceOffsets {
+                        // dspyc's extension; DSPy reads only prefix and description.
+                        o["choice_offsets"] = .object(JSONObject(offsets.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))
+                    }
+                    return .object(o)
+                }),
             ],
             "lm": .null,
         ]
@@ -44,6 +51,11 @@ extension Predict {
             for (field, saved) in zip(signature.fields, sig["fields"]?.arrayValue ?? []) {
                 spec = spec.withUpdatedField(field.name, description: saved["description"]?.stringValue,
                                              prefix: saved["prefix"]?.stringValue)
+                if let offsets = saved["choice_offsets"]?.objectValue {
+                    var table: [String: Double] = [:]
+                    for (k, v) in offsets { table[k] = v.doubleValue }
+                    spec = spec.withChoiceOffsets(field.name, table)
+                }
             }
         }
         return (spec, demos)

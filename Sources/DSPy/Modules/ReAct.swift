@@ -69,12 +69,13 @@ public final class ReAct: Program, @unchecked Sendable {
     public func forward(_ inputs: JSONObject) async throws -> Prediction {
         var trajectory = JSONObject()
         for index in 0..<maxIterations {
-            var stepInputs = inputs
-            stepInputs["trajectory"] = .string(formatTrajectory(trajectory))
             let step: Prediction
-            do { step = try await react.call(stepInputs) } catch let error as DSPyError {
-                if case .adapterParse = error { break }
-                throw error
+            do { step = try await callWithTruncation(react, inputs: inputs, trajectory: &trajectory) } catch let error as DSPyError {
+                switch error {
+                case .adapterParse, .contextWindowExceeded: break
+                default: throw error
+                }
+                break
             }
             let toolName = step["next_tool_name"]?.stringValue ?? ""
             let args = step["next_tool_args"]?.objectValue ?? JSONObject()
@@ -91,15 +92,33 @@ public final class ReAct: Program, @unchecked Sendable {
             }
             if toolName == "finish" { break }
         }
-        var extractInputs = inputs
-        extractInputs["trajectory"] = .string(formatTrajectory(trajectory))
-        var result = try await extract.predict.call(extractInputs)
+        var result = try await callWithTruncation(extract.predict, inputs: inputs, trajectory: &trajectory)
         var fields = JSONObject()
         fields["trajectory"] = .object(trajectory)
         for (k, v) in result.fields { fields[k] = v }
         result.fields = fields
         result.completions = [fields]
         return result
+    }
+
+    /// Calls `predictor` with the trajectory; on a context-window error drops the
+    /// oldest tool call (4 keys) and retries, up to 3 attempts (DSPy's behaviour).
+    func callWithTruncation(_ predictor: Predict, inputs: JSONObject, trajectory: inout JSONObject) async throws -> Prediction {
+        for _ in 0..<3 {
+            var callInputs = inputs
+            callInputs["trajectory"] = .string(formatTrajectory(trajectory))
+            do {
+                return try await predictor.call(callInputs)
+            } catch DSPyError.contextWindowExceeded {
+                guard trajectory.count > 4 else {
+                    throw DSPyError.contextWindowExceeded(
+                        "The trajectory is too long so your prompt exceeded the context window, but the trajectory cannot be truncated because it only has one tool call.")
+                }
+                for key in trajectory.keys.prefix(4) { trajectory[key] = nil }
+            }
+        }
+        throw DSPyError.contextWindowExceeded(
+            "The context window was exceeded even after 3 attempts to truncate the trajectory.")
     }
 
     /// The trajectory as `[[ ## key ## ]]` sections (DSPy's `_format_trajectory`).

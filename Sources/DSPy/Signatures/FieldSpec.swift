@@ -22,6 +22,10 @@ public struct FieldSpec: Sendable, Hashable {
     public var defaultValue: JSONValue?
     /// True when the string signature gave no annotation (the type defaulted to `str`).
     public var isTypeUndefined: Bool
+    /// For choice outputs (Literal, enum, bool): a per-choice offset subtracted from the
+    /// choice's log-probability when an engine scores the choices (calibrated choice scoring).
+    /// Learned at compile time and saved with the predictor; DSPy ignores it on load.
+    public var choiceOffsets: [String: Double]?
 
     public init(
         name: String, kind: FieldKind, type: FieldType = .string, description: String? = nil,

@@ -21,6 +21,8 @@ public indirect enum FieldType: Sendable, Hashable {
     case union([FieldType])
     /// A structured (Codable) type with its JSON schema, shown by name.
     case object(name: String, schema: JSONValue)
+    /// DSPy's `History`: earlier turns, rendered as user/assistant messages rather than as a field.
+    case history
 
     /// The annotation name DSPy shows (`get_annotation_name`).
     public var pythonName: String {
@@ -40,6 +42,7 @@ public indirect enum FieldType: Sendable, Hashable {
         case .optional(let t): return "Union[\(t.pythonName), NoneType]"
         case .union(let ts): return "Union[" + ts.map(\.pythonName).joined(separator: ", ") + "]"
         case .object(let name, _): return name
+        case .history: return "History"
         }
     }
 
@@ -84,6 +87,9 @@ public indirect enum FieldType: Sendable, Hashable {
         case .optional(let t): return ["anyOf": [t.rawSchema, ["type": "null"]]]
         case .union(let ts): return ["anyOf": .array(ts.map(\.rawSchema))]
         case .object(_, let schema): return schema
+        case .history:
+            return ["properties": ["messages": ["items": ["additionalProperties": true, "type": "object"], "title": "Messages", "type": "array"]],
+                    "required": ["messages"], "title": "History", "type": "object"]
         }
     }
 

@@ -81,8 +81,10 @@ enum SchemaSniffer {
         func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try sniffOptional(UInt32.self, key) }
         func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try sniffOptional(UInt64.self, key) }
         private func sniffOptional<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
-            recorder?.properties.append((key.stringValue, FieldType.optional(
-                (try? SwiftTypeMapping.fieldType(for: T.self)) ?? .any).jsonSchema))
+            // pydantic: `x: Optional[T] = None` -> anyOf [T, null] with "default": null, not required.
+            var schema = FieldType.optional((try? SwiftTypeMapping.fieldType(for: T.self)) ?? .any).jsonSchema.objectValue ?? JSONObject()
+            schema["default"] = .null
+            recorder?.properties.append((key.stringValue, .object(schema)))
             return nil
         }
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws

@@ -15,7 +15,11 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
     public private(set) var inputs: [FieldSpec]
     /// The output fields, in order.
     public private(set) var outputs: [FieldSpec]
-    private var explicitInstructions: String?
+    /// The instructions. When none are given they are DSPy's default,
+    /// ``"Given the fields `a`, `b`, produce the fields `c`."``, computed from
+    /// the fields at creation and kept by later field changes (as in DSPy,
+    /// where `prepend`/`append` carry the old instructions over).
+    public private(set) var instructions: String
     /// A display name (the typed struct's name, or `StringSignature`).
     public var name: String
 
@@ -36,8 +40,9 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
         }
         self.inputs = inputs.map { var f = $0; f.kind = .input; return f }
         self.outputs = outputs.map { var f = $0; f.kind = .output; return f }
-        self.explicitInstructions = (instructions?.isEmpty ?? true) ? nil : instructions
         self.name = name
+        self.instructions = ""
+        self.instructions = (instructions?.isEmpty ?? true) ? defaultInstructions : instructions!
     }
 
     /// Parses DSPy's string grammar (`"question, context: list[str] -> answer: int"`).
@@ -59,10 +64,8 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
     /// All fields: inputs, then outputs.
     public var fields: [FieldSpec] { inputs + outputs }
 
-    /// The instructions; when none were given, DSPy's default
-    /// ``"Given the fields `a`, `b`, produce the fields `c`."``.
-    public var instructions: String {
-        if let explicitInstructions { return explicitInstructions }
+    /// DSPy's default instructions for the current fields.
+    public var defaultInstructions: String {
         let ins = inputs.map { "`\($0.name)`" }.joined(separator: ", ")
         let outs = outputs.map { "`\($0.name)`" }.joined(separator: ", ")
         return "Given the fields \(ins), produce the fields \(outs)."
@@ -83,7 +86,7 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
     /// Replaces the instructions.
     public func withInstructions(_ instructions: String) -> SignatureSpec {
         var copy = self
-        copy.explicitInstructions = instructions.isEmpty ? nil : instructions
+        copy.instructions = instructions.isEmpty ? defaultInstructions : instructions
         return copy
     }
 
@@ -110,6 +113,13 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// Sets (or clears, with `nil`) the calibration offsets of a choice output.
+    public func withChoiceOffsets(_ name: String, _ offsets: [String: Double]?) -> SignatureSpec {
+        var copy = self
+        for i in copy.outputs.indices where copy.outputs[i].name == name { copy.outputs[i].choiceOffsets = offsets }
+        return copy
+    }
+
     /// Inserts a field among the inputs or outputs (by its kind); negative indices count from the end (`-1` appends).
     public func inserting(_ field: FieldSpec, at index: Int) throws -> SignatureSpec {
         var list = field.kind == .input ? inputs : outputs
@@ -122,7 +132,7 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
         list.insert(field, at: i)
         return try SignatureSpec(
             inputs: field.kind == .input ? list : inputs, outputs: field.kind == .output ? list : outputs,
-            instructions: explicitInstructions, name: name)
+            instructions: instructions, name: name)
     }
 
     /// Inserts a field first in its section.

@@ -128,6 +128,7 @@ struct TypeExpressionParser {
             case "float": return .float
             case "bool": return .bool
             case "Any", "object": return .any
+            case "History", "dspy.History": return .history
             case "list", "List": return .list(.any)
             case "dict", "Dict": return .dict(key: .string, value: .any)
             default:

@@ -242,7 +242,7 @@ extension ByteAutomaton {
             s.phase = JSONPhase.exponent
             s.count = 1
         case JSONPhase.exponent:
-            guard isDigit, s.count < 3 else { return false }
+            guard isDigit, s.count < 2 else { return false }
             s.count += 1
         default:
             return false

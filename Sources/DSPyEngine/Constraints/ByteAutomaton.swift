@@ -116,9 +116,9 @@ struct ByteAutomaton: Sendable {
     }
 
     private func stepFreeText(_ state: inout ByteState, _ b: UInt8, _ segment: Segment) -> Bool {
-        let isSpace = b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D
+        let isSpace = b == 0x20 || b == 0x0A || b == 0x09
         if state.count == 0, isSpace { return false }
-        if b < 0x20, !isSpace { return false }  // no control characters
+        if b < 0x20, !isSpace { return false }  // no control characters, no CR
         let terminator = segment.bytes
         // Match the terminator (KMP).
         var k = Int(state.offset)
@@ -127,6 +127,11 @@ struct ByteAutomaton: Sendable {
             guard bytePool[terminator.lowerBound + k] == b else { return false }
             k += 1
         } else {
+            if UTF8Check.isComplete(state.utf8) {
+                // A character must fit before the limit, whole.
+                let length: Int32 = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+                guard state.count + length <= segment.maxBytes else { return false }
+            }
             guard UTF8Check.step(&state.utf8, b) else { return false }
             while k > 0, bytePool[terminator.lowerBound + k] != b {
                 k = Int(failure[terminator.lowerBound + k - 1])
@@ -148,6 +153,43 @@ struct ByteAutomaton: Sendable {
             state.offset = Int32(k)
         }
         return true
+    }
+
+    /// For a state whose length counter is close to its limit: an equivalent state
+    /// far from the limit, and a byte budget such that every token of at most
+    /// `budget` bytes is accepted from `state` exactly when it is from `far`.
+    /// `nil` when the state is not near a limit (or no such far state exists).
+    ///
+    /// A near-limit mask is then the far state's (cached) mask restricted to short
+    /// tokens, plus a walk over the few longer tokens only.
+    func nearLimit(_ state: ByteState, horizon: Int) -> (far: ByteState, budget: Int)? {
+        guard state.segment < segmentCount else { return nil }
+        let segment = segments[Int(state.segment)]
+        switch segment.kind {
+        case .freeText:
+            // Whole characters must fit before the limit: keep 4 bytes of slack.
+            let budget = Int(segment.maxBytes) - Int(state.count) - 4
+            guard state.count > 0, Int(state.count) + horizon >= Int(segment.maxBytes),
+                1 + horizon < Int(segment.maxBytes), budget > 0
+            else { return nil }
+            var far = state
+            far.count = 1
+            return (far, budget)
+        case .json:
+            guard state.node >= 0 else { return nil }
+            let node = nodes[Int(state.node)]
+            let inString = state.phase == JSONPhase.string || state.phase == JSONPhase.escape
+                || state.phase == JSONPhase.hex
+            let budget = Int(node.limit) - Int(state.count) - 1
+            guard node.kind == .string, inString, Int(state.count) + horizon >= Int(node.limit),
+                horizon < Int(node.limit), budget > 0
+            else { return nil }
+            var far = state
+            far.count = 0
+            return (far, budget)
+        default:
+            return nil
+        }
     }
 
     /// The state with counters that cannot matter within `horizon` more bytes

@@ -177,17 +177,24 @@ extension ConstrainedDecoder {
             if completedChoice(c) != nil { addAllowed(nextSegment(c), into: &mask) }
             return
         }
-        let trie = constraint.vocabulary.trie
-        let key = automaton.normalized(c.state, horizon: trie.maxDepth)
-        if let cached = maskCache[key] {
-            mask.formUnion(cached)
+        let vocabulary = constraint.vocabulary
+        let trie = vocabulary.trie
+        let automaton = self.automaton
+        func cachedWalk(_ start: ByteState) -> TokenMask {
+            constraint.maskCache.mask(for: automaton.normalized(start, horizon: trie.maxDepth)) {
+                var walked = TokenMask(count: mask.count)
+                trie.walk(start: start, step: { automaton.step(&$0, $1) }, visit: { walked.insert($0) })
+                return walked
+            }
+        }
+        if let (far, budget) = automaton.nearLimit(c.state, horizon: trie.maxDepth) {
+            // Short tokens behave as far from the limit; walk only the longer ones.
+            mask.formUnion(cachedWalk(far), intersectedWith: vocabulary.tokensUpToLength[budget])
+            trie.walk(
+                start: c.state, longerThan: budget, step: { automaton.step(&$0, $1) },
+                visit: { mask.insert($0) })
         } else {
-            var walked = TokenMask(count: mask.count)
-            let automaton = self.automaton
-            trie.walk(start: c.state, step: { automaton.step(&$0, $1) }, visit: { walked.insert($0) })
-            if maskCache.count >= 256 { maskCache.removeAll() }
-            maskCache[key] = walked
-            mask.formUnion(walked)
+            mask.formUnion(cachedWalk(c.state))
         }
         if automaton.canEnd(c.state) { addAllowed(nextSegment(c), into: &mask) }
     }

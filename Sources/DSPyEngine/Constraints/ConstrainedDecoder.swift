@@ -22,10 +22,12 @@
 /// // decoder.text is the completion; end-of-text is now the only allowed token.
 /// ```
 ///
-/// Cost per step: a literal, choice or number state costs a few microseconds; a
-/// free-text or JSON-string state walks the viable part of the vocabulary trie once
-/// and caches the mask by state (about 1 ms for the first walk with a 49,152-token
-/// vocabulary, then a 6 KiB copy). ``apply(to:)`` is one pass over the logits.
+/// Cost per step (release build, 49,152-token SmolLM2 vocabulary): a forced, choice,
+/// number or JSON-structure state costs 0.2–5 µs (about 50 µs the first time a
+/// literal's canonical tokens are computed); a free-text or JSON-string state walks
+/// the viable part of the vocabulary trie once, about 1.1 ms, and the mask is then
+/// cached by state and shared by every decoder of the constraint (0.5 µs).
+/// ``apply(to:)`` is one pass over the logits, about 13 µs.
 ///
 /// ## Topics
 ///
@@ -58,7 +60,6 @@ public struct ConstrainedDecoder: Sendable {
     public private(set) var tokens: [Int32] = []
     /// Whether an end-of-text token has been accepted.
     public private(set) var hasEnded = false
-    var maskCache: [ByteState: TokenMask] = [:]
     var forcedCache: [Cursor: [Int32]] = [:]
     var scratch: TokenMask
 

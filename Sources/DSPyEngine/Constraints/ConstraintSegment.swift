@@ -22,13 +22,15 @@ public enum ConstraintSegment: Sendable, Equatable {
     case integer
     /// A decimal number as DSPy (Python `float`, JSON) parses a `float` field:
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, at most 16 digits before and
-    /// 16 after the point and 3 in the exponent.
+    /// 16 after the point and 2 in the exponent (so the value is
+    /// always finite: `JSONSerialization` rejects `1e400`).
     case number
     /// One of `True`, `False`, `true`, `false` — the spellings DSPy's bool parsing
     /// accepts and its prompts show (`must be True or False`).
     case boolean
     /// Any text that does not contain `terminator`, starting with a non-whitespace
-    /// character, at most `maxBytes` bytes of valid UTF-8. The segment ends when the
+    /// character, at most `maxBytes` bytes of valid UTF-8, with no control
+    /// characters other than tab and newline (no CR). The segment ends when the
     /// terminator has been produced; the terminator then counts as the start of the
     /// next segment, which must be a literal that begins with it (if not, a literal
     /// equal to the terminator is inserted). Once `maxBytes` is reached, only the

@@ -32,6 +32,10 @@ public final class ConstraintVocabulary: Sendable {
     /// The byte trie over every non-special, non-empty token.
     public let trie: TokenTrie
 
+    /// `tokensUpToLength[k]`: the trie's tokens of at most `k` bytes, for `k` in
+    /// `0...trie.maxDepth`.
+    let tokensUpToLength: [TokenMask]
+
     /// The number of tokens.
     public var count: Int { tokenBytes.count }
 
@@ -64,9 +68,14 @@ public final class ConstraintVocabulary: Sendable {
         self.isSpecial = isSpecial
         self.encode = encode
         let endSet = Set(endOfText)
-        self.trie = TokenTrie(tokenBytes: tokenBytes) { id in
+        let trie = TokenTrie(tokenBytes: tokenBytes) { id in
             !isSpecial[Int(id)] && !endSet.contains(id)
         }
+        var byLength = [TokenMask](repeating: TokenMask(count: tokenBytes.count), count: trie.maxDepth + 1)
+        for id in trie.tokenIDs { byLength[tokenBytes[Int(id)].count].insert(id) }
+        for k in byLength.indices.dropFirst() { byLength[k].formUnion(byLength[k - 1]) }
+        self.trie = trie
+        self.tokensUpToLength = byLength
     }
 
     /// A readable rendering of a token's bytes, for error messages.

@@ -12,7 +12,10 @@
 /// var decoder = ConstrainedDecoder(constraint)
 /// ```
 ///
-/// Cost: one call of the vocabulary's `encode` per literal and per choice value.
+/// Cost: one call of the vocabulary's `encode` per choice value. Decoders share a
+/// cache of the masks of free-text and JSON states, so reuse one constraint across
+/// generations of the same shape (the first mask of a free-text state costs about
+/// 1 ms on a 49,152-token vocabulary; later ones are a 6 KiB copy).
 ///
 /// ## Topics
 ///
@@ -33,6 +36,8 @@ public struct OutputConstraint: Sendable {
     /// The values of each choice segment (empty for others).
     let choiceValues: [[String]]
     let automaton: ByteAutomaton
+    /// Masks of byte-level states, shared by every decoder of this constraint.
+    let maskCache = MaskCache()
 
     /// Compiles `segments` for `vocabulary`.
     ///

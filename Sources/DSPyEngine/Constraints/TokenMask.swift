@@ -48,6 +48,12 @@ public struct TokenMask: Sendable, Equatable {
         for i in words.indices { words[i] |= other.words[i] }
     }
 
+    /// Allows every token that is in both `other` and `filter`.
+    public mutating func formUnion(_ other: TokenMask, intersectedWith filter: TokenMask) {
+        precondition(other.count == count && filter.count == count, "masks over different vocabularies")
+        for i in words.indices { words[i] |= other.words[i] & filter.words[i] }
+    }
+
     /// The number of allowed tokens.
     public var allowedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 

@@ -22,6 +22,8 @@ public struct TokenTrie: Sendable {
     let tokenStart: [Int32]
     /// Token ids ordered by their bytes.
     let tokenIDs: [Int32]
+    /// The length of the longest token in each node's subtree.
+    let deepest: [UInt16]
     /// The deepest node (the longest token, in bytes).
     public let maxDepth: Int
 
@@ -75,14 +77,18 @@ public struct TokenTrie: Sendable {
             lastAtDepth[Int(depth[i])] = i
         }
         var size = [Int32](repeating: 1, count: byte.count)
+        var deepest = [UInt16](repeating: 0, count: byte.count)
         for i in stride(from: byte.count - 1, to: 0, by: -1) {
             size[parent[i]] += size[i]
+            if starts[i] < starts[i + 1] { deepest[i] = max(deepest[i], depth[i]) }
+            deepest[parent[i]] = max(deepest[parent[i]], deepest[i])
         }
         self.byte = byte
         self.depth = depth
         self.subtreeSize = size
         self.tokenStart = starts
         self.tokenIDs = ids
+        self.deepest = deepest
         self.maxDepth = Int(depth.max() ?? 0)
     }
 }
@@ -97,9 +103,11 @@ extension TokenTrie {
     /// after it is final is the caller's business).
     ///
     /// Cost: one `step` per visited node; dead subtrees cost one comparison each.
+    /// With `longerThan` > 0 only tokens of more than `longerThan` bytes are reported,
+    /// and subtrees holding none are skipped without stepping.
     @inline(__always)
     func walk<State>(
-        start: State, step: (inout State, UInt8) -> Bool, visit: (Int32) -> Void
+        start: State, longerThan: Int = 0, step: (inout State, UInt8) -> Bool, visit: (Int32) -> Void
     ) {
         let n = byte.count
         guard n > 1 else { return }
@@ -109,25 +117,29 @@ extension TokenTrie {
         subtreeSize.withUnsafeBufferPointer { size in
         tokenStart.withUnsafeBufferPointer { tokenStart in
         tokenIDs.withUnsafeBufferPointer { tokenIDs in
+        deepest.withUnsafeBufferPointer { deepest in
         states.withUnsafeMutableBufferPointer { states in
+            let minimum = UInt16(clamping: longerThan)
             var i = 1
             while i < n {
                 let d = Int(depth[i])
                 var s = states[d - 1]
-                if step(&s, byte[i]) {
+                if deepest[i] > minimum, step(&s, byte[i]) {
                     states[d] = s
-                    var t = Int(tokenStart[i])
-                    let end = Int(tokenStart[i + 1])
-                    while t < end {
-                        visit(tokenIDs[t])
-                        t += 1
+                    if d > longerThan {
+                        var t = Int(tokenStart[i])
+                        let end = Int(tokenStart[i + 1])
+                        while t < end {
+                            visit(tokenIDs[t])
+                            t += 1
+                        }
                     }
                     i += 1
                 } else {
                     i += Int(size[i])
                 }
             }
-        }}}}}}
+        }}}}}}}
     }
 
     /// The longest token whose bytes are a prefix of `bytes[from...]`, with its length;

@@ -40,13 +40,31 @@ public struct TokenLogprobs: Sendable, Equatable {
             return logits[Int(id)] - maxLogit - logNormalizer
         }
         self.chosen = Entry(token: chosen, logprob: logprob(chosen))
-        if count > 0 {
+        top = Self.best(count, of: logits).map { Entry(token: $0.id, logprob: $0.logit - maxLogit - logNormalizer) }
+    }
+
+    /// The `count` highest logits, highest first (ties by lower id), by insertion
+    /// into a short sorted list: one pass when `count` is small.
+    static func best(_ count: Int, of logits: UnsafeBufferPointer<Float>) -> [SamplingCandidates.Candidate] {
+        guard count > 0 else { return [] }
+        if count > 64 {
             var candidates = SamplingCandidates(logits: logits)
             candidates.sortDescending(keeping: count)
-            top = candidates.items.map { Entry(token: $0.id, logprob: $0.logit - maxLogit - logNormalizer) }
-        } else {
-            top = []
+            return candidates.items
         }
+        var kept: [SamplingCandidates.Candidate] = []
+        kept.reserveCapacity(count + 1)
+        var floor = -Float.infinity
+        for index in 0..<logits.count {
+            let logit = logits[index]
+            guard kept.count < count || logit > floor else { continue }
+            var position = kept.count
+            while position > 0, kept[position - 1].logit < logit { position -= 1 }
+            kept.insert(.init(id: Int32(index), logit: logit), at: position)
+            if kept.count > count { kept.removeLast() }
+            if kept.count == count { floor = kept[count - 1].logit }
+        }
+        return kept
     }
 
     /// Computes the log-probabilities for `chosen` and the `top` most likely tokens.

@@ -10,14 +10,16 @@ import Foundation
 /// stale heap entries are recognised and skipped when popped.
 ///
 /// Pairs are looked up by token ids (`(left, right) → (rank, merged id)`), never
-/// by strings. Results are cached per word (most words repeat), behind a lock so
-/// one encoder can serve concurrent requests.
+/// by strings. Results for long words are cached (short ones merge faster than a
+/// lookup), behind a lock so one encoder can serve concurrent requests.
 struct BytePairEncoder: Sendable {
     /// The token id of each single byte, or -1 when the vocabulary lacks it.
     private let byteTokenIDs: [Int32]
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`.
     private let mergeTable: [UInt64: UInt64]
     private let cache = WordCache(limit: 65_536)
+    /// Words at least this long (in bytes) go through the cache.
+    static let cachedWordLength = 12
 
     /// Builds the merge table from `"left right"` merge lines.
     ///
@@ -58,6 +60,11 @@ struct BytePairEncoder: Sendable {
         if bytes.count == 1 {
             let id = byteTokenIDs[Int(bytes[bytes.startIndex])]
             if id >= 0 { output.append(id) }
+            return
+        }
+        // Short words merge faster than a locked cache lookup; cache the long ones.
+        guard bytes.count >= Self.cachedWordLength else {
+            output.append(contentsOf: merge(bytes))
             return
         }
         if let cached = cache.lookup(bytes) {

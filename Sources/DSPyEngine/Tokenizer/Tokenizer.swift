@@ -90,7 +90,9 @@ public final class Tokenizer: Sendable {
 
         switch vocabulary.model {
         case "gpt2":
-            let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer.isEmpty ? "gpt2" : vocabulary.preTokenizer)
+            // A missing name means llama.cpp's "default" rules, which are not GPT-2's:
+            // PreTokenizer.named rejects it rather than guess.
+            let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer)
             model = .bytePair(try BytePairEncoder(merges: vocabulary.merges, idForText: idForText), preTokenizer)
         case "llama":
             guard vocabulary.scores.count == vocabulary.count else {

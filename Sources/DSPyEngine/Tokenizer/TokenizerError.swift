@@ -25,7 +25,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unsupportedModel(let name):
             return "unsupported tokenizer model '\(name)' (supported: gpt2, llama)"
         case .unsupportedPreTokenizer(let name):
-            return "unsupported pre-tokenizer '\(name)' (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
+            let shown = name.isEmpty ? "(none given)" : "'\(name)'"
+            return "unsupported pre-tokenizer \(shown) (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .invalidVocabulary(let detail):
             return "invalid tokenizer vocabulary: \(detail)"
         case .malformedMerge(let index, let merge):

@@ -133,11 +133,11 @@ extension InspectorWebApp {
         try store.runStatistics(limit: options.runLimit).map { APIRun($0.run, totals: Totals($0)) }
     }
 
-    func runJSON(_ run: RunRecord) throws -> APIRunTree {
+    func runJSON(_ run: RunRecord, problemsOnly: Bool = false) throws -> APIRunTree {
         let tree = TraceTree(calls: try store.calls(CallQuery(runID: run.id)))
         return APIRunTree(
             run: APIRun(run, totals: tree.totals),
-            examples: tree.examples.map { example in
+            examples: tree.examples(problemsOnly: problemsOnly).map { example in
                 APIRunTree.Example(
                     traceID: example.traceID, totals: example.totals,
                     modules: example.modules.map { module in

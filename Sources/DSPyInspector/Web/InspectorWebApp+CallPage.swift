@@ -50,34 +50,45 @@ extension InspectorWebApp {
             return "<div class=\"message \(kind)\"><div class=\"role\">\(message.role)</div><pre>\(message.content)</pre></div>"
         }
 
-        var content: HTML = """
-            <nav class="crumbs">\(crumbs)</nav>
-            <h1>Call #\(idText) <small class="path">\(call.modulePath)</small> \(callBadges(call))</h1>
-            <div class="columns">
-            <div><h2>Call</h2><dl class="facts">\(factList)</dl></div>
-            <div><h2>Sampling parameters</h2>\(sampling)</div>
-            </div>
+        let neighbours = try store.neighbouringCallIDs(of: call)
+        let stepper: HTML = """
+            <nav class="stepper">\(neighbours.previous.map { "<a href=\"\(callHref($0))\">← call #\(String($0))</a>" as HTML } ?? "<span class=\"muted\">← first call</span>")\
+             \(neighbours.next.map { "<a href=\"\(callHref($0))\">call #\(String($0)) →</a>" as HTML } ?? "<span class=\"muted\">last call →</span>")</nav>
             """
+
+        var main: HTML = ""
         if let error = call.error {
-            content += "<h2>Error</h2><p class=\"problem\">\(error)</p>"
+            main += "<h2>Error</h2><p class=\"problem\">\(error)</p>"
         }
-        content += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(messages)"
-        content += "<h2>Completion</h2>"
+        main += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(messages)"
+        main += "<h2>Completion</h2>"
         if let completion = call.completion {
-            content += "<pre class=\"box completion\">\(completion)</pre>"
+            main += "<pre class=\"box completion\">\(completion)</pre>"
         } else {
-            content += "<p class=\"empty\">No completion was recorded.</p>"
+            main += "<p class=\"empty\">No completion was recorded.</p>"
         }
-        content += "<h2>Parsed fields</h2>"
+        main += "<h2>Parsed fields</h2>"
         if let parseError = call.parseError {
-            content += "<p class=\"parse-problem\"><b>Parse error:</b> \(parseError)</p>"
+            main += "<p class=\"parse-problem\"><b>Parse error:</b> \(parseError)</p>"
         }
         if let fields = call.parsedFields, !fields.isEmpty {
-            content += keyValueTable(fields)
+            main += keyValueTable(fields)
         } else if call.parseError == nil {
-            content += "<p class=\"empty\">No parsed fields were recorded.</p>"
+            main += "<p class=\"empty\">No parsed fields were recorded.</p>"
         }
-        content += "<p class=\"muted\"><a href=\"/api/calls/\(idText)\">JSON</a></p>"
+
+        let content: HTML = """
+            <nav class="crumbs">\(crumbs)</nav>
+            <div class="titlebar"><h1>Call #\(idText) <small class="path">\(call.modulePath)</small> \(callBadges(call))</h1>\(stepper)</div>
+            <div class="columns">
+            <div class="main">\(main)</div>
+            <aside>
+            <h2>Call</h2><dl class="facts">\(factList)</dl>
+            <h2>Sampling parameters</h2>\(sampling)
+            <p class="muted"><a href="/api/calls/\(idText)">JSON</a></p>
+            </aside>
+            </div>
+            """
         return layout(title: "Call #\(idText)", scope: run, content)
     }
 }

@@ -6,7 +6,9 @@ import Foundation
 
 extension InspectorWebApp {
     /// A whole page: the header with the search box, `content`, and a footer naming the store.
-    func layout(title: String, search: String = "", scope: RunRecord? = nil, _ content: HTML) -> HTML {
+    ///
+    /// With `refresh`, the browser reloads the page every that many seconds (for runs still running).
+    func layout(title: String, search: String = "", scope: RunRecord? = nil, refresh: Int? = nil, _ content: HTML) -> HTML {
         let scopeInput: HTML = scope.map { "<input type=\"hidden\" name=\"run\" value=\"\($0.id)\">" } ?? ""
         let placeholder = scope.map { "Search run \(WebFormat.shortID($0.id))’s messages and completions" }
             ?? "Search messages and completions"
@@ -16,7 +18,7 @@ extension InspectorWebApp {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) · dspyc inspector</title>
+            <title>\(title) · dspyc inspector</title>\(refresh.map { "\n<meta http-equiv=\"refresh\" content=\"\($0)\">" as HTML } ?? "")
             <style>\(Self.stylesheet)</style>
             </head>
             <body>
@@ -116,16 +118,17 @@ extension InspectorWebApp {
         code,pre,.id,.mono{font-family:var(--mono);font-size:12.5px}
         .muted{color:var(--muted)}.crumbs{color:var(--muted);margin-bottom:4px}
         table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
-        th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+        th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:baseline}
         th{background:#eef1f5;font-weight:600;font-size:12.5px;color:#3b4552;white-space:nowrap}
         tr:last-child td{border-bottom:0}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-        tbody tr:hover{background:#f3f6fb}
+        tbody tr:hover{background:#f3f6fb}td.mono{white-space:nowrap}.scroll{overflow-x:auto}
+        table.kv th{width:1%;white-space:nowrap}table.kv td{word-break:break-word}
         .badge{display:inline-block;padding:1px 7px;margin:0 3px 0 0;border-radius:10px;font-size:11.5px;font-weight:600;background:#e8ecf1;color:#3b4552;white-space:nowrap}
         .badge.hit{background:var(--hitbg);color:var(--hit)}.badge.warn{background:var(--warnbg);color:var(--warn)}
         .badge.bad,.badge.status-failed{background:var(--badbg);color:var(--bad)}
         .badge.status-succeeded{background:var(--hitbg);color:var(--hit)}.badge.status-running{background:#e1ebfb;color:var(--accent)}
-        .cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 16px}
-        .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:120px}
+        .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(104px,1fr));gap:8px;margin:8px 0 16px}
+        .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 12px}
         .card b{display:block;font-size:18px;font-variant-numeric:tabular-nums}.card span{color:var(--muted);font-size:12px}
         details.example{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 10px;padding:0}
         details.example>summary{cursor:pointer;padding:8px 12px;list-style-position:inside}
@@ -136,8 +139,10 @@ extension InspectorWebApp {
         ol.calls li{padding:3px 0;display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
         .tok{font-variant-numeric:tabular-nums;color:#3b4552}.output{font-family:var(--mono);font-size:12px;color:#3b4552}
         .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px}
-        .facts dt{color:var(--muted)}.facts dd{margin:0;word-break:break-all}
-        .columns{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px;align-items:start}
+        .facts dt{color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
+        .columns{display:grid;grid-template-columns:minmax(0,1fr) 360px;gap:20px;align-items:start}
+        aside .facts{grid-template-columns:max-content minmax(0,1fr)}aside dd{font-size:13px}
+        .titlebar{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap}.stepper{margin-left:auto;display:flex;gap:14px;white-space:nowrap}
         .message{background:var(--card);border:1px solid var(--line);border-left:4px solid #9aa6b5;border-radius:6px;margin:0 0 10px}
         .message.system{border-left-color:#8a63c7}.message.user{border-left-color:var(--accent)}.message.assistant{border-left-color:var(--hit)}
         .message .role{padding:4px 12px;font-size:12px;font-weight:600;color:var(--muted);border-bottom:1px solid var(--line);text-transform:uppercase;letter-spacing:.04em}
@@ -146,6 +151,7 @@ extension InspectorWebApp {
         .problem{background:var(--badbg);color:var(--bad);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         .parse-problem{background:var(--warnbg);color:var(--warn);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         mark{background:#ffe58a;color:inherit;padding:0 1px;border-radius:2px}
+        .live{background:#e1ebfb;color:#1d3f86;border-radius:6px;padding:6px 12px}
         .empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:18px;color:var(--muted)}
         """
 }

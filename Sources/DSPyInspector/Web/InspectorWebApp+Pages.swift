@@ -6,16 +6,12 @@ import Foundation
 extension InspectorWebApp {
     // MARK: Runs (/)
 
-    func indexPage() -> HTML {
-        let statistics: [RunStatistics]
-        let recent: [LoggedCall]
-        do {
-            statistics = try store.runStatistics(limit: options.runLimit)
-            recent = try store.calls(CallQuery(limit: options.recentCallLimit)).reversed()
-        } catch {
-            return errorPage(WebFailure(status: 500, title: "The store could not be read", message: String(describing: error)))
-        }
+    func indexPage(live: Bool = true) throws -> HTML {
+        let statistics = try store.runStatistics(limit: options.runLimit)
+        let recent: [LoggedCall] = try store.calls(CallQuery(limit: options.recentCallLimit)).reversed()
         var content: HTML = "<h1>Runs</h1>"
+        let running = statistics.contains { $0.run.status == .running }
+        if running { content += liveNote(live: live, href: "/") }
         if statistics.isEmpty {
             content += """
                 <p class="empty">No runs yet. Every LM call that <code>dspyc compile</code>, <code>eval</code> \
@@ -29,31 +25,31 @@ extension InspectorWebApp {
                     <td>\(run.kind.rawValue)</td><td>\(run.program ?? "–")</td><td>\(statusBadge(run.status))</td>\
                     <td class="n">\(WebFormat.count(item.calls))</td><td class="n">\(WebFormat.count(item.cacheHits))</td>\
                     <td class="n">\(WebFormat.count(item.parseErrors))</td><td class="n">\(WebFormat.count(item.errors))</td>\
-                    <td class="n">\(WebFormat.count(item.promptTokens))</td><td class="n">\(WebFormat.count(item.completionTokens))</td>\
+                    <td class="n">\(WebFormat.count(item.promptTokens)) → \(WebFormat.count(item.completionTokens))</td>\
                     <td class="n">\(WebFormat.count(item.cachedPromptTokens))</td>\
                     <td class="n">\(WebFormat.duration(item.callTime))</td><td class="n">\(item.wallTime.map(WebFormat.duration) ?? "–")</td></tr>
                     """
             }
             content += """
                 <p class="muted">\(plural(statistics.count, "run")), newest first\(statistics.count == options.runLimit ? " (the most recent \(options.runLimit))" : "").</p>
-                <table class="runs">
+                <div class="scroll"><table class="runs">
                 <thead><tr><th>Started</th><th>Run</th><th>Kind</th><th>Program</th><th>Status</th>\
-                <th class="n">Calls</th><th class="n">Cache hits</th><th class="n">Parse errors</th><th class="n">Errors</th>\
-                <th class="n">Prompt tok</th><th class="n">Completion tok</th><th class="n">Prefix-cached</th>\
+                <th class="n">Calls</th><th class="n">Cache hits</th><th class="n">Parse err.</th><th class="n">Errors</th>\
+                <th class="n" title="prompt → completion tokens, cache hits left out">Tokens</th><th class="n" title="prompt tokens served from the engine's prefix cache">Prefix-cached</th>\
                 <th class="n">Call time</th><th class="n">Wall time</th></tr></thead>
                 <tbody>\(rows)</tbody>
-                </table>
+                </table></div>
                 """
         }
         if !recent.isEmpty {
             content += "<h2>Most recent calls</h2>" + callTable(recent, query: nil)
         }
-        return layout(title: "Runs", content)
+        return layout(title: "Runs", refresh: running && live ? Self.refreshInterval : nil, content)
     }
 
     // MARK: A run (/runs/{id})
 
-    func runPage(_ run: RunRecord) throws -> HTML {
+    func runPage(_ run: RunRecord, problemsOnly: Bool = false, live: Bool = true) throws -> HTML {
         let tree = TraceTree(calls: try store.calls(CallQuery(runID: run.id)))
         let totals = tree.totals
         let wall = run.finishedAt.map { WebFormat.duration($0.timeIntervalSince(run.startedAt)) } ?? "–"
@@ -71,18 +67,38 @@ extension InspectorWebApp {
             <p class="muted">Started \(WebFormat.date(run.startedAt))\(run.finishedAt.map { ", finished " + WebFormat.date($0) } ?? ""). \
             <a href="/api/runs/\(HTML.pathSegment(run.id))">JSON</a></p>
             """
+        if run.status == .running {
+            content += liveNote(live: live, href: runHref(run.id) + (problemsOnly ? "?only=problems" : ""))
+        }
         if let summary = run.summary, !summary.isEmpty {
             content += "<h2>Summary</h2>" + keyValueTable(summary)
         }
         content += "<h2>Trace tree <small class=\"muted\">example → module → calls</small></h2>"
+        let troubled = tree.examples(problemsOnly: true).count
+        let href = runHref(run.id)
+        content += """
+            <p class="filter">\(problemsOnly ? "<a href=\"\(href)\">All \(plural(tree.examples.count, "example"))</a>" as HTML : "<b>All \(plural(tree.examples.count, "example"))</b>")\
+             · \(problemsOnly ? "<b>\(WebFormat.count(troubled)) with parse errors or errors</b>" as HTML : "<a href=\"\(href)?only=problems\">\(WebFormat.count(troubled)) with parse errors or errors</a>")</p>
+            """
         if tree.examples.isEmpty {
             content += "<p class=\"empty\">This run logged no LM calls.</p>"
+        } else if problemsOnly, troubled == 0 {
+            content += "<p class=\"empty\">No call of this run failed or had a parse error.</p>"
         }
-        let open = tree.examples.count <= 25
-        for (index, example) in tree.examples.enumerated() {
+        let open = tree.examples.count <= 25 || problemsOnly
+        for (index, example) in tree.examples.enumerated() where !problemsOnly || example.hasProblems {
             content += exampleNode(example, number: index + 1, open: open)
         }
-        return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, content)
+        let refresh = run.status == .running && live ? Self.refreshInterval : nil
+        return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, refresh: refresh, content)
+    }
+
+    /// Says that the page follows a running run, with a link to stop or resume reloading.
+    func liveNote(live: Bool, href: String) -> HTML {
+        let separator = href.contains("?") ? "&" : "?"
+        return live
+            ? "<p class=\"live\">A run is still running: this page reloads every \(Self.refreshInterval) s. <a href=\"\(href)\(separator)refresh=0\">Stop reloading</a></p>"
+            : "<p class=\"live\">A run is still running. <a href=\"\(href)\">Reload every \(Self.refreshInterval) s</a></p>"
     }
 
     func card(_ value: String, _ label: String) -> HTML {

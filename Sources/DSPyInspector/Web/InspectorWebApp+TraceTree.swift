@@ -75,6 +75,14 @@ extension InspectorWebApp {
             var totals: Totals
 
             var calls: [LoggedCall] { modules.flatMap(\.calls) }
+
+            /// Whether a call of this example failed or did not parse.
+            var hasProblems: Bool { totals.parseErrors > 0 || totals.errors > 0 }
+        }
+
+        /// All examples, or only those with problems.
+        func examples(problemsOnly: Bool) -> [Example] {
+            problemsOnly ? examples.filter(\.hasProblems) : examples
         }
 
         var examples: [Example]

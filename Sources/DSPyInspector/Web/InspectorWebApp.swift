@@ -10,7 +10,8 @@ import Foundation
 /// | Path | Page |
 /// |---|---|
 /// | `/` | Runs, newest first, with calls, cache hits, tokens and time; the most recent calls |
-/// | `/runs/{id}` | One run as a trace tree: example (trace id) → module path → calls. A unique id prefix or `latest` works too |
+/// | | (while a run is running, `/` and its `/runs/{id}` reload every 5 s; `?refresh=0` stops that) |
+/// | `/runs/{id}[?only=problems]` | One run as a trace tree: example (trace id) → module path → calls; only the examples with parse errors or errors. A unique id prefix or `latest` works too |
 /// | `/calls/{id}` | One call: every message, the completion, parsed fields or parse error, sampling parameters, constraint, tokens, latency, cache hit |
 /// | `/search?q=…[&run=…]` | Calls whose messages or completion contain the text |
 /// | `/api/runs`, `/api/runs/{id}`, `/api/calls/{id}`, `/api/search?q=…` | The same as JSON |
@@ -93,12 +94,13 @@ public struct InspectorWebApp: Sendable {
         let segments = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).map(String.init)
         switch (segments.first, segments.count) {
         case (nil, _) where !api:
-            return html(indexPage())
+            return html(try indexPage(live: request.query["refresh"] != "0"))
         case ("runs", 1) where api:
             return try json(runsJSON())
         case ("runs", 2):
             let run = try resolveRun(segments[1])
-            return api ? try json(runJSON(run)) : html(try runPage(run))
+            let problemsOnly = request.query["only"] == "problems"
+            return api ? try json(runJSON(run, problemsOnly: problemsOnly)) : html(try runPage(run, problemsOnly: problemsOnly, live: request.query["refresh"] != "0"))
         case ("calls", 2):
             let call = try loadCall(segments[1])
             return api ? try json(call) : html(try callPage(call))
@@ -115,6 +117,9 @@ public struct InspectorWebApp: Sendable {
                 message: "There is no inspector page at \(request.path). The pages are /, /runs/{id}, /calls/{id} and /search?q=…, and their JSON twins under /api/.")
         }
     }
+
+    /// Seconds between reloads of a page that shows a running run.
+    static let refreshInterval = 5
 
     // MARK: Lookups
 

@@ -32,8 +32,8 @@ enum WebFormat {
         return formatter.string(from: date)
     }
 
-    /// The first eight characters of an id, as `git` abbreviates commits.
-    static func shortID(_ id: String) -> String { String(id.prefix(8)) }
+    /// The first eight characters of a long id (as `git` abbreviates commits); short ids whole.
+    static func shortID(_ id: String) -> String { id.count <= 12 ? id : String(id.prefix(8)) }
 
     /// Whitespace collapsed to single spaces and cut at `limit` characters with `…`.
     static func oneLine(_ text: String, limit: Int = 120) -> String {
@@ -79,10 +79,16 @@ enum WebFormat {
         return out
     }
 
-    /// The text a reader recognises an example by: the last user message.
+    /// The text a reader recognises an example by: the last user message, with
+    /// ChatAdapter's field markers as `name:` and its closing instruction left out.
     static func examplePreview(_ call: LoggedCall) -> String? {
         guard let message = call.messages.last(where: { $0.role == "user" }) ?? call.messages.last else { return nil }
-        return oneLine(message.content, limit: 140)
+        var text = message.content
+        if let instruction = text.range(of: "Respond with the corresponding output fields") {
+            text = String(text[..<instruction.lowerBound])
+        }
+        text = text.replacingOccurrences(of: "[[ ## ", with: "").replacingOccurrences(of: " ## ]]", with: ":")
+        return oneLine(text, limit: 140)
     }
 
     /// What a call produced, in one line: its parsed fields, or else the completion.

@@ -13,6 +13,7 @@ import os
 from typing import Literal, Optional
 
 import dspy
+import pydantic
 from dspy.utils.exceptions import AdapterParseError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,6 +86,19 @@ class Scored(dspy.Signature):
     score: int = dspy.OutputField(ge=0, le=10)
 
 
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+    nickname: Optional[str] = None
+
+
+class ExtractPerson(dspy.Signature):
+    text: str = dspy.InputField()
+    person: Person = dspy.OutputField()
+    tags: list[str] = dspy.OutputField()
+    maybe: Optional[int] = dspy.OutputField()
+
+
 def class_case(cls, string, descs=None, constraints=None):
     return cls, portable(cls, string, descs, constraints)
 
@@ -112,6 +126,9 @@ def signatures():
     cot = dspy.ChainOfThought("question -> answer").predict.signature
     s["chain_of_thought"] = (cot, portable(cot, "question -> reasoning, answer"))
     s["literal_ints"] = build("question -> level: Literal[1, 2, 3], nested: list[Literal['x', 'y']]")
+    s["history"] = build("question, history: dspy.History -> answer, score: float")
+    # Only the typed Swift twin (`Extract` in TypedSignatureTests) can rebuild this one.
+    s["codable_output"] = class_case(ExtractPerson, "typed-only")
     s["unicode"] = build("texto -> respuesta", "Réponds en français — «vite».")
     return s
 
@@ -122,7 +139,10 @@ def format_cases(sigs):
     def add(name, adapter_name, key, demos, inputs):
         sig, portable_sig = sigs[key]
         adapter = dspy.ChatAdapter() if adapter_name == "chat" else dspy.JSONAdapter()
-        messages = adapter.format(sig, demos, inputs)
+        call_inputs = dict(inputs)
+        if "history" in call_inputs:
+            call_inputs["history"] = dspy.History(messages=call_inputs["history"]["messages"])
+        messages = adapter.format(sig, demos, call_inputs)
         cases.append(
             {
                 "name": name,
@@ -171,12 +191,22 @@ def format_cases(sigs):
         add(f"{adapter}_literal_ints", adapter, "literal_ints", [], {"question": "level?"})
         add(f"{adapter}_unicode", adapter, "unicode", [], {"texto": "¿Qué tal? 😀 \"quoted\" \\ back\ttab"})
         add(f"{adapter}_constraints", adapter, "constraints_class", [], {"answer": "ok"})
+        add(f"{adapter}_history", adapter, "history", [{"question": "Demo?", "answer": "Yes.", "score": 1.0}], {
+            "question": "And Germany?",
+            "history": {"messages": [
+                {"question": "Capital of France?", "answer": "Paris", "score": 0.9},
+                {"question": "Only a question"},
+                {"answer": "Only an answer"},
+            ]},
+        })
     # str-annotated input given list values: numbered list, one element, empty, multi-line.
     add("chat_list_for_str_input", "chat", "simple", [], {"question": ["alpha", "beta"]})
     add("chat_list_one_for_str_input", "chat", "simple", [], {"question": ["only"]})
     add("chat_list_empty_for_str_input", "chat", "simple", [], {"question": []})
     add("chat_list_multiline_for_str_input", "chat", "simple", [], {"question": ["a\nb", "«c»"]})
     add("chat_no_inputs", "chat", "no_inputs", [], {})
+    add("typed_chat_codable_output", "chat", "codable_output", [], {"text": "Ada, 36"})
+    add("typed_json_codable_output", "json", "codable_output", [], {"text": "Ada, 36"})
     add("chat_demo_dropped_without_outputs", "chat", "simple", [{"question": "no answer"}, {"answer": "no q"}], {"question": "Q"})
     return cases
 
@@ -214,6 +244,13 @@ def parse_cases(sigs):
     add("chat_python_code", chat, "sentiment_class", "```python\ndef classify(sentence):\n    return 'positive'\n```")
     add("chat_literal_ints", chat, "literal_ints", "[[ ## level ## ]]\n2\n[[ ## nested ## ]]\n['x', 'y']")
     add("chat_cot", chat, "chain_of_thought", "[[ ## reasoning ## ]]\nThree plus three.\n\n[[ ## answer ## ]]\n6\n\n[[ ## completed ## ]]\n")
+    add("chat_float_bad", chat, "numbers", "[[ ## count ## ]]\n1\n[[ ## score ## ]]\nhigh\n[[ ## ok ## ]]\nTrue")
+    add("chat_bool_bad", chat, "numbers", "[[ ## count ## ]]\n1\n[[ ## score ## ]]\n1\n[[ ## ok ## ]]\nmaybe")
+    add("chat_int_fraction", chat, "numbers", "[[ ## count ## ]]\n2.5\n[[ ## score ## ]]\n1\n[[ ## ok ## ]]\nyes")
+    add("chat_list_bad_item", chat, "structured", "[[ ## tags ## ]]\n[1, \"a\", 2]\n[[ ## counts ## ]]\n{}\n[[ ## meta ## ]]\n{}")
+    add("chat_list_not_list", chat, "structured", "[[ ## tags ## ]]\na, b\n[[ ## counts ## ]]\n{}\n[[ ## meta ## ]]\n{}")
+    add("chat_dict_bad_value", chat, "structured", "[[ ## tags ## ]]\n[]\n[[ ## counts ## ]]\n{\"a\": \"x\"}\n[[ ## meta ## ]]\n{}")
+    add("chat_literal_three", chat, "quotes_literal", "[[ ## choice ## ]]\nfour\n[[ ## other ## ]]\nokay")
     js = "json"
     add("json_simple", js, "simple", '{"answer": "4"}')
     add("json_fenced", js, "numbers", 'Here:\n```json\n{"count": 3, "score": 0.5, "ok": true, "extra": 1}\n```')
@@ -223,6 +260,112 @@ def parse_cases(sigs):
     add("json_structured", js, "structured", '{"tags": ["a"], "counts": {"x": 2}, "meta": {"k": [1]}}')
     add("json_string_numbers", js, "numbers", '{"count": "12", "score": "2.5", "ok": "false"}')
     return cases
+
+
+def get_weather(city: str) -> str:
+    """Get the weather for a city."""
+    return f"The weather in {city} is sunny."
+
+
+def failing_lookup(query: str) -> str:
+    """Look something up."""
+    raise RuntimeError("service unavailable")
+
+
+def module_cases():
+    """Whole module calls with DummyLM: every message DSPy sent, and the final prediction."""
+    from dspy.utils.dummies import DummyLM
+
+    cases = []
+
+    def run(name, make_program, answers, inputs, demos=None, describe=None, adapter="chat"):
+        chosen = dspy.JSONAdapter() if adapter == "json" else dspy.ChatAdapter()
+        lm = DummyLM(answers, adapter=chosen)
+        program = make_program()
+        if demos is not None:
+            for _, predictor in program.named_predictors():
+                predictor.demos = [dspy.Example(**d) for d in demos]
+        with dspy.context(lm=lm, adapter=chosen):
+            pred = program(**inputs)
+        cases.append(
+            {
+                "name": name,
+                "answers": answers,
+                "inputs": inputs,
+                "demos": demos or [],
+                "calls": [h["messages"] for h in lm.history],
+                "prediction": json.loads(json.dumps(pred.toDict(), default=str)),
+                "state": json.loads(json.dumps(program.dump_state(), default=str)),
+                "predictors": [n for n, _ in program.named_predictors()],
+                "adapter": adapter,
+                **(describe or {}),
+            }
+        )
+
+    run(
+        "predict_qa_class",
+        lambda: dspy.Predict(QA),
+        [{"answer": "Paris", "confidence": 0.9, "label": "a"}],
+        {"context": ["Paris is in France."], "question": "Capital of France?"},
+        demos=[{"question": "q2", "answer": "a2"}, {"context": ["c"], "question": "q1", "answer": "a1", "confidence": 1.0, "label": "b"}],
+    )
+    run(
+        "chain_of_thought",
+        lambda: dspy.ChainOfThought("question -> answer: int"),
+        [{"reasoning": "Two plus two.", "answer": "4"}],
+        {"question": "2+2?"},
+        demos=[{"question": "1+1?", "answer": 2}, {"question": "3+3?", "reasoning": "Add.", "answer": 6, "augmented": True}],
+    )
+    run(
+        "react_weather",
+        lambda: dspy.ReAct("question -> answer", tools=[get_weather], max_iters=5),
+        [
+            {"next_thought": "Check the weather.", "next_tool_name": "get_weather", "next_tool_args": {"city": "Tokyo"}},
+            {"next_thought": "I know now.", "next_tool_name": "finish", "next_tool_args": {}},
+            {"reasoning": "The tool said sunny.", "answer": "Sunny"},
+        ],
+        {"question": "What is the weather in Tokyo?"},
+    )
+    run(
+        "react_tool_error",
+        lambda: dspy.ReAct("question -> answer", tools=[failing_lookup], max_iters=3),
+        [
+            {"next_thought": "Try it.", "next_tool_name": "failing_lookup", "next_tool_args": {"query": "x"}},
+            {"next_thought": "Give up.", "next_tool_name": "finish", "next_tool_args": {}},
+            {"reasoning": "No data.", "answer": "unknown"},
+        ],
+        {"question": "Find x"},
+    )
+    run(
+        "chain_of_thought_json_adapter",
+        lambda: dspy.ChainOfThought("question -> answer: int, tags: list[str]"),
+        [{"reasoning": "Two plus two.", "answer": 4, "tags": ["math"]}],
+        {"question": "2+2?"},
+        demos=[{"question": "1+1?", "answer": 2, "tags": []}, {"question": "3+3?", "reasoning": "Add.", "answer": 6, "tags": ["x"]}],
+        adapter="json",
+    )
+    cases.append(multi_chain_case(DummyLM))
+    return cases
+
+
+def multi_chain_case(DummyLM):
+    answers = [{"rationale": "Both agree.", "answer": "4"}]
+    lm = DummyLM(answers)
+    mcc = dspy.MultiChainComparison("question -> answer", M=2)
+    completions = [{"reasoning": "add two\nand more", "answer": "4"}, {"rationale": "guess", "answer": "5"}]
+    with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
+        pred = mcc(completions, question="2+2?")
+    return {
+        "name": "multi_chain_comparison",
+        "answers": answers,
+        "inputs": {"question": "2+2?"},
+        "completions": completions,
+        "demos": [],
+        "calls": [h["messages"] for h in lm.history],
+        "prediction": pred.toDict(),
+        "state": json.loads(json.dumps(mcc.dump_state(), default=str)),
+        "predictors": [n for n, _ in mcc.named_predictors()],
+    }
 
 
 def main():
@@ -236,7 +379,11 @@ def main():
     with open(os.path.join(HERE, "adapter_parse.json"), "w") as f:
         json.dump({"meta": meta, "cases": prs}, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(f"{len(fmt)} format cases, {len(prs)} parse cases")
+    mods = module_cases()
+    with open(os.path.join(HERE, "module_calls.json"), "w") as f:
+        json.dump({"meta": meta, "cases": mods}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"{len(fmt)} format cases, {len(prs)} parse cases, {len(mods)} module cases")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,38 @@
+import DSPyUtilities
+import Foundation
+
+/// llama.cpp's speed on the same GGUF, measured through `llama-cpp-python` in the
+/// same invocation as dspyc's own figures (`dspyc bench --reference PYTHON`).
+///
+/// The script runs in a child Python that has `llama-cpp-python` installed
+/// (`pip install llama-cpp-python`); it times pp and tg the way llama-bench does.
+enum LlamaCppReference {
+    struct Figures: Codable {
+        var promptTokensPerSecond: Double
+        var generationTokensPerSecond: Double
+        var version: String
+    }
+
+    static func measure(python: String, model: URL, threads: Int, promptTokens: Int, generatedTokens: Int) throws -> Figures {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-llama-cpp-bench.py")
+        try Data(source.utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let result = try Subprocess.run(python, [
+            script.path, model.path, "--threads", String(threads), "--prompt", String(promptTokens),
+            "--generate", String(generatedTokens),
+        ])
+        guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let pp = object["pp\(promptTokens)"] as? Double, let tg = object["tg\(generatedTokens)"] as? Double
+        else {
+            throw CLIError("the llama.cpp reference run failed (is llama-cpp-python installed for \(python)?):\n\(result.output)")
+        }
+        return Figures(promptTokensPerSecond: pp, generationTokensPerSecond: tg,
+                       version: object["llama_cpp_python"] as? String ?? "?")
+    }
+
+    /// The measuring script (run with the model path).
+    static let source = #"""
 #!/usr/bin/env python3
 """llama.cpp's speed on a GGUF, measured like llama-bench (pp512, tg128), via llama-cpp-python.
 
@@ -58,3 +93,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+"""#
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DSPyEngine
+import Foundation
+
+/// `--model` and `--threads`, shared by every command that runs the engine.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A model name from `dspyc models list`, or a path to a GGUF file.")
+    var model: String = ModelDescriptor.defaultModel.name
+
+    @Option(name: .long, help: "Kernel threads (default: every core).")
+    var threads: Int?
+
+    /// The GGUF file to load: a path as given, or a catalog model (pulled first when missing).
+    func resolveModelURL() throws -> URL {
+        if model.hasSuffix(".gguf") || model.contains("/") {
+            let url = URL(fileURLWithPath: model)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw CLIError("model file \(url.path) does not exist")
+            }
+            return url
+        }
+        return try ModelFetcher().ensure(try ModelDescriptor.named(model))
+    }
+
+    /// Loads the model, saying so on standard error.
+    func load() throws -> TextModel {
+        let url = try resolveModelURL()
+        let clock = ContinuousClock()
+        let start = clock.now
+        Log.status("Loading \(url.lastPathComponent)…")
+        let model = try TextModel(contentsOf: url, threads: threads)
+        Log.status(String(format: "Loaded %@ in %.2f s (%d layers, %d threads)", url.lastPathComponent,
+                          (clock.now - start).seconds, model.configuration.layerCount, model.engine.threadCount))
+        return model
+    }
+}
+
+/// Status lines on standard error (progress stays off standard output).
+enum Log {
+    static func status(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,3 +1,0 @@
-// Bridges the framework's LanguageModel to the embedded engine.
-import DSPy
-import DSPyEngine

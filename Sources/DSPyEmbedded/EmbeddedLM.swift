@@ -1,0 +1,104 @@
+import DSPy
+import DSPyEngine
+import Foundation
+
+/// The framework's `LanguageModel` over the in-process engine.
+///
+/// Messages are rendered with the model's chat template. When the adapter hands
+/// over an ``OutputStructure`` (ChatAdapter headers) and ``structuredDecoding`` is
+/// on, the completion is generated under a constraint: headers forced, each value
+/// restricted by its type (choices, numbers, Booleans, JSON), so a small model
+/// cannot break DSPy's format. The prompt is DSPy's either way.
+///
+/// Choices are decided by scoring whole values (each value's log-probability,
+/// minus calibration offsets when the structure carries them) when
+/// ``ChoiceMode/score`` applies; sampled token by token otherwise.
+///
+/// ```swift
+/// let lm = try EmbeddedLM(model: TextModel(contentsOf: url))
+/// let answer = try await Predict("question -> answer").call(["question": "2+2?"], lm: lm)
+/// ```
+public struct EmbeddedLM: LanguageModel {
+    /// How choice fields are decided under structured decoding.
+    public enum ChoiceMode: String, Sendable, Codable {
+        /// Score each whole value when sampling is greedy (temperature 0); sample otherwise.
+        case automatic
+        /// Always score whole values (calibrated when offsets are given).
+        case score
+        /// Always sample token by token under the mask.
+        case sample
+    }
+
+    /// The loaded model.
+    public let model: TextModel
+    public let modelIdentifier: String
+    public var defaultParameters: DSPy.SamplingParameters
+    /// Generate under the adapter's output structure (on by default).
+    public var structuredDecoding: Bool
+    /// How choices are decided.
+    public var choiceMode: ChoiceMode
+
+    /// - Parameters:
+    ///   - model: a loaded model.
+    ///   - identifier: names the model in cache keys and logs (default: file name and size).
+    ///   - defaultParameters: applied under each request's own; defaults to greedy decoding
+    ///     with at most 512 new tokens (deterministic, so calls cache well).
+    public init(
+        model: TextModel, identifier: String? = nil,
+        defaultParameters: DSPy.SamplingParameters = DSPy.SamplingParameters(temperature: 0, maxTokens: 512),
+        structuredDecoding: Bool = true, choiceMode: ChoiceMode = .automatic
+    ) {
+        self.model = model
+        let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.intValue ?? 0
+        modelIdentifier = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        self.defaultParameters = defaultParameters
+        self.structuredDecoding = structuredDecoding
+        self.choiceMode = choiceMode
+    }
+
+    public func complete(_ request: LMRequest) async throws -> LMResponse {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let parameters = defaultParameters.merged(with: request.parameters)
+        let prompt = try model.encodeChat(request.messages.map {
+            DSPyEngine.ChatMessage(role: DSPyEngine.ChatMessage.Role(rawValue: $0.role.rawValue) ?? .user, content: $0.content)
+        })
+        let plan = try await constraintPlan(for: request.outputStructure, greedy: (parameters.temperature ?? 0) <= 0)
+        var completions: [LMCompletion] = []
+        var usage = TokenUsage()
+        var metadata = JSONObject()
+        for index in 0..<max(1, parameters.n) {
+            var engineParameters = Self.engineParameters(parameters)
+            if index > 0, let seed = engineParameters.seed { engineParameters.seed = seed &+ UInt32(index) }
+            let generation = try await model.generate(prompt: prompt, parameters: engineParameters, options: plan.options)
+            completions.append(LMCompletion(text: generation.text, finishReason: generation.finishReason.rawValue))
+            usage = usage + TokenUsage(
+                promptTokens: generation.promptTokens, completionTokens: generation.tokens.count,
+                cachedPromptTokens: generation.cachedPromptTokens)
+            if index == 0 {
+                metadata["generation_tokens_per_second"] = .double(generation.generationTokensPerSecond)
+                if !generation.choiceScores.isEmpty {
+                    metadata["choice_scores"] = .array(generation.choiceScores.map { plan.describe($0) })
+                }
+            }
+        }
+        if let description = plan.description { metadata["constraint"] = .string(description) }
+        return LMResponse(
+            completions: completions, usage: usage, latency: clock.now - start, model: modelIdentifier,
+            metadata: metadata)
+    }
+
+    /// DSPy's sampling parameters in the engine's terms (unset ones keep llama.cpp's defaults).
+    static func engineParameters(_ parameters: DSPy.SamplingParameters) -> DSPyEngine.SamplingParameters {
+        var result = DSPyEngine.SamplingParameters(temperature: Float(parameters.temperature ?? 0))
+        if let topP = parameters.topP { result.topP = Float(topP) }
+        if let seed = parameters.seed { result.seed = UInt32(truncatingIfNeeded: seed) }
+        result.maxTokens = parameters.maxTokens
+        result.stop = parameters.stop ?? []
+        if let topK = parameters.extra["top_k"]?.intValue { result.topK = topK }
+        if let minP = parameters.extra["min_p"]?.doubleValue { result.minP = Float(minP) }
+        if let penalty = parameters.extra["repeat_penalty"]?.doubleValue { result.repetitionPenalty = Float(penalty) }
+        if let logprobs = parameters.extra["logprobs"]?.intValue { result.logprobs = logprobs }
+        return result
+    }
+}

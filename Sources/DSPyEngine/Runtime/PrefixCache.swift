@@ -1,0 +1,69 @@
+/// Remembers the KV caches of recent prompts so a new prompt that shares a
+/// prefix with one of them starts from that prefix instead of from scratch.
+///
+/// DSPy prompts share their instructions and demos across every example of an
+/// evaluation, so usually only the last user message must be computed. Entries
+/// are engine sequences holding a whole prompt; lookup forks the entry with the
+/// longest common prefix. Eviction is least-recently-used under a budget of
+/// cached positions (each costs 23 KB for SmolLM2-135M).
+struct PrefixCache {
+    private struct Entry {
+        var tokens: [Int32]
+        var sequence: SequenceID
+        var lastUse: Int
+    }
+
+    /// The most positions kept across entries.
+    let budget: Int
+    /// Prompts shorter than this are not kept (too little to gain).
+    let minimumLength: Int
+    private var entries: [Entry] = []
+    private var clock = 0
+
+    init(budget: Int, minimumLength: Int = 32) {
+        self.budget = budget
+        self.minimumLength = minimumLength
+    }
+
+    /// The entry sharing the longest prefix with `prompt`, and that length (at
+    /// most `prompt.count - 1`, so at least one token is left to evaluate).
+    mutating func longestMatch(for prompt: [Int32]) -> (sequence: SequenceID, length: Int)? {
+        var best: (index: Int, length: Int)?
+        for (index, entry) in entries.enumerated() {
+            let limit = min(entry.tokens.count, prompt.count - 1)
+            var length = 0
+            while length < limit, entry.tokens[length] == prompt[length] { length += 1 }
+            if length > (best?.length ?? 0) { best = (index, length) }
+        }
+        guard let best, best.length >= minimumLength else { return nil }
+        clock += 1
+        entries[best.index].lastUse = clock
+        return (entries[best.index].sequence, best.length)
+    }
+
+    /// Whether `prompt` is worth keeping (long enough and not already held whole).
+    func shouldKeep(_ prompt: [Int32]) -> Bool {
+        prompt.count >= minimumLength && prompt.count <= budget
+            && !entries.contains { $0.tokens == prompt }
+    }
+
+    /// Adds a sequence holding `prompt`; returns sequences the caller must free
+    /// (entries that are prefixes of the new one, and the least recently used
+    /// ones beyond the budget).
+    mutating func insert(_ prompt: [Int32], sequence: SequenceID) -> [SequenceID] {
+        clock += 1
+        var evicted: [SequenceID] = []
+        entries.removeAll { entry in
+            let isPrefix = entry.tokens.count <= prompt.count && Array(prompt.prefix(entry.tokens.count)) == entry.tokens
+            if isPrefix { evicted.append(entry.sequence) }
+            return isPrefix
+        }
+        entries.append(Entry(tokens: prompt, sequence: sequence, lastUse: clock))
+        var total = entries.reduce(0) { $0 + $1.tokens.count }
+        while total > budget, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
+            total -= entries[oldest].tokens.count
+            evicted.append(entries.remove(at: oldest).sequence)
+        }
+        return evicted
+    }
+}

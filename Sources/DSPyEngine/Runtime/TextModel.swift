@@ -1,0 +1,107 @@
+import Foundation
+
+/// A model ready for text: the engine, its tokenizer and chat template, continuous
+/// batching of concurrent generations and a prefix cache of recent prompts.
+///
+/// This is what the framework's `EmbeddedLM`, `dspyc generate` and `dspyc serve`
+/// talk to. Concurrent calls are safe and share forward passes.
+///
+/// ```swift
+/// let model = try TextModel(contentsOf: url)
+/// let prompt = try model.encodeChat([.init(.user, "Name a colour.")])
+/// let result = try await model.generate(prompt: prompt, parameters: .greedy)
+/// print(result.text)
+/// ```
+///
+/// Cost: loading maps the file and reads its metadata (well under a second for
+/// SmolLM2-135M); the prefix cache holds up to `prefixCacheBudget` positions
+/// (23 KB each for SmolLM2-135M: the default 4,096 is about 94 MB at most).
+public actor TextModel {
+    /// The loaded engine.
+    public nonisolated let engine: LanguageEngine
+    /// The model's tokenizer.
+    public nonisolated let tokenizer: Tokenizer
+    /// The model's shape.
+    public nonisolated let configuration: ModelConfiguration
+    /// The GGUF file's path.
+    public nonisolated let path: String
+    private nonisolated let chatTemplateResult: Result<ChatTemplate, Error>
+    let scheduler: BatchScheduler
+    var prefixCache: PrefixCache
+    private var constraintVocabularyStorage: ConstraintVocabulary?
+
+    /// Loads the GGUF model at `url`.
+    ///
+    /// - Parameters:
+    ///   - threads: kernel threads (default: every core).
+    ///   - prefixCacheBudget: most prompt positions kept for reuse (0 turns the cache off).
+    /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem.
+    public init(contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 4096) throws {
+        let file = try GGUFFile(contentsOf: url)
+        let engine = try LanguageEngine(file: file, threads: threads)
+        self.engine = engine
+        tokenizer = try Tokenizer(vocabulary: TokenizerVocabulary(metadata: file.metadata))
+        configuration = engine.configuration
+        path = file.path
+        if let source = file.metadata["tokenizer.chat_template"]?.string {
+            chatTemplateResult = Result { try ChatTemplate(source: source) }
+        } else {
+            chatTemplateResult = .failure(EngineError.missingMetadata(path: file.path, key: "tokenizer.chat_template"))
+        }
+        scheduler = BatchScheduler(engine: engine)
+        prefixCache = PrefixCache(budget: prefixCacheBudget)
+    }
+
+    /// The model's chat template.
+    /// - Throws: `TokenizerError` for an unknown template, `EngineError.missingMetadata` if there is none.
+    public nonisolated func chatTemplate() throws -> ChatTemplate { try chatTemplateResult.get() }
+
+    /// Renders `messages` with the chat template and a generation prompt, and tokenizes
+    /// the result (special-token text parsed as special tokens).
+    public nonisolated func encodeChat(_ messages: [ChatMessage]) throws -> [Int32] {
+        tokenizer.encode(try chatTemplate().render(messages, addGenerationPrompt: true), parseSpecial: true)
+    }
+
+    /// The vocabulary for output constraints (built once, on first use).
+    public func constraintVocabulary() throws -> ConstraintVocabulary {
+        if let storage = constraintVocabularyStorage { return storage }
+        let vocabulary = try ConstraintVocabulary(tokenizer: tokenizer)
+        constraintVocabularyStorage = vocabulary
+        return vocabulary
+    }
+
+    /// A sequence already holding as much of `prompt` as the prefix cache knows, and that count.
+    func startSequence(for prompt: [Int32]) async -> (SequenceID, Int) {
+        if let match = prefixCache.longestMatch(for: prompt),
+           let fork = try? await engine.forkSequence(match.sequence, length: match.length) {
+            return (fork, match.length)
+        }
+        return (await engine.makeSequence(), 0)
+    }
+
+    /// Keeps a copy of a sequence that holds exactly `prompt`, for later prompts to share.
+    func remember(_ prompt: [Int32], in sequence: SequenceID) async {
+        guard prefixCache.shouldKeep(prompt), let copy = try? await engine.forkSequence(sequence, length: prompt.count)
+        else { return }
+        for evicted in prefixCache.insert(prompt, sequence: copy) { await engine.removeSequence(evicted) }
+    }
+
+    /// Mean-pooled final hidden states of `text` (an embedding), L2-normalized.
+    ///
+    /// Cost: one prompt evaluation; nothing is kept.
+    public func embed(_ text: String) async throws -> [Float] {
+        let tokens = tokenizer.encode(text, parseSpecial: false)
+        guard !tokens.isEmpty else { return [Float](repeating: 0, count: configuration.hiddenSize) }
+        let sequence = await engine.makeSequence()
+        defer { Task { [engine] in await engine.removeSequence(sequence) } }
+        let result = try await scheduler.evaluate(
+            EvaluationRequest(sequence: sequence, tokens: tokens, logits: .all, hiddenStates: true))
+        guard let states = result.hiddenStates else { return [] }
+        var mean = [Float](repeating: 0, count: states.width)
+        for row in 0..<states.count {
+            for (index, value) in states[row].enumerated() { mean[index] += value }
+        }
+        let norm = sqrt(mean.reduce(0) { $0 + $1 * $1 })
+        return norm > 0 ? mean.map { $0 / norm } : mean
+    }
+}

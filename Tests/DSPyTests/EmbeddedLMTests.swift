@@ -1,0 +1,104 @@
+import DSPy
+import DSPyEmbedded
+import DSPyEngine
+import DSPyTestSupport
+import Foundation
+import Testing
+
+private struct CalculatorArgs: Codable, Sendable { var expression: String }
+
+/// Evaluates `a op b` for + - * /; anything else is an error the agent sees.
+private func calculate(_ expression: String) throws -> String {
+    let parts = expression.split(separator: " ")
+    guard parts.count == 3, let a = Double(parts[0]), let b = Double(parts[2]) else {
+        throw DSPyError.tool(name: "calculator", message: "expected 'a op b', got '\(expression)'")
+    }
+    switch parts[1] {
+    case "+": return String(a + b)
+    case "-": return String(a - b)
+    case "*": return String(a * b)
+    case "/": return String(a / b)
+    default: throw DSPyError.tool(name: "calculator", message: "unknown operator \(parts[1])")
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() { lock.withLock { value += 1 } }
+    var count: Int { lock.withLock { value } }
+}
+
+@Suite("The framework on the real embedded model", .serialized)
+struct EmbeddedLMTests {
+    @Test("Predict answers a question and logs the exact messages it sent")
+    func predict() async throws {
+        let lm = try RealModel.lm()
+        let log = MemoryCallLog()
+        let predict = try Predict("question -> answer")
+        let prediction = try await DSPySettings.with(DSPySettings(lm: lm, callLog: log)) {
+            try await predict(["question": "What is the capital of France?"])
+        }
+        let answer = try #require(prediction["answer"]?.stringValue)
+        #expect(!answer.isEmpty)
+        #expect(log.records.count == 1)
+        let record = try #require(log.records.first)
+        #expect(record.request.messages == predict.formatted(["question": "What is the capital of France?"]))
+        #expect(record.usage.promptTokens > 50)
+        #expect(record.completions[0].hasPrefix("[[ ## answer ## ]]\n"))
+    }
+
+    @Test("ChainOfThought fills reasoning and answer")
+    func chainOfThought() async throws {
+        let cot = try ChainOfThought("question -> answer")
+        let prediction = try await DSPySettings.with(DSPySettings(lm: try RealModel.lm())) {
+            try await cot(["question": "Is the sky blue on a clear day? Answer yes or no."])
+        }
+        #expect(prediction["reasoning"]?.stringValue?.isEmpty == false)
+        #expect(prediction["answer"]?.stringValue?.isEmpty == false)
+    }
+
+    @Test("A constrained choice field only ever yields an allowed value")
+    func constrainedChoice() async throws {
+        let rows = try JSONL.load(Fixtures.data.appendingPathComponent("sentiment-tweets/dev.jsonl")).prefix(12)
+        for mode in [EmbeddedLM.ChoiceMode.score, .sample] {
+            let lm = try RealModel.lm(choiceMode: mode)
+            let predict = try Predict("text -> sentiment: Literal['positive', 'negative']")
+            for row in rows {
+                let prediction = try await DSPySettings.with(DSPySettings(lm: lm)) {
+                    try await predict(["text": row["text"] ?? .string("")])
+                }
+                let label = try #require(prediction["sentiment"]?.stringValue)
+                #expect(["positive", "negative"].contains(label), "mode \(mode): \(label)")
+            }
+        }
+    }
+
+    @Test("With structured decoding off, the completion is the engine's plain greedy output")
+    func switchOff() async throws {
+        let model = try RealModel.model()
+        let lm = try RealModel.lm(structuredDecoding: false)
+        let messages = try Predict("question -> answer").formatted(["question": "Name a primary colour."])
+        let response = try await lm.complete(LMRequest(messages: messages, parameters: .init(maxTokens: 40)))
+        let prompt = try model.encodeChat(messages.map { DSPyEngine.ChatMessage(role: .init(rawValue: $0.role.rawValue)!, content: $0.content) })
+        let plain = try await model.generate(prompt: prompt, parameters: .init(temperature: 0, maxTokens: 40))
+        #expect(response.completions[0].text == plain.text)
+        #expect(response.metadata["constraint"] == nil)
+    }
+
+    @Test("ReAct calls a Swift calculator tool on the real model")
+    func reactCallsTool() async throws {
+        let calls = Counter()
+        let calculator = Tool(
+            "calculator", description: "Evaluates 'a op b' where op is one of + - * /.", arguments: CalculatorArgs.self
+        ) { (args: CalculatorArgs) -> String in
+            calls.increment()
+            return try calculate(args.expression)
+        }
+        let agent = try ReAct("question -> answer: float", tools: [calculator], maxIterations: 3)
+        let prediction = try await DSPySettings.with(DSPySettings(lm: try RealModel.lm())) {
+            try await agent(["question": "Use the calculator to compute 12 * 7."])
+        }
+        #expect(calls.count >= 1, "the calculator tool never ran; trajectory: \(String(describing: prediction["trajectory"]))")
+    }
+}
