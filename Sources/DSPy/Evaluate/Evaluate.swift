@@ -66,15 +66,17 @@ public struct Evaluate: Sendable {
         let start = clock.now
         try await withThrowingTaskGroup(of: (Int, EvaluationResult.Row).self) { group in
             var next = 0
-            func launch() {
-                guard next < devset.count else { return }
-                let index = next
-                let example = devset[index]
-                next += 1
-                group.addTask { (index, await self.score(program, example)) }
-            }
-            for _ in 0..<min(maxConcurrency, devset.count) { launch() }
-            while let (index, row) = try await group.next() {
+            var done = 0
+            while next < devset.count || !group.isEmpty {
+                // Keep up to `maxConcurrency` examples running.
+                while next < devset.count, next - done < maxConcurrency {
+                    let index = next
+                    let example = devset[index]
+                    group.addTask { (index, await self.score(program, example)) }
+                    next += 1
+                }
+                guard let (index, row) = try await group.next() else { break }
+                done += 1
                 rows[index] = row
                 progress?.advance()
                 if row.error != nil {
@@ -86,7 +88,6 @@ public struct Evaluate: Sendable {
                     }
                 }
                 try Task.checkCancellation()
-                launch()
             }
         }
         let finalRows = rows.map { $0 ?? EvaluationResult.Row(example: Example(JSONObject()), prediction: Prediction(), score: failureScore, error: "not run") }

@@ -29,19 +29,21 @@ public struct Parallel: Sendable {
         var errors = 0
         try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
             var next = 0
-            func launch() {
-                guard next < work.count else { return }
-                let (program, inputs) = work[next]
-                let index = next
-                next += 1
-                group.addTask {
-                    do { return (index, .success(try await program.forward(inputs))) } catch {
-                        return (index, .failure("\(error)"))
+            var done = 0
+            while next < work.count || !group.isEmpty {
+                // Keep up to `maxConcurrency` pairs running.
+                while next < work.count, next - done < maxConcurrency {
+                    let (program, inputs) = work[next]
+                    let index = next
+                    group.addTask {
+                        do { return (index, .success(try await program.forward(inputs))) } catch {
+                            return (index, .failure("\(error)"))
+                        }
                     }
+                    next += 1
                 }
-            }
-            for _ in 0..<min(maxConcurrency, work.count) { launch() }
-            while let (index, outcome) = try await group.next() {
+                guard let (index, outcome) = try await group.next() else { break }
+                done += 1
                 outcomes[index] = outcome
                 if case .failure = outcome {
                     errors += 1
@@ -50,7 +52,6 @@ public struct Parallel: Sendable {
                         throw DSPyError.module("Execution cancelled due to errors or interruption.")
                     }
                 }
-                launch()
             }
         }
         return outcomes.map { $0 ?? .failure("not run") }

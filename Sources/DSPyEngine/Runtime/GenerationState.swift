@@ -12,9 +12,7 @@ struct GenerationState {
     var logits: [Float]
     private var sampler: TokenSampler
     private var decoder: ConstrainedDecoder?
-    private var detokenizer: StreamingDetokenizer
-    private var stops: StopStringMatcher
-    private var text = ""
+    private var stream: TokenTextStream
     private var generated: [Int32] = []
     private var finishReason = Generation.FinishReason.length
     private var logprobs: [TokenLogprobs] = []
@@ -37,8 +35,7 @@ struct GenerationState {
             for token in prompt.suffix(parameters.penaltyWindow) { sampler.accept(token) }
         }
         decoder = options.constraint.map(ConstrainedDecoder.init)
-        detokenizer = tokenizer.makeStreamingDetokenizer(renderSpecial: options.renderSpecial)
-        stops = StopStringMatcher(stops: parameters.stop)
+        stream = TokenTextStream(tokenizer: tokenizer, parameters: parameters, renderSpecial: options.renderSpecial)
     }
 
     /// The tokens to evaluate next, or nil when generation is over.
@@ -91,34 +88,39 @@ struct GenerationState {
         return token
     }
 
-    /// Records tokens, streams their text, and ends on a stop string.
+    /// Records tokens, streams their text, and ends on a stop string or `maxTokens`.
     private mutating func emit(_ tokens: [Int32]) {
         for token in tokens {
             generated.append(token)
-            let visible = stops.append(detokenizer.append(token))
-            if !visible.isEmpty {
-                text += visible
-                onText?(visible)
-            }
-            if stops.isStopped {
-                _ = finish(.stop)
-                return
+            publish(stream.append(token))
+            switch stream.finishReason {
+            case .stopString?: return markFinished(.stop)
+            case .maxTokens?: return markFinished(.length)
+            default: break
             }
         }
         if let decoder, decoder.isComplete { _ = finish(.stop) }
     }
 
-    private mutating func finish(_ reason: Generation.FinishReason) -> [Int32]? {
-        guard !finished else { return nil }
+    private mutating func publish(_ text: String) {
+        if !text.isEmpty { onText?(text) }
+    }
+
+    private mutating func markFinished(_ reason: Generation.FinishReason) {
         finished = true
         finishReason = reason
-        if !stops.isStopped {
-            let rest = stops.append(detokenizer.finish()) + stops.finish()
-            if !rest.isEmpty {
-                text += rest
-                onText?(rest)
-            }
-        }
+    }
+
+    /// Ends generation, releasing any text held back for a possible stop string.
+    private mutating func finish(_ reason: Generation.FinishReason) -> [Int32]? {
+        guard !finished else { return nil }
+        markFinished(reason)
+        publish(stream.finish())
+        return nil
+    }
+
+    private var matchedStop: String? {
+        if case .stopString(let stop)? = stream.finishReason { return stop }
         return nil
     }
 
@@ -126,7 +128,7 @@ struct GenerationState {
         -> Generation
     {
         Generation(
-            text: text, tokens: generated, finishReason: finishReason, matchedStop: stops.matchedStop,
+            text: stream.text, tokens: generated, finishReason: finishReason, matchedStop: matchedStop,
             promptTokens: promptTokens, cachedPromptTokens: cachedPromptTokens, logprobs: logprobs,
             choiceScores: choiceScores, promptDuration: promptDuration, generationDuration: generationDuration)
     }
