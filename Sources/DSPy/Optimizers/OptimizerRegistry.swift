@@ -1,0 +1,245 @@
+import Foundation
+
+/// An optimizer and its settings by name, as a program declares it or the CLI passes it
+/// (`--optimizer bootstrap --set max_bootstrapped_demos=2`).
+public struct OptimizerChoice: Sendable, Hashable {
+    public var name: String
+    /// Setting values as strings, by DSPy's snake_case names (kebab-case and camelCase are accepted too).
+    public var settings: [String: String]
+
+    public init(_ name: String, settings: [String: String] = [:]) {
+        self.name = name
+        self.settings = settings
+    }
+}
+
+/// A program that says how it should be compiled by default.
+///
+/// ```swift
+/// final class Sentiment: Program, DeclaresOptimizer {
+///     static let defaultOptimizer = OptimizerChoice("bootstrap", settings: ["max_bootstrapped_demos": "4"])
+///     …
+/// }
+/// ```
+public protocol DeclaresOptimizer {
+    static var defaultOptimizer: OptimizerChoice { get }
+}
+
+/// Optimizers by name, built from string settings: `labeled`, `bootstrap`,
+/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`.
+///
+/// ```swift
+/// let optimizer = try OptimizerRegistry.standard.make(
+///     OptimizerChoice("bootstrap", settings: ["max_bootstrapped_demos": "2", "mode": "dspy"]),
+///     context: .init(metric: .exactMatch()))
+/// ```
+///
+/// Every optimizer accepts `seed`; an unknown name or setting is an error
+/// that lists the known ones.
+public struct OptimizerRegistry: Sendable {
+    /// What factories may need besides the settings.
+    public struct Context: Sendable {
+        public var metric: Metric?
+        public var embedder: (any Embedder)?
+        /// The model that proposes instructions (COPRO, MIPRO); `nil` uses the task model.
+        public var promptModel: (any LanguageModel)?
+        /// The model for teacher runs; `nil` uses the task model.
+        public var teacherLM: (any LanguageModel)?
+
+        public init(metric: Metric? = nil, embedder: (any Embedder)? = nil, promptModel: (any LanguageModel)? = nil,
+                    teacherLM: (any LanguageModel)? = nil) {
+            self.metric = metric
+            self.embedder = embedder
+            self.promptModel = promptModel
+            self.teacherLM = teacherLM
+        }
+    }
+
+    public typealias Factory = @Sendable (inout OptimizerSettingsReader, Context) throws -> any Optimizer
+
+    public struct Entry: Sendable {
+        public let name: String
+        public let summary: String
+        let factory: Factory
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    /// The known names, in registration order.
+    public var names: [String] { entries.map(\.name) }
+
+    /// Adds (or replaces) an optimizer.
+    public mutating func register(_ name: String, summary: String, factory: @escaping Factory) {
+        entries.removeAll { $0.name == name }
+        entries.append(Entry(name: name, summary: summary, factory: factory))
+    }
+
+    /// Builds the chosen optimizer.
+    ///
+    /// - Throws: ``OptimizerError/unknownOptimizer(_:known:)``, ``OptimizerError/unknownSetting(optimizer:key:known:)``,
+    ///   ``OptimizerError/invalidSetting(optimizer:key:value:expected:)``, or
+    ///   ``OptimizerError/invalidArgument(_:)`` when a metric or embedder is needed but missing.
+    public func make(_ choice: OptimizerChoice, context: Context) throws -> any Optimizer {
+        guard let entry = entries.first(where: { $0.name == choice.name.lowercased() }) else {
+            throw OptimizerError.unknownOptimizer(choice.name, known: names)
+        }
+        var reader = OptimizerSettingsReader(optimizer: entry.name, values: choice.settings)
+        let optimizer = try entry.factory(&reader, context)
+        try reader.finish()
+        return optimizer
+    }
+
+    /// The optimizer for a program: `name` (or the program's declared default, else `bootstrap`),
+    /// with the declared settings overridden by `settings`.
+    public func make(for program: any Program, name: String? = nil, settings: [String: String] = [:],
+                     context: Context) throws -> any Optimizer {
+        let declared = (type(of: program) as? any DeclaresOptimizer.Type)?.defaultOptimizer
+        var choice = OptimizerChoice(name ?? declared?.name ?? "bootstrap")
+        if let declared, declared.name == choice.name { choice.settings = declared.settings }
+        for (k, v) in settings { choice.settings[k] = v }
+        return try make(choice, context: context)
+    }
+
+    /// The standard optimizers.
+    public static let standard: OptimizerRegistry = {
+        var r = OptimizerRegistry()
+        r.register("labeled", summary: "labeled examples as demos, no LM calls") { s, _ in
+            LabeledFewShot(k: try s.int("k", 16), sample: try s.bool("sample", true), mode: try s.mode(),
+                           seed: try s.int("seed", 0), labelField: s.string("label_field"))
+        }
+        r.register("bootstrap", summary: "demos bootstrapped from successful runs (stratified by label by default)") { s, c in
+            try bootstrap(&s, c)
+        }
+        r.register("random-search", summary: "bootstrap over seeds -3…N, best on the valset") { s, c in
+            try randomSearch(&s, c)
+        }
+        r.register("knn", summary: "demos from the k nearest training examples per input") { s, c in
+            guard let embedder = c.embedder else { throw OptimizerError.invalidArgument("optimizer 'knn' needs an embedder") }
+            let k = try s.int("k", 3)
+            return KNNFewShot(k: k, embedder: embedder, bootstrap: try bootstrap(&s, c))
+        }
+        r.register("copro", summary: "instructions proposed and refined by the model") { s, c in
+            COPRO(metric: try metric(c, "copro"), breadth: try s.int("breadth", 10), depth: try s.int("depth", 3),
+                  initTemperature: try s.double("init_temperature", 1.4), promptModel: c.promptModel,
+                  maxConcurrency: try s.int("num_threads", 8), maxErrors: try s.int("max_errors", 10), seed: try s.int("seed", 0))
+        }
+        r.register("mipro", summary: "instructions and demo sets searched together under a trial budget") { s, c in
+            let auto = try s.string("auto").map { value -> MIPRO.Auto? in
+                if value == "none" { return nil }
+                guard let a = MIPRO.Auto(rawValue: value) else {
+                    throw OptimizerError.invalidSetting(optimizer: "mipro", key: "auto", value: value, expected: "light, medium, heavy or none")
+                }
+                return a
+            } ?? .light
+            return MIPRO(
+                metric: try metric(c, "mipro"), metricThreshold: try s.optionalDouble("metric_threshold"), auto: auto,
+                maxBootstrappedDemos: try s.int("max_bootstrapped_demos", 4), maxLabeledDemos: try s.int("max_labeled_demos", 4),
+                numInstructionCandidates: try s.optionalInt("num_candidates"), numFewshotSets: try s.optionalInt("num_fewshot_sets"),
+                numTrials: try s.optionalInt("num_trials"), minibatchSize: try s.int("minibatch_size", 35),
+                minibatchFullEvalSteps: try s.int("minibatch_full_eval_steps", 5),
+                initTemperature: try s.double("init_temperature", 1.0), seed: try s.int("seed", 9), promptModel: c.promptModel,
+                viewDataBatchSize: try s.int("view_data_batch_size", 10), maxDataBatches: try s.int("max_data_batches", 3),
+                maxConcurrency: try s.int("num_threads", 8), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
+                labelField: s.string("label_field"))
+        }
+        r.register("ensemble", summary: "majority vote of the best random-search candidates") { s, c in
+            let size = try s.int("size", 3)
+            return Ensemble(size: size, seed: try s.int("seed", 0), search: try randomSearch(&s, c))
+        }
+        return r
+    }()
+
+    private static func metric(_ c: Context, _ name: String) throws -> Metric {
+        guard let m = c.metric else { throw OptimizerError.invalidArgument("optimizer '\(name)' needs a metric") }
+        return m
+    }
+
+    private static func bootstrap(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> BootstrapFewShot {
+        BootstrapFewShot(
+            metric: c.metric, metricThreshold: try s.optionalDouble("metric_threshold"),
+            maxBootstrappedDemos: try s.int("max_bootstrapped_demos", 4), maxLabeledDemos: try s.int("max_labeled_demos", 16),
+            maxRounds: try s.int("max_rounds", 1), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
+            seed: try s.int("seed", 0), teacherLM: c.teacherLM, maxConcurrency: try s.int("num_threads", 4),
+            labelField: s.string("label_field"))
+    }
+
+    private static func randomSearch(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> BootstrapFewShotWithRandomSearch {
+        BootstrapFewShotWithRandomSearch(
+            metric: try metric(c, s.optimizer), metricThreshold: try s.optionalDouble("metric_threshold"),
+            maxBootstrappedDemos: try s.int("max_bootstrapped_demos", 4), maxLabeledDemos: try s.int("max_labeled_demos", 16),
+            maxRounds: try s.int("max_rounds", 1), numCandidatePrograms: try s.int("num_candidate_programs", 16),
+            maxConcurrency: try s.int("num_threads", 8), maxErrors: try s.int("max_errors", 10),
+            stopAtScore: try s.optionalDouble("stop_at_score"), mode: try s.mode(), seed: try s.int("seed", 0),
+            labelField: s.string("label_field"))
+    }
+}
+
+/// Reads an optimizer's string settings, remembering which names exist so leftovers can be reported.
+public struct OptimizerSettingsReader: Sendable {
+    public let optimizer: String
+    private var values: [String: (key: String, value: String)] = [:]
+    private var known: [String] = []
+
+    init(optimizer: String, values: [String: String]) {
+        self.optimizer = optimizer
+        for (k, v) in values { self.values[Self.normalize(k)] = (k, v) }
+    }
+
+    static func normalize(_ key: String) -> String {
+        key.lowercased().filter { $0 != "_" && $0 != "-" }
+    }
+
+    private mutating func take(_ name: String) -> (key: String, value: String)? {
+        if !known.contains(name) { known.append(name) }
+        return values.removeValue(forKey: Self.normalize(name))
+    }
+
+    public mutating func string(_ name: String) -> String? { take(name)?.value }
+
+    public mutating func int(_ name: String, _ fallback: Int) throws -> Int { try optionalInt(name) ?? fallback }
+
+    public mutating func optionalInt(_ name: String) throws -> Int? {
+        guard let (key, value) = take(name) else { return nil }
+        guard let v = Int(value.trimmingCharacters(in: .whitespaces)) else {
+            throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "an integer")
+        }
+        return v
+    }
+
+    public mutating func double(_ name: String, _ fallback: Double) throws -> Double { try optionalDouble(name) ?? fallback }
+
+    public mutating func optionalDouble(_ name: String) throws -> Double? {
+        guard let (key, value) = take(name) else { return nil }
+        guard let v = Double(value.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "a number")
+        }
+        return v
+    }
+
+    public mutating func bool(_ name: String, _ fallback: Bool) throws -> Bool {
+        guard let (key, value) = take(name) else { return fallback }
+        switch value.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "true or false")
+        }
+    }
+
+    /// `mode=dspy|stratified` (default stratified).
+    public mutating func mode() throws -> BootstrapFewShot.Mode {
+        guard let (key, value) = take("mode") else { return .stratified }
+        guard let mode = BootstrapFewShot.Mode(rawValue: value.lowercased()) else {
+            throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "dspy or stratified")
+        }
+        return mode
+    }
+
+    /// Throws for a setting nobody asked for.
+    func finish() throws {
+        if let leftover = values.values.sorted(by: { $0.key < $1.key }).first {
+            throw OptimizerError.unknownSetting(optimizer: optimizer, key: leftover.key, known: known)
+        }
+    }
+}
