@@ -34,6 +34,8 @@ struct ByteAutomaton: Sendable {
     var literals: [Range<Int>] = []
     /// JSON child node ids (object properties in order; an array's item).
     var children: [Int32] = []
+    /// The bytes each child can start with, 256 bits (4 words) per `children` entry.
+    var childFirstBytes: [UInt64] = []
 
     var segmentCount: Int32 { Int32(segments.count) }
 

@@ -73,9 +73,31 @@ public indirect enum JSONSchema: Sendable, Equatable {
     case object([JSONProperty])
     /// `null` or a value of the wrapped schema.
     case nullable(JSONSchema)
+    /// An object with free string keys (at most 100 characters) and values of one
+    /// schema, at most `maxEntries` entries: `dict[str, T]`.
+    case dictionary(of: JSONSchema, maxEntries: Int)
+    /// A value of one of these schemas, which must start with different characters
+    /// (a string, a number, a boolean, an array, an object: `int | str`). Two
+    /// alternatives that can start alike (two string kinds) are rejected.
+    case oneOf([JSONSchema])
 
     /// A string of at most 1,000 characters.
     public static var string: JSONSchema { .string(maxLength: 1000) }
+
+    /// Any JSON value nested at most `depth` arrays or objects deep: `Any`, and with
+    /// ``dictionary(of:maxEntries:)`` `dict[str, Any]` (DSPy's ReAct tool arguments).
+    public static func any(depth: Int = 2) -> JSONSchema {
+        var alternatives: [JSONSchema] = [.string, .number, .boolean]
+        if depth > 0 {
+            alternatives += [.array(of: any(depth: depth - 1)), .dictionary(of: any(depth: depth - 1))]
+        }
+        return .nullable(.oneOf(alternatives))
+    }
+
+    /// A dictionary of at most 32 entries.
+    public static func dictionary(of value: JSONSchema) -> JSONSchema {
+        .dictionary(of: value, maxEntries: 32)
+    }
 
     /// An array of at most 64 items.
     public static func array(of item: JSONSchema) -> JSONSchema {
