@@ -30,7 +30,8 @@ public enum ConstraintSegment: Sendable, Equatable {
     case boolean
     /// Any text that does not contain `terminator`, starting with a non-whitespace
     /// character, at most `maxBytes` bytes of valid UTF-8, with no control
-    /// characters other than tab and newline (no CR). The segment ends when the
+    /// characters other than tab and newline (no CR), and no line starting with `[[`
+    /// (after optional blanks: DSPy would read a header there). The segment ends when the
     /// terminator has been produced; the terminator then counts as the start of the
     /// next segment, which must be a literal that begins with it (if not, a literal
     /// equal to the terminator is inserted). Once `maxBytes` is reached, only the
