@@ -181,3 +181,26 @@ enum JSONValue: Decodable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 }
+
+@Suite("JSON schema reading")
+struct ConstraintJSONSchemaParsingTests {
+    @Test("DSPy's pydantic schemas read into the enforceable subset")
+    func readsPydanticSchemas() throws {
+        #expect(try JSONSchema(jsonSchema: #"{"type": "object", "additionalProperties": true}"#) == .dictionary(of: .any()))
+        #expect(try JSONSchema(jsonSchema: #"{"type": "array", "items": {"type": "string"}}"#) == .array(of: .string))
+        let model = """
+            {"$defs": {"Kind": {"enum": ["cat", "dog"], "title": "Kind", "type": "string"}},
+             "properties": {"name": {"title": "Name", "type": "string"},
+                            "age": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                            "kind": {"$ref": "#/$defs/Kind"},
+                            "tags": {"items": {"type": "number"}, "type": "array", "maxItems": 3}},
+             "required": ["name", "age", "kind", "tags"], "title": "Pet", "type": "object"}
+            """
+        #expect(try JSONSchema(jsonSchema: model) == .object([
+            JSONProperty("name", .string), JSONProperty("age", .nullable(.integer)),
+            JSONProperty("kind", .enumeration(["cat", "dog"])),
+            JSONProperty("tags", .array(of: .number, maxItems: 3)),
+        ]))
+        #expect(throws: ConstraintError.self) { try JSONSchema(jsonSchema: #"{"type": "tuple"}"#) }
+    }
+}

@@ -41,21 +41,14 @@ public enum ConstraintSegment: Sendable, Equatable {
     /// separators, no other whitespace), so it parses with `JSONSerialization` and
     /// with DSPy's `json_repair`.
     case json(JSONSchema)
-
-    /// Whether the segment is matched token by token (literal, choice, boolean).
-    var isTokenLevel: Bool {
-        switch self {
-        case .choice, .boolean: return true
-        default: return false
-        }
-    }
 }
 
 /// The JSON-schema subset that ``ConstraintSegment/json(_:)`` can enforce.
 ///
 /// Objects have all their properties required, in the declared order (DSPy renders
-/// pydantic models in field order); there are no free-form dictionaries. Arrays have
-/// an upper bound on their length so a looping model still ends.
+/// pydantic models in field order); free-form objects are ``dictionary(of:maxEntries:)``.
+/// Arrays and dictionaries have an upper bound on their length so a looping model
+/// still ends. ``init(jsonSchema:)`` reads the JSON schema DSPy puts in its prompts.
 public indirect enum JSONSchema: Sendable, Equatable {
     /// A JSON string of at most `maxLength` characters of content (escapes counted
     /// as one); `\u` escapes for surrogates are not allowed.
