@@ -71,7 +71,9 @@ public struct Evaluate: Sendable {
                 if index >= maxConcurrency { try await group.next() }
                 try Task.checkCancellation()
                 group.addTask {
-                    let row = await self.score(program, example)
+                    let row = await DSPySettings.with({ $0.traceID = UUID().uuidString }) {
+                        await self.score(program, example)
+                    }
                     let errors = slots.set(index, row, failed: row.error != nil)
                     progress?.advance()
                     if row.error != nil, let maxErrors, errors >= maxErrors {
