@@ -8,7 +8,7 @@ public struct DSPyCommand: AsyncParsableCommand {
         subcommands: [
             CompileCommand.self, RunCommand.self, EvalCommand.self, PromptCommand.self, ExportCommand.self,
             InspectCommand.self, ModelsCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, ProgramsCommand.self,
         ])
 
     public init() {}

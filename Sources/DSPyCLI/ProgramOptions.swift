@@ -1,9 +1,7 @@
 import ArgumentParser
 import DSPy
 import Foundation
-#if canImport(DSPyPrograms)
 import DSPyPrograms
-#endif
 
 /// Which program a command works on: a registered example program by name, or
 /// an ad-hoc one described by a signature and data files.
@@ -61,10 +59,6 @@ struct ProgramOptions: ParsableArguments {
     }
 
     static func registered(_ name: String) throws -> ProgramSpec {
-        #if canImport(DSPyPrograms)
-        return try ProgramRegistry.named(name)
-        #else
-        throw CLIError("unknown program '\(name)'; no programs are registered in this build")
-        #endif
+        try ProgramRegistry.named(name)
     }
 }

@@ -8,8 +8,11 @@ struct PromptCommand: AsyncParsableCommand {
         commandName: "prompt",
         abstract: "Render the exact messages DSPy's adapters send for a signature and inputs (no model call).")
 
+    @Argument(help: "A program whose (compiled) first predictor renders the prompt, instead of --signature.")
+    var program: String?
+
     @Option(help: "The signature, e.g. \"question, context: list[str] -> answer\".")
-    var signature: String
+    var signature: String?
 
     @Option(help: "Instructions (default: DSPy's generated ones).")
     var instructions: String?
@@ -23,8 +26,19 @@ struct PromptCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON list of {role, content}.")
     var json = false
 
+    func validate() throws {
+        guard (program == nil) != (signature == nil) else {
+            throw ValidationError("give a program name or --signature (one of them)")
+        }
+    }
+
     func run() async throws {
-        let spec = try SignatureSpec(signature, instructions: instructions)
+        var predictor: Predict?
+        if let program {
+            let (instance, _) = try DSPyStoreAccess.compiledProgram(try ProgramOptions.registered(program), required: false)
+            predictor = instance.predictors().first
+        }
+        let spec = try predictor?.signature ?? SignatureSpec(signature ?? "", instructions: instructions)
         var fields = JSONObject()
         for input in inputs {
             let parts = input.split(separator: "=", maxSplits: 1)
@@ -43,7 +57,7 @@ struct PromptCommand: AsyncParsableCommand {
         case "json": chosen = JSONAdapter()
         default: throw ValidationError("--adapter must be chat or json, got '\(adapter)'")
         }
-        let messages = chosen.format(spec, demos: [], inputs: fields)
+        let messages = predictor?.formatted(fields, adapter: chosen) ?? chosen.format(spec, demos: [], inputs: fields)
         if json {
             print(JSONValue.array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
                 .pythonJSON(indent: 2))

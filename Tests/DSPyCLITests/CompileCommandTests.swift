@@ -1,0 +1,96 @@
+import DSPyTestSupport
+import Foundation
+import Testing
+
+private let positive = [
+    #"{"text": "I love this, what a wonderful day", "sentiment": "positive"}"#,
+    #"{"text": "Great news, I am so happy", "sentiment": "positive"}"#,
+    #"{"text": "This is awful, I hate it", "sentiment": "negative"}"#,
+    #"{"text": "Terrible service and a rude waiter", "sentiment": "negative"}"#,
+]
+private let signature = "text -> sentiment: Literal['positive', 'negative']"
+
+@Suite("dspyc compile, run, eval and their bad inputs", .serialized)
+struct CompileCommandTests {
+    @Test("An ad-hoc compile prints a summary; the identical second compile is a cache hit")
+    func compileThenCacheHit() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let train = try dspyc.write("train.jsonl", positive)
+        let dev = try dspyc.write("dev.jsonl", positive)
+        let arguments = ["compile", "--signature", signature, "--trainset", train, "--devset", dev,
+                         "--optimizer", "labeled", "--set", "k=2", "--threads", "1", "--json"]
+        let first = try dspyc.run(arguments)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("\"cached\" : false"))
+        #expect(first.output.contains("\"lmCalls\" : 8"), "4 baseline + 4 compiled dev calls")
+        let second = try dspyc.run(arguments)
+        #expect(second.status == 0)
+        #expect(second.output.contains("\"cached\" : true"))
+        // The run and eval commands use the stored state, and every call was logged.
+        let run = try dspyc.run(["run", "--signature", signature, "--trainset", train, "--devset", dev,
+                                 "--input", "text=What a lovely day", "--threads", "1", "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("\"sentiment\": \"positive\"") || run.output.contains("\"sentiment\": \"negative\""))
+        let inspect = try dspyc.run(["inspect", "--last", "1"])
+        #expect(inspect.output.contains("[[ ## text ## ]]\nWhat a lovely day"))
+        let runs = try dspyc.run(["inspect", "runs", "--json"])
+        #expect(runs.output.contains("\"compile\""))
+    }
+
+    @Test("An unknown program is an error that lists the available ones")
+    func unknownProgram() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let result = try dspyc.run(["compile", "no-such-program"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("no-such-program"))
+        #expect(result.output.contains("sentiment"))
+    }
+
+    @Test("A malformed JSONL line is reported with its file and line")
+    func malformedJSONL() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let train = try dspyc.write("train.jsonl", [positive[0], "{not json", positive[1]])
+        let result = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", train])
+        #expect(result.status != 0)
+        #expect(result.output.contains("train.jsonl"))
+        #expect(result.output.contains("line 2") || result.output.contains(":2"), "\(result.output)")
+    }
+
+    @Test("A signature field missing from the data is reported with file and line")
+    func missingField() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let train = try dspyc.write("train.jsonl", [#"{"body": "hello", "sentiment": "positive"}"#])
+        let result = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", train])
+        #expect(result.status != 0)
+        #expect(result.output.contains("train.jsonl:1: the example has no field 'text'"), "\(result.output)")
+    }
+
+    @Test("Unknown metrics and optimizers are errors that list the known ones")
+    func unknownMetricAndOptimizer() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let train = try dspyc.write("train.jsonl", positive)
+        let metric = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", train,
+                                    "--metric", "accuracy"])
+        #expect(metric.status != 0)
+        #expect(metric.output.contains("accuracy") && metric.output.contains("exact-match"), "\(metric.output)")
+        let optimizer = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", train,
+                                       "--optimizer", "gradient-descent"])
+        #expect(optimizer.status != 0)
+        #expect(optimizer.output.contains("gradient-descent") && optimizer.output.contains("bootstrap"), "\(optimizer.output)")
+    }
+
+    @Test("dspyc prompt renders DSPy's messages without a model")
+    func prompt() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let result = try dspyc.run(["prompt", "--signature", "question -> answer", "--input", "question=Why?", "--json"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("\"role\": \"system\""))
+        #expect(result.output.contains("[[ ## question ## ]]\\nWhy?"))
+    }
+}

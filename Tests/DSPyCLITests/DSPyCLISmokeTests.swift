@@ -1,8 +1,0 @@
-import Testing
-@testable import DSPyCLI
-
-@Suite("DSPyCLI smoke")
-struct DSPyCLISmokeTests {
-    @Test("The module links")
-    func links() { #expect(Bool(true)) }
-}
