@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Chooses the next token from a row of logits, as llama.cpp's default sampler chain does.
 ///
 /// The chain is llama.cpp's `common_sampler` default order: penalties → top-k →
@@ -144,9 +150,3 @@ public struct TokenSampler: Sendable {
         return items[items.count - 1].id
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
