@@ -93,7 +93,10 @@ public final class Tokenizer: Sendable {
             // A missing name means llama.cpp's "default" rules, which are not GPT-2's:
             // PreTokenizer.named rejects it rather than guess.
             let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer)
-            model = .bytePair(try BytePairEncoder(merges: vocabulary.merges, idForText: idForText), preTokenizer)
+            let encoder = try BytePairEncoder(
+                merges: vocabulary.merges, idForText: idForText,
+                ignoreMerges: PreTokenizer.ignoresMerges(vocabulary.preTokenizer))
+            model = .bytePair(encoder, preTokenizer)
         case "llama":
             guard vocabulary.scores.count == vocabulary.count else {
                 throw TokenizerError.invalidVocabulary(
