@@ -124,18 +124,21 @@ public struct TokenSampler: Sendable {
     }
 
     /// The index of the first largest value: a SIMD pass for the maximum, then a
-    /// scan for its first position (about 10× faster than one scalar pass).
+    /// scan for its first position (about 3× faster than one scalar pass).
     static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
         let count = values.count
         guard count > 0, let base = values.baseAddress else { return 0 }
         var maximum = -Float.infinity
         var index = 0
-        if count >= 16 {
-            var lanes = SIMD16<Float>(repeating: -.infinity)
+        if count >= 8 {
+            // SIMD8 with a masked replace compiles to packed compares; `pointwiseMax`
+            // and SIMD16 measured several times slower than a scalar loop.
+            var lanes = SIMD8<Float>(repeating: -.infinity)
             let raw = UnsafeRawPointer(base)
-            while index + 16 <= count {
-                lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self))
-                index += 16
+            while index + 8 <= count {
+                let chunk = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                lanes.replace(with: chunk, where: chunk .> lanes)
+                index += 8
             }
             maximum = lanes.max()
         }
