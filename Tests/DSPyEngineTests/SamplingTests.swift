@@ -161,3 +161,21 @@ struct StopStringTests {
         #expect(matcher.matchedStop == "x")
     }
 }
+
+@Suite("Greedy argmax")
+struct ArgmaxTests {
+    @Test("The vectorized argmax finds the first largest value at any position and length")
+    func argmax() {
+        for count in [1, 2, 15, 16, 17, 33, 49_152] {
+            for target in Set([0, count / 2, count - 1]) {
+                var row = [Float](repeating: -3, count: count)
+                row[target] = 7
+                if target + 1 < count { row[count - 1] = 7 }  // a later tie must not win
+                let found = row.withUnsafeBufferPointer { TokenSampler.argmax($0) }
+                #expect(found == target, "count \(count), target \(target)")
+            }
+        }
+        let infinite: [Float] = [-.infinity, -.infinity, -.infinity]
+        #expect(infinite.withUnsafeBufferPointer { TokenSampler.argmax($0) } == 0)
+    }
+}

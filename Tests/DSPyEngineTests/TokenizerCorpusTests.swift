@@ -15,6 +15,7 @@ private struct CorpusFile: Decodable {
 
     var smollm2: [Case]
     var gemma3: [Case]
+    var gemma3SpacePrefix: [Case]
 
     static let shared: CorpusFile? = try? JSONDecoder().decode(
         CorpusFile.self, from: Data(LlamaCppTokenizationCorpus.json.utf8))
@@ -55,5 +56,20 @@ struct TokenizerCorpusTests {
             #expect(tokenizer.decode(entry.ids) == entry.detok)
         }
         #expect(tokenizer.isEndOfGeneration(1) && tokenizer.isEndOfGeneration(106))
+    }
+
+    @Test("A SentencePiece vocabulary with a space prefix (Llama 2 style) encodes and decodes as llama.cpp does",
+        .enabled(if: gemmaModel != nil, "needs a Gemma 3 270M GGUF ($DSPYC_GEMMA_GGUF or the model cache)"))
+    func spacePrefix() throws {
+        let corpus = try #require(CorpusFile.shared)
+        var (vocabulary, _) = try GGUFTestMetadata.vocabulary(try #require(gemmaModel))
+        vocabulary.addSpacePrefix = true
+        let tokenizer = try Tokenizer(vocabulary: vocabulary)
+        for entry in corpus.gemma3SpacePrefix {
+            #expect(tokenizer.encode(entry.text, parseSpecial: true, addSpecial: true) == entry.ids, "\(entry.text.debugDescription)")
+            #expect(tokenizer.encode(entry.text, parseSpecial: false, addSpecial: false) == entry.noparse, "\(entry.text.debugDescription)")
+            #expect(tokenizer.decode(entry.ids) == entry.detok)
+        }
+        #expect(tokenizer.decode(tokenizer.encode("Hello world", addSpecial: false)) == "Hello world")
     }
 }

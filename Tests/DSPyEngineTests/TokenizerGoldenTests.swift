@@ -108,7 +108,7 @@ struct TokenizerGoldenTests {
         #expect(tokenizer.decode(ids, renderSpecial: true) == text)
     }
 
-    @Test("Tokenizing a few KB of text stays well under a millisecond per hundred tokens")
+    @Test("Tokenizing a few KB of text stays well under a millisecond per hundred tokens in release builds")
     func speed() throws {
         let tokenizer = try DefaultModelTokenizer.get().tokenizer
         let directory = Fixtures.golden.appendingPathComponent("logits")
@@ -120,7 +120,14 @@ struct TokenizerGoldenTests {
             for variant in variants { tokens += tokenizer.encode(variant).count }
         }
         let perHundred = elapsed / max(tokens / 100, 1)
-        #expect(perHundred < .milliseconds(1), "\(perHundred) per 100 tokens")
+        // Release builds measure about 0.05 ms; unoptimized builds are ~20× slower,
+        // so they only guard against pathologies.
+        #if DEBUG
+        let budget = Duration.milliseconds(10)
+        #else
+        let budget = Duration.milliseconds(1)
+        #endif
+        #expect(perHundred < budget, "\(perHundred) per 100 tokens")
     }
 }
 

@@ -18,10 +18,14 @@ public protocol CandidateFilter: Sendable {
 public struct RepetitionPenaltyFilter: CandidateFilter {
     /// How often each token occurs in the penalty window.
     public var counts: [Int32: Int]
+    /// Divides positive and multiplies negative logits of seen tokens (1: off).
     public var repetition: Float
+    /// Subtracted once per occurrence (0: off).
     public var frequency: Float
+    /// Subtracted once if the token occurs at all (0: off).
     public var presence: Float
 
+    /// Creates the filter for the given window counts and penalties.
     public init(counts: [Int32: Int], repetition: Float, frequency: Float = 0, presence: Float = 0) {
         self.counts = counts
         self.repetition = repetition
@@ -47,7 +51,9 @@ public struct RepetitionPenaltyFilter: CandidateFilter {
 
 /// Keeps the `k` most likely tokens (`k <= 0`: keeps all).
 public struct TopKFilter: CandidateFilter {
+    /// How many tokens to keep.
     public var k: Int
+    /// Creates the filter.
     public init(k: Int) { self.k = k }
 
     public func apply(to candidates: inout SamplingCandidates) {
@@ -64,8 +70,11 @@ public struct TopKFilter: CandidateFilter {
 /// Keeps the most likely tokens until their probabilities add up to `p` (nucleus
 /// sampling), and at least `minKeep`.
 public struct TopPFilter: CandidateFilter {
+    /// The probability mass to keep (1: off).
     public var p: Float
+    /// The fewest tokens to keep.
     public var minKeep: Int
+    /// Creates the filter.
     public init(p: Float, minKeep: Int = 0) {
         self.p = p
         self.minKeep = minKeep
@@ -90,8 +99,11 @@ public struct TopPFilter: CandidateFilter {
 
 /// Drops tokens whose probability is below `p` times the most likely token's.
 public struct MinPFilter: CandidateFilter {
+    /// The smallest probability, relative to the best token's, to keep (0: off).
     public var p: Float
+    /// The fewest tokens to keep.
     public var minKeep: Int
+    /// Creates the filter.
     public init(p: Float, minKeep: Int = 0) {
         self.p = p
         self.minKeep = minKeep
@@ -119,7 +131,9 @@ public struct MinPFilter: CandidateFilter {
 /// Divides logits by the temperature; at 0 or below, leaves only the most likely
 /// token with a finite logit (the others become `-inf`).
 public struct TemperatureFilter: CandidateFilter {
+    /// The divisor of the logits; 0 or less keeps only the best token.
     public var temperature: Float
+    /// Creates the filter.
     public init(temperature: Float) { self.temperature = temperature }
 
     public func apply(to candidates: inout SamplingCandidates) {

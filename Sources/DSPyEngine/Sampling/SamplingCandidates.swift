@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The tokens still in the running for one draw, with their (adjusted) logits.
 ///
 /// Starts as the whole vocabulary in id order; each ``CandidateFilter`` of the
@@ -92,9 +98,3 @@ public struct SamplingCandidates: Sendable {
         return heap
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

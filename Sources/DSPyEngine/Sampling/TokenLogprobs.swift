@@ -12,8 +12,11 @@ import Darwin
 public struct TokenLogprobs: Sendable, Equatable {
     /// One token with its log-probability.
     public struct Entry: Sendable, Equatable {
+        /// The token id.
         public var token: Int32
+        /// Its natural-log probability.
         public var logprob: Float
+        /// Creates an entry.
         public init(token: Int32, logprob: Float) {
             self.token = token
             self.logprob = logprob

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Chooses the next token from a row of logits, as llama.cpp's default sampler chain does.
 ///
 /// The chain is llama.cpp's `common_sampler` default order: penalties → top-k →
@@ -114,12 +120,37 @@ public struct TokenSampler: Sendable {
             }
             return Int32(best)
         }
-        bestLogit = logits[0]
-        for index in 1..<logits.count where logits[index] > bestLogit {
-            best = index
-            bestLogit = logits[index]
+        return Int32(Self.argmax(logits))
+    }
+
+    /// The index of the first largest value: a SIMD pass for the maximum, then a
+    /// scan for its first position (about 3× faster than one scalar pass).
+    static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
+        let count = values.count
+        guard count > 0, let base = values.baseAddress else { return 0 }
+        var maximum = -Float.infinity
+        var index = 0
+        if count >= 8 {
+            // SIMD8 with a masked replace compiles to packed compares; `pointwiseMax`
+            // and SIMD16 measured several times slower than a scalar loop.
+            var lanes = SIMD8<Float>(repeating: -.infinity)
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= count {
+                let chunk = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                lanes.replace(with: chunk, where: chunk .> lanes)
+                index += 8
+            }
+            maximum = lanes.max()
         }
-        return Int32(best)
+        while index < count {
+            maximum = max(maximum, values[index])
+            index += 1
+        }
+        for position in 0..<count where values[position] == maximum { return position }
+        // Only NaNs: fall back to a scalar comparison scan.
+        var best = 0
+        for position in 1..<count where values[position] > values[best] { best = position }
+        return best
     }
 
     /// llama.cpp's `dist`: softmax in the current order, one uniform draw, and the
@@ -144,9 +175,3 @@ public struct TokenSampler: Sendable {
         return items[items.count - 1].id
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

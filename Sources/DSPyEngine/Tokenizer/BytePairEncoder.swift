@@ -18,6 +18,11 @@ struct BytePairEncoder: Sendable {
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`.
     private let mergeTable: [UInt64: UInt64]
     private let cache = WordCache(limit: 65_536)
+    /// Token ids by the UTF-8 bytes of their (byte-level) text, for `ignoreMerges`.
+    private let idForText: [[UInt8]: Int32]
+    /// Whether a word that is a vocabulary token is emitted whole (llama.cpp's
+    /// `ignore_merges`, used by Llama 3).
+    private let ignoreMerges: Bool
     /// Words at least this long (in bytes) go through the cache.
     static let cachedWordLength = 12
 
@@ -28,7 +33,9 @@ struct BytePairEncoder: Sendable {
     ///
     /// - Throws: ``TokenizerError/malformedMerge(index:merge:)`` for a line without
     ///   a separating space.
-    init(merges: [String], idForText: [[UInt8]: Int32]) throws {
+    init(merges: [String], idForText: [[UInt8]: Int32], ignoreMerges: Bool = false) throws {
+        self.idForText = idForText
+        self.ignoreMerges = ignoreMerges
         var byteIDs = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
             byteIDs[byte] = idForText[Array(String(ByteLevelAlphabet.scalarForByte[byte]).utf8)] ?? -1
@@ -57,6 +64,10 @@ struct BytePairEncoder: Sendable {
 
     /// Appends the tokens of one word (its UTF-8 bytes) to `output`.
     func encode(word bytes: ArraySlice<UInt8>, into output: inout [Int32]) {
+        if ignoreMerges, let id = idForText[Array(ByteLevelAlphabet.encode(bytes).utf8)] {
+            output.append(id)
+            return
+        }
         if bytes.count == 1 {
             let id = byteTokenIDs[Int(bytes[bytes.startIndex])]
             if id >= 0 { output.append(id) }

@@ -30,6 +30,17 @@ enum PreTokenizer: Sendable, Equatable {
         "codeshell", "exaone", "minerva", "llama3", "llama-bpe", "llama-v3", "dbrx", "smaug-bpe",
     ]
 
+    /// Whether llama.cpp encodes a word that is itself a vocabulary token as that
+    /// token, without running merges (`ignore_merges`, set for the Llama 3 names).
+    static func ignoresMerges(_ name: String) -> Bool {
+        ["llama3", "llama-bpe", "llama-v3"].contains(name)
+    }
+
+    /// Whether llama.cpp adds BOS for this pre-tokenizer when the file does not say.
+    static func addsBOSByDefault(_ name: String) -> Bool {
+        ["llama3", "llama-bpe", "llama-v3"].contains(name)
+    }
+
     /// The pre-tokenizer for a `tokenizer.ggml.pre` name.
     ///
     /// - Throws: ``TokenizerError/unsupportedPreTokenizer(_:)`` for other names.

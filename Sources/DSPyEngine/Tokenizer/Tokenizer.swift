@@ -93,7 +93,10 @@ public final class Tokenizer: Sendable {
             // A missing name means llama.cpp's "default" rules, which are not GPT-2's:
             // PreTokenizer.named rejects it rather than guess.
             let preTokenizer = try PreTokenizer.named(vocabulary.preTokenizer)
-            model = .bytePair(try BytePairEncoder(merges: vocabulary.merges, idForText: idForText), preTokenizer)
+            let encoder = try BytePairEncoder(
+                merges: vocabulary.merges, idForText: idForText,
+                ignoreMerges: PreTokenizer.ignoresMerges(vocabulary.preTokenizer))
+            model = .bytePair(encoder, preTokenizer)
         case "llama":
             guard vocabulary.scores.count == vocabulary.count else {
                 throw TokenizerError.invalidVocabulary(
@@ -220,13 +223,20 @@ public final class Tokenizer: Sendable {
     }
 
     /// Decodes `ids` into text; bytes that are not valid UTF-8 become U+FFFD.
+    ///
+    /// As llama.cpp's `llama_detokenize` (without removing special tokens): control
+    /// tokens are empty unless `renderSpecial`, and for SentencePiece models that
+    /// add a space prefix the first token loses one leading space.
     public func decode(_ ids: [Int32], renderSpecial: Bool = false) -> String {
         var bytes: [UInt8] = []
-        for id in ids { bytes.append(contentsOf: pieceBytes(for: id, renderSpecial: renderSpecial)) }
-        if case .sentencePiece = model, vocabulary.addSpacePrefix, bytes.first == 0x20,
-            let first = ids.first, vocabulary.type(of: first) == .normal
-        {
-            bytes.removeFirst()
+        for (index, id) in ids.enumerated() {
+            var piece = pieceBytes(for: id, renderSpecial: renderSpecial)
+            // llama.cpp drops the space the encoder prefixed: one leading space of
+            // the first token's piece, when the model adds a space prefix.
+            if index == 0, case .sentencePiece = model, vocabulary.addSpacePrefix, piece.first == 0x20 {
+                piece.removeFirst()
+            }
+            bytes.append(contentsOf: piece)
         }
         return String(decoding: bytes, as: UTF8.self)
     }

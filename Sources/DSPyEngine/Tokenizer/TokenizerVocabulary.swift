@@ -89,7 +89,7 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     ///   - unknownID: `tokenizer.ggml.unknown_token_id`.
     ///   - paddingID: `tokenizer.ggml.padding_token_id`.
     ///   - addBOS: `tokenizer.ggml.add_bos_token`; when absent, llama.cpp's default
-    ///     for the model (`true` for SentencePiece, `false` for BPE) is used.
+    ///     (`true` for SentencePiece and Llama 3, `false` for other BPE) is used.
     ///   - addEOS: `tokenizer.ggml.add_eos_token` (default `false`).
     ///   - addSpacePrefix: `tokenizer.ggml.add_space_prefix`; when absent, `true`
     ///     for SentencePiece and `false` otherwise.
@@ -121,7 +121,7 @@ public struct TokenizerVocabulary: Sendable, Equatable {
         self.unknownID = unknownID
         self.paddingID = paddingID
         let isSentencePiece = model == "llama"
-        self.addBOS = addBOS ?? isSentencePiece
+        self.addBOS = addBOS ?? (isSentencePiece || PreTokenizer.addsBOSByDefault(preTokenizer))
         self.addEOS = addEOS ?? false
         self.addSpacePrefix = addSpacePrefix ?? isSentencePiece
     }
