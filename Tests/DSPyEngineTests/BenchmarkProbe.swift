@@ -12,7 +12,8 @@ struct BenchmarkProbe {
         let threads = ProcessInfo.processInfo.environment["DSPYC_THREADS"].flatMap { Int($0) }
         let engine = try LanguageEngine(contentsOf: Fixtures.defaultModel, threads: threads)
         _ = try await engine.benchmark(promptTokens: 16, generatedTokens: 4)  // warm the page cache
-        let result = try await engine.benchmark(promptTokens: 512, generatedTokens: 128)
+        let promptTokens = ProcessInfo.processInfo.environment["DSPYC_PP"].flatMap { Int($0) } ?? 512
+        let result = try await engine.benchmark(promptTokens: promptTokens, generatedTokens: 128)
         print("[bench] \(result)")
     }
 }

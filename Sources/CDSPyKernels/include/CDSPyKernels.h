@@ -114,6 +114,13 @@ void dspy_swiglu(float *gate, const float *up, int64_t n);
 /// x[i] += y[i].
 void dspy_add(float *x, const float *y, int64_t n);
 
+/// Softmax of each of `rows` rows (`ld` apart) over its first `visible[r]` entries, in place;
+/// the rest of each row (up to `ld`) is set to zero.
+void dspy_softmax_rows(float *s, int ld, int rows, const int *visible);
+
+/// Converts `rows` rows of `n` halves (`x_stride` apart) to packed floats.
+void dspy_fp16_to_fp32_rows(const uint16_t *x, int x_stride, float *y, int rows, int n);
+
 /// Converts n floats to IEEE halves.
 void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
 

@@ -42,6 +42,28 @@ final class ForwardScratch {
         attentionScores = ScratchBuffer(threads * attentionScoreWidth)
     }
 
+    private var keysF32 = ScratchBuffer<Float>(0)
+    private var valuesF32 = ScratchBuffer<Float>(0)
+    private var scoresF32 = ScratchBuffer<Float>(0)
+
+    /// Float keys of the visible cache for matrix attention (grown on demand).
+    func widenedKeys(count: Int) -> UnsafeMutablePointer<Float> {
+        if keysF32.count < count { keysF32 = ScratchBuffer(count) }
+        return keysF32.pointer
+    }
+
+    /// Float values of the visible cache for matrix attention (grown on demand).
+    func widenedValues(count: Int) -> UnsafeMutablePointer<Float> {
+        if valuesF32.count < count { valuesF32 = ScratchBuffer(count) }
+        return valuesF32.pointer
+    }
+
+    /// Score matrix for matrix attention (grown on demand).
+    func matrixScores(count: Int) -> UnsafeMutablePointer<Float> {
+        if scoresF32.count < count { scoresF32 = ScratchBuffer(count) }
+        return scoresF32.pointer
+    }
+
     /// Makes the attention score rows at least `visible` wide.
     func reserveAttention(visible: Int, threads: Int) {
         guard visible > attentionScoreWidth else { return }

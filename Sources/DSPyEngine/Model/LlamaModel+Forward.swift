@@ -58,12 +58,7 @@ extension LlamaModel {
             dspy_fp32_to_fp16_row(s.value[i * kvWidth], cache.values(layer: layerIndex) + entry.position * kvWidth, Int64(kvWidth))
         }
 
-        let scale = 1 / Float(c.headDimension).squareRoot()
-        spans.withUnsafeBufferPointer { spanPointer in
-            dspy_attention(pool.pointer, s.query.pointer, Int32(qWidth), s.attention.pointer, Int32(qWidth),
-                           spanPointer.baseAddress, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount),
-                           Int32(c.headDimension), scale, s.attentionScores.pointer, Int32(s.attentionScoreWidth))
-        }
+        attend(entries: entries, segments: segments, spans: spans, layerIndex: layerIndex)
         multiply([layer.output.product(into: s.projected.pointer, stride: hidden)],
                  input: s.attention.pointer, columns: qWidth, tokens: n, quantize: layer.output.type)
         dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))

@@ -89,6 +89,7 @@ final class LlamaModel {
         var start = 0
         while start < entries.count {
             let end = min(start + microBatch, entries.count)
+            for i in start..<end { entries[i].batchRow = i - start }
             run(entries[start..<end], segments: segments, outputs: &outputs)
             start = end
         }
@@ -102,5 +103,7 @@ final class LlamaModel {
         let token: Int32
         let position: Int
         let outputRow: Int
+        /// The entry's row within its micro-batch (set when the micro-batch is formed).
+        var batchRow = 0
     }
 }
