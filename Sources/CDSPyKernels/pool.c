@@ -131,3 +131,25 @@ void dspy_pool_destroy(dspy_pool *pool) {
     free((void *)pool->slots);
     free(pool);
 }
+
+typedef struct {
+    dspy_task task;
+    void *context;
+    int count;
+    _Atomic int next;
+} parallel_for_job;
+
+static void parallel_for_worker(void *context, int ith, int nth) {
+    (void)nth;
+    parallel_for_job *job = context;
+    for (;;) {
+        int index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (index >= job->count) return;
+        job->task(job->context, index, ith);
+    }
+}
+
+void dspy_parallel_for(dspy_pool *pool, int count, dspy_task task, void *context) {
+    parallel_for_job job = {task, context, count, 0};
+    dspy_pool_run(pool, parallel_for_worker, &job);
+}

@@ -57,6 +57,13 @@ void dspy_pool_destroy(dspy_pool *pool);
 /// The number of threads a job runs on, the caller included.
 int dspy_pool_threads(const dspy_pool *pool);
 
+/// A task of a parallel loop: `index` of the loop, run on thread `thread` (0-based).
+typedef void (*dspy_task)(void *context, int index, int thread);
+
+/// Runs `task` for indices 0..<count on the pool's threads (dynamically claimed); returns
+/// when all are done. Per-thread scratch may be indexed by `thread`.
+void dspy_parallel_for(dspy_pool *pool, int count, dspy_task task, void *context);
+
 // MARK: - Matrix products
 
 /// One weight matrix of `rows` rows by `cols` columns (ggml row-major, `row_bytes` per row),

@@ -12,6 +12,10 @@ public struct BenchmarkResult: Sendable, CustomStringConvertible {
     public var generationSeconds: Double
     /// Kernel threads used.
     public var threads: Int
+    /// Process CPU seconds spent in the prefill (all threads; compare runs on a busy machine).
+    public var promptCPUSeconds: Double
+    /// Process CPU seconds spent generating.
+    public var generationCPUSeconds: Double
 
     /// Prefill throughput.
     public var promptTokensPerSecond: Double { Double(promptTokens) / promptSeconds }
@@ -19,8 +23,9 @@ public struct BenchmarkResult: Sendable, CustomStringConvertible {
     public var generationTokensPerSecond: Double { Double(generatedTokens) / generationSeconds }
 
     public var description: String {
-        String(format: "pp%d: %.1f tok/s   tg%d: %.1f tok/s   (%d threads)",
-               promptTokens, promptTokensPerSecond, generatedTokens, generationTokensPerSecond, threads)
+        String(format: "pp%d: %.1f tok/s   tg%d: %.1f tok/s   (%d threads; %.0f / %.0f tokens per CPU-second)",
+               promptTokens, promptTokensPerSecond, generatedTokens, generationTokensPerSecond, threads,
+               Double(promptTokens) / promptCPUSeconds, Double(generatedTokens) / generationCPUSeconds)
     }
 }
 
@@ -42,9 +47,11 @@ extension LanguageEngine {
 
         let clock = ContinuousClock()
         var logits: ArraySlice<Float> = []
+        let cpuStart = Self.processCPUSeconds()
         let promptTime = try clock.measure {
             logits = try evaluate(prompt, in: sequence).logits.last ?? []
         }
+        let cpuMiddle = Self.processCPUSeconds()
         let generationTime = try clock.measure {
             for _ in 0..<generatedTokens {
                 let next = Int32(logits.indices.max(by: { logits[$0] < logits[$1] }).map { $0 - logits.startIndex } ?? 0)
@@ -54,8 +61,16 @@ extension LanguageEngine {
         func seconds(_ d: Duration) -> Double {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
+        let cpuEnd = Self.processCPUSeconds()
         return BenchmarkResult(
             promptTokens: promptTokens, promptSeconds: seconds(promptTime),
-            generatedTokens: generatedTokens, generationSeconds: seconds(generationTime), threads: threadCount)
+            generatedTokens: generatedTokens, generationSeconds: seconds(generationTime), threads: threadCount,
+            promptCPUSeconds: cpuMiddle - cpuStart, generationCPUSeconds: cpuEnd - cpuMiddle)
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }

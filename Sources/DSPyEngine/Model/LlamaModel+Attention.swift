@@ -44,34 +44,63 @@ extension LlamaModel {
         }
     }
 
-    /// Causal attention of consecutive tokens of one sequence with two SGEMMs per head.
+    /// Causal attention of consecutive tokens of one sequence with two SGEMMs per head,
+    /// heads spread over the worker pool (OpenBLAS itself runs single-threaded).
     private func attendWithMatrices(_ run: ArraySlice<Entry>, cache: KVCache, layerIndex: Int) {
         let c = configuration
         let s = scratch
-        let (qWidth, kvWidth, hd) = (c.queryWidth, c.keyValueWidth, c.headDimension)
-        let rowOffset = run.first!.batchRow
+        let (qWidth, kvWidth) = (c.queryWidth, c.keyValueWidth)
         let n = run.count
         let visibleLength = run.last!.position + 1
-        let visible = run.map { Int32($0.position + 1) }
+        var visible = run.map { Int32($0.position + 1) }
         let keys = s.widenedKeys(count: visibleLength * kvWidth)
         let values = s.widenedValues(count: visibleLength * kvWidth)
-        let scores = s.matrixScores(count: n * visibleLength)
+        let scores = s.matrixScores(count: pool.threadCount * n * visibleLength)
         dspy_fp16_to_fp32_rows(cache.keys(layer: layerIndex), Int32(kvWidth), keys, Int32(visibleLength), Int32(kvWidth))
         dspy_fp16_to_fp32_rows(cache.values(layer: layerIndex), Int32(kvWidth), values, Int32(visibleLength), Int32(kvWidth))
-        let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(hd).squareRoot()
-        for head in 0..<c.headCount {
-            let kvHead = head / group
-            let query = s.query[rowOffset * qWidth + head * hd]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(visibleLength), Int32(hd),
-                        scale, query, Int32(qWidth), keys + kvHead * hd, Int32(kvWidth),
-                        0, scores, Int32(visibleLength))
-            visible.withUnsafeBufferPointer { v in
-                dspy_softmax_rows(scores, Int32(visibleLength), Int32(n), v.baseAddress)
+        visible.withUnsafeMutableBufferPointer { visiblePointer in
+            var job = MatrixAttentionJob(
+                query: s.query[run.first!.batchRow * qWidth], output: s.attention[run.first!.batchRow * qWidth],
+                keys: keys, values: values, scores: scores, visible: visiblePointer.baseAddress!,
+                tokens: n, length: visibleLength, queryWidth: qWidth, keyValueWidth: kvWidth,
+                headDimension: c.headDimension, group: c.headCount / c.kvHeadCount,
+                scale: 1 / Float(c.headDimension).squareRoot())
+            withUnsafeMutablePointer(to: &job) { jobPointer in
+                dspy_parallel_for(pool.pointer, Int32(c.headCount), { context, head, thread in
+                    context!.assumingMemoryBound(to: MatrixAttentionJob.self).pointee.run(head: Int(head), thread: Int(thread))
+                }, jobPointer)
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(visibleLength),
-                        1, scores, Int32(visibleLength), values + kvHead * hd, Int32(kvWidth),
-                        0, s.attention[rowOffset * qWidth + head * hd], Int32(qWidth))
         }
+    }
+}
+
+/// The operands of matrix attention for one run of tokens, shared by the head tasks.
+private struct MatrixAttentionJob {
+    let query: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    let visible: UnsafeMutablePointer<Int32>
+    let tokens: Int
+    let length: Int
+    let queryWidth: Int
+    let keyValueWidth: Int
+    let headDimension: Int
+    let group: Int
+    let scale: Float
+
+    /// Scores = scale · Q_h K_gᵀ, causal softmax, output_h = scores · V_g.
+    func run(head: Int, thread: Int) {
+        let kvHead = head / group
+        let hd = headDimension
+        let rowScores = scores + thread * tokens * length
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(length), Int32(hd),
+                    scale, query + head * hd, Int32(queryWidth), keys + kvHead * hd, Int32(keyValueWidth),
+                    0, rowScores, Int32(length))
+        dspy_softmax_rows(rowScores, Int32(length), Int32(tokens), visible)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(hd), Int32(length),
+                    1, rowScores, Int32(length), values + kvHead * hd, Int32(keyValueWidth),
+                    0, output + head * hd, Int32(queryWidth))
     }
 }
