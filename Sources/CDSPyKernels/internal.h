@@ -33,6 +33,10 @@ void dspy_dot_q8_0_scalar(const void *, const dspy_block_q8 *, int, int, float *
 void dspy_dot_q4_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q4_1_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q8_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_0_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_1_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q8_0_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+int dspy_cpu_has_avx_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
