@@ -16,6 +16,10 @@ public struct BenchmarkResult: Sendable, CustomStringConvertible {
     public var promptCPUSeconds: Double
     /// Process CPU seconds spent generating.
     public var generationCPUSeconds: Double
+    /// Sequences decoded together in the batched measurement (0 if skipped).
+    public var batchSequences: Int = 0
+    /// Tokens per second over all sequences when decoding `batchSequences` at once.
+    public var batchedTokensPerSecond: Double = 0
 
     /// Prefill throughput.
     public var promptTokensPerSecond: Double { Double(promptTokens) / promptSeconds }
@@ -26,6 +30,7 @@ public struct BenchmarkResult: Sendable, CustomStringConvertible {
         String(format: "pp%d: %.1f tok/s   tg%d: %.1f tok/s   (%d threads; %.0f / %.0f tokens per CPU-second)",
                promptTokens, promptTokensPerSecond, generatedTokens, generationTokensPerSecond, threads,
                Double(promptTokens) / promptCPUSeconds, Double(generatedTokens) / generationCPUSeconds)
+            + (batchSequences > 0 ? String(format: "   batched x%d: %.1f tok/s", batchSequences, batchedTokensPerSecond) : "")
     }
 }
 
@@ -35,7 +40,10 @@ extension LanguageEngine {
     /// sequence, so runs are comparable. Used by `dspyc bench`.
     ///
     /// - Throws: `EngineError.promptTooLong` if the two counts exceed the context.
-    public func benchmark(promptTokens: Int = 512, generatedTokens: Int = 128) throws -> BenchmarkResult {
+    ///
+    /// With `batchSequences` > 0 it also decodes that many sequences together (each after a
+    /// 32-token prompt, 32 steps) and reports the combined tokens per second.
+    public func benchmark(promptTokens: Int = 512, generatedTokens: Int = 128, batchSequences: Int = 8) throws -> BenchmarkResult {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         let vocabulary = UInt64(configuration.vocabularySize)
         let prompt: [Int32] = (0..<promptTokens).map { _ in
@@ -62,10 +70,32 @@ extension LanguageEngine {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         let cpuEnd = Self.processCPUSeconds()
-        return BenchmarkResult(
+        var result = BenchmarkResult(
             promptTokens: promptTokens, promptSeconds: seconds(promptTime),
             generatedTokens: generatedTokens, generationSeconds: seconds(generationTime), threads: threadCount,
             promptCPUSeconds: cpuMiddle - cpuStart, generationCPUSeconds: cpuEnd - cpuMiddle)
+        if batchSequences > 0 {
+            let sequences = (0..<batchSequences).map { _ in makeSequence() }
+            defer { sequences.forEach(removeSequence) }
+            var next = [Int32](repeating: 0, count: batchSequences)
+            for (i, s) in sequences.enumerated() {
+                let row = try evaluate(Array(prompt.prefix(32).dropFirst(i)), in: s).logits.last ?? []
+                next[i] = Int32(row.indices.max(by: { row[$0] < row[$1] }).map { $0 - row.startIndex } ?? 0)
+            }
+            let steps = 32
+            let batchTime = try clock.measure {
+                for _ in 0..<steps {
+                    let outputs = try evaluate(zip(sequences, next).map { EvaluationRequest(sequence: $0, tokens: [$1]) })
+                    for (i, output) in outputs.enumerated() {
+                        let row = output.logits.last ?? []
+                        next[i] = Int32(row.indices.max(by: { row[$0] < row[$1] }).map { $0 - row.startIndex } ?? 0)
+                    }
+                }
+            }
+            result.batchSequences = batchSequences
+            result.batchedTokensPerSecond = Double(steps * batchSequences) / seconds(batchTime)
+        }
+        return result
     }
 
     private static func processCPUSeconds() -> Double {
