@@ -98,13 +98,15 @@ typedef struct {
     int visible;
 } dspy_attention_span;
 
-/// Scaled dot-product attention with grouped query heads, for `tokens` query rows.
+/// Scaled dot-product attention with grouped query heads, for `tokens` query rows, the
+/// way llama.cpp's CPU flash attention computes one query row: query rounded to halves,
+/// online softmax, values accumulated in halves. Each (token, head) is one pool task.
 ///
 /// q is [token][head][head_dim] floats (`q_stride` per token); out has the same shape.
-/// `scratch` needs `threads * max_visible` floats.
+/// Query head h reads key/value head h / (heads / kv_heads).
 void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
-                    int head_dim, float scale, float *scratch, int max_visible);
+                    int head_dim, float scale);
 
 // MARK: - Element-wise helpers
 

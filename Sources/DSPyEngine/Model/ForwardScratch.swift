@@ -19,8 +19,6 @@ final class ForwardScratch {
     let rowScratch: ScratchBuffer<Float>     // [thread][widest] for row-wise dequantization
     let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
     let logitRows: Int
-    var attentionScores: ScratchBuffer<Float> // [thread][visible]
-    var attentionScoreWidth: Int
 
     init(configuration c: ModelConfiguration, capacity: Int, threads: Int) {
         self.capacity = capacity
@@ -38,8 +36,6 @@ final class ForwardScratch {
         rowScratch = ScratchBuffer(threads * widest)
         logitRows = 16
         logits = ScratchBuffer(logitRows * c.vocabularySize)
-        attentionScoreWidth = 1024
-        attentionScores = ScratchBuffer(threads * attentionScoreWidth)
     }
 
     private var keysF32 = ScratchBuffer<Float>(0)
@@ -64,12 +60,4 @@ final class ForwardScratch {
         return scoresF32.pointer
     }
 
-    /// Makes the attention score rows at least `visible` wide.
-    func reserveAttention(visible: Int, threads: Int) {
-        guard visible > attentionScoreWidth else { return }
-        var width = attentionScoreWidth
-        while width < visible { width *= 2 }
-        attentionScoreWidth = width
-        attentionScores = ScratchBuffer(threads * width)
-    }
 }

@@ -39,8 +39,7 @@ extension LlamaModel {
             dspy_attention(pool.pointer, s.query[range.lowerBound * qWidth], Int32(qWidth),
                            s.attention[range.lowerBound * qWidth], Int32(qWidth),
                            spanPointer.baseAddress! + range.lowerBound, Int32(range.count), Int32(c.headCount),
-                           Int32(c.kvHeadCount), Int32(c.headDimension), 1 / Float(c.headDimension).squareRoot(),
-                           s.attentionScores.pointer, Int32(s.attentionScoreWidth))
+                           Int32(c.kvHeadCount), Int32(c.headDimension), 1 / Float(c.headDimension).squareRoot())
         }
     }
 
