@@ -35,14 +35,6 @@ DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
     return sum;
 }
 
-DSPY_AVX2 static void axpy_f16_avx2(float *y, float a, const uint16_t *v, int n) {
-    __m256 av = _mm256_set1_ps(a);
-    for (int i = 0; i < n; i += 8) {
-        __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i)));
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, vv, _mm256_loadu_ps(y + i)));
-    }
-}
-
 DSPY_AVX2 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -57,10 +49,6 @@ static float dot_f16_scalar(const float *q, const uint16_t *k, int n) {
     return sum;
 }
 
-static void axpy_f16_scalar(float *y, float a, const uint16_t *v, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * dspy_fp16_to_fp32(v[i]);
-}
-
 typedef struct {
     const float *q;
     int q_stride;
@@ -69,8 +57,6 @@ typedef struct {
     const dspy_attention_span *spans;
     int tokens, heads, kv_heads, head_dim;
     float scale;
-    float *scratch;
-    int max_visible;
     _Atomic int next_task;
 } attention_job;
 
@@ -176,8 +162,8 @@ static void attention_worker(void *context, int ith, int nth) {
 
 void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
-                    int head_dim, float scale, float *scratch, int max_visible) {
+                    int head_dim, float scale) {
     attention_job job = {q, q_stride, out, out_stride, spans, tokens, heads, kv_heads,
-                         head_dim, scale, scratch, max_visible, 0};
+                         head_dim, scale, 0};
     dspy_pool_run(pool, attention_worker, &job);
 }

@@ -27,3 +27,18 @@ int dspy_kernels_use_avx2(void) {
     }
     return cached;
 }
+
+int dspy_cpu_has_avx_vnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    static _Atomic int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        __builtin_cpu_init();
+        value = __builtin_cpu_supports("avxvnni") ? 1 : 0;
+        atomic_store(&cached, value);
+    }
+    return value;
+#else
+    return 0;
+#endif
+}

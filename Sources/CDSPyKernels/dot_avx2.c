@@ -25,44 +25,6 @@ DSPY_AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
-#define LOADY(x, b) _mm256_loadu_si256((const __m256i *)(x)[b].qs)
-
-DSPY_AVX2 void dspy_dot_q4_1_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
-                                  float *out, int os, int blocks) {
-    const dspy_block_q4_1 *w = wv;
-    int t = 0;
-    for (; t + 4 <= n; t += 4) {
-        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-        for (int b = 0; b < blocks; b++) {
-            __m256i u = unpack_nibbles(w[b].qs);
-            float d = _cvtsh_ss(w[b].d), m = _cvtsh_ss(w[b].m);
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x0, b))), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x1, b))), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x2, b))), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x3, b))), a3);
-            m0 += m * x0[b].s; m1 += m * x1[b].s; m2 += m * x2[b].s; m3 += m * x3[b].s;
-        }
-        out[(size_t)t * os] = hsum_ps(a0) + m0;
-        out[(size_t)(t + 1) * os] = hsum_ps(a1) + m1;
-        out[(size_t)(t + 2) * os] = hsum_ps(a2) + m2;
-        out[(size_t)(t + 3) * os] = hsum_ps(a3) + m3;
-    }
-    for (; t < n; t++) {
-        const dspy_block_q8 *x = xq + (size_t)t * xs;
-        __m256 acc = _mm256_setzero_ps();
-        float mins = 0;
-        for (int b = 0; b < blocks; b++) {
-            __m256i u = unpack_nibbles(w[b].qs);
-            float d = _cvtsh_ss(w[b].d), m = _cvtsh_ss(w[b].m);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x[b].d), pairs_to_ps(_mm256_maddubs_epi16(u, LOADY(x, b))), acc);
-            mins += m * x[b].s;
-        }
-        out[(size_t)t * os] = hsum_ps(acc) + mins;
-    }
-}
-
 // (u - 8) · y computed exactly in 16 bits as u·y - 8·y.
 DSPY_AVX2 static inline __m256 q4_0_products(__m256i u, __m256i y) {
     __m256i uy = _mm256_maddubs_epi16(u, y);
@@ -70,72 +32,22 @@ DSPY_AVX2 static inline __m256 q4_0_products(__m256i u, __m256i y) {
     return pairs_to_ps(_mm256_sub_epi16(uy, ey));
 }
 
-DSPY_AVX2 void dspy_dot_q4_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
-                                  float *out, int os, int blocks) {
-    const dspy_block_q4_0 *w = wv;
-    int t = 0;
-    for (; t + 4 <= n; t += 4) {
-        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            __m256i u = unpack_nibbles(w[b].qs);
-            float d = _cvtsh_ss(w[b].d);
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), q4_0_products(u, LOADY(x0, b)), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), q4_0_products(u, LOADY(x1, b)), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), q4_0_products(u, LOADY(x2, b)), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), q4_0_products(u, LOADY(x3, b)), a3);
-        }
-        out[(size_t)t * os] = hsum_ps(a0);
-        out[(size_t)(t + 1) * os] = hsum_ps(a1);
-        out[(size_t)(t + 2) * os] = hsum_ps(a2);
-        out[(size_t)(t + 3) * os] = hsum_ps(a3);
-    }
-    for (; t < n; t++) {
-        const dspy_block_q8 *x = xq + (size_t)t * xs;
-        __m256 acc = _mm256_setzero_ps();
-        for (int b = 0; b < blocks; b++) {
-            __m256i u = unpack_nibbles(w[b].qs);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), q4_0_products(u, LOADY(x, b)), acc);
-        }
-        out[(size_t)t * os] = hsum_ps(acc);
-    }
-}
-
 // Signed·signed via |w| · (y with w's sign).
 DSPY_AVX2 static inline __m256 q8_products(__m256i w, __m256i y) {
     return pairs_to_ps(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w)));
 }
 
-DSPY_AVX2 void dspy_dot_q8_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n,
-                                  float *out, int os, int blocks) {
-    const dspy_block_q8_0 *w = wv;
-    int t = 0;
-    for (; t + 4 <= n; t += 4) {
-        const dspy_block_q8 *x0 = xq + (size_t)t * xs, *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)w[b].qs);
-            float d = _cvtsh_ss(w[b].d);
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(d * x0[b].d), q8_products(q, LOADY(x0, b)), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(d * x1[b].d), q8_products(q, LOADY(x1, b)), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(d * x2[b].d), q8_products(q, LOADY(x2, b)), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(d * x3[b].d), q8_products(q, LOADY(x3, b)), a3);
-        }
-        out[(size_t)t * os] = hsum_ps(a0);
-        out[(size_t)(t + 1) * os] = hsum_ps(a1);
-        out[(size_t)(t + 2) * os] = hsum_ps(a2);
-        out[(size_t)(t + 3) * os] = hsum_ps(a3);
-    }
-    for (; t < n; t++) {
-        const dspy_block_q8 *x = xq + (size_t)t * xs;
-        __m256 acc = _mm256_setzero_ps();
-        for (int b = 0; b < blocks; b++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)w[b].qs);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d) * x[b].d), q8_products(q, LOADY(x, b)), acc);
-        }
-        out[(size_t)t * os] = hsum_ps(acc);
-    }
-}
+#define DOT_TARGET DSPY_AVX2
+#define DOT_NAME(type) dspy_dot_##type##_avx2
+#define U8S8(u, y) pairs_to_ps(_mm256_maddubs_epi16((u), (y)))
+#define Q4_0_PRODUCTS(u, y) q4_0_products((u), (y))
+#define Q8_PRODUCTS(w, y) q8_products((w), (y))
+#include "dot_kernels.inc"
+#undef DOT_TARGET
+#undef DOT_NAME
+#undef U8S8
+#undef Q4_0_PRODUCTS
+#undef Q8_PRODUCTS
 
 DSPY_AVX2 float dspy_dot_f32_avx2(const float *a, const float *b, int n) {
     __m256 acc = _mm256_setzero_ps();

@@ -20,6 +20,16 @@ typedef struct {
 } matmul_job;
 
 static dspy_row_dot row_dot_for(int type, int avx2) {
+#if DSPY_X86
+    if (avx2 && dspy_cpu_has_avx_vnni()) {
+        switch (type) {
+        case DSPY_TYPE_Q4_0: return dspy_dot_q4_0_vnni;
+        case DSPY_TYPE_Q4_1: return dspy_dot_q4_1_vnni;
+        case DSPY_TYPE_Q8_0: return dspy_dot_q8_0_vnni;
+        default: break;
+        }
+    }
+#endif
     switch (type) {
 #if DSPY_X86
     case DSPY_TYPE_Q4_0: return avx2 ? dspy_dot_q4_0_avx2 : dspy_dot_q4_0_scalar;

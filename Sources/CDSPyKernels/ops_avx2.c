@@ -60,3 +60,43 @@ DSPY_AVX2 void dspy_rope_rotate_avx2(float *v, const float *cosines, const float
     }
 }
 #endif
+
+#if DSPY_X86
+DSPY_AVX2 void dspy_softmax_rows_avx2(float *s, int ld, int rows, const int *visible) {
+    for (int r = 0; r < rows; r++) {
+        float *row = s + (size_t)r * ld;
+        int n = visible[r];
+        float best = -INFINITY;
+        for (int j = 0; j < n; j++) best = row[j] > best ? row[j] : best;
+        __m256 m = _mm256_set1_ps(best), total = _mm256_setzero_ps();
+        int j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256 e = exp_poly(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
+            _mm256_storeu_ps(row + j, e);
+            total = _mm256_add_ps(total, e);
+        }
+        float sum = 0;
+        float lanes[8];
+        _mm256_storeu_ps(lanes, total);
+        for (int i = 0; i < 8; i++) sum += lanes[i];
+        for (; j < n; j++) {
+            row[j] = expf(row[j] - best);
+            sum += row[j];
+        }
+        __m256 inverse = _mm256_set1_ps(1.0f / sum);
+        for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inverse));
+        for (; j < n; j++) row[j] *= 1.0f / sum;
+        for (j = n; j < ld; j++) row[j] = 0;
+    }
+}
+
+DSPY_AVX2 void dspy_fp16_to_fp32_rows_avx2(const uint16_t *x, int x_stride, float *y, int rows, int n) {
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *xr = x + (size_t)r * x_stride;
+        float *yr = y + (size_t)r * n;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(yr + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(xr + i))));
+        for (; i < n; i++) yr[i] = dspy_fp16_to_fp32(xr[i]);
+    }
+}
+#endif

@@ -18,7 +18,9 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-enum { SPIN_ROUNDS = 1 << 10 };
+// Idle workers poll for about a millisecond before sleeping, yielding every few polls so
+// that on an oversubscribed machine a worker sharing a core with the caller hands it back.
+enum { SPIN_ROUNDS = 1 << 14, YIELD_EVERY = 128 };
 enum { SLOT_OPEN = 1, SLOT_RUNNING = 2, SLOT_DONE = 3, SLOT_CLOSED = 4 };
 
 struct dspy_pool {
@@ -45,8 +47,9 @@ static void *worker_main(void *argument) {
     unsigned seen = 0;
     for (;;) {
         unsigned now = atomic_load_explicit(&pool->generation, memory_order_acquire);
-        for (int spin = 0; now == seen && spin < SPIN_ROUNDS; spin++) {
-            CPU_RELAX();
+        for (int spin = 1; now == seen && spin < SPIN_ROUNDS; spin++) {
+            if (spin % YIELD_EVERY == 0) sched_yield();
+            else CPU_RELAX();
             now = atomic_load_explicit(&pool->generation, memory_order_acquire);
         }
         if (now == seen) {
@@ -130,4 +133,26 @@ void dspy_pool_destroy(dspy_pool *pool) {
     free(pool->workers);
     free((void *)pool->slots);
     free(pool);
+}
+
+typedef struct {
+    dspy_task task;
+    void *context;
+    int count;
+    _Atomic int next;
+} parallel_for_job;
+
+static void parallel_for_worker(void *context, int ith, int nth) {
+    (void)nth;
+    parallel_for_job *job = context;
+    for (;;) {
+        int index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (index >= job->count) return;
+        job->task(job->context, index, ith);
+    }
+}
+
+void dspy_parallel_for(dspy_pool *pool, int count, dspy_task task, void *context) {
+    parallel_for_job job = {task, context, count, 0};
+    dspy_pool_run(pool, parallel_for_worker, &job);
 }

@@ -57,6 +57,13 @@ void dspy_pool_destroy(dspy_pool *pool);
 /// The number of threads a job runs on, the caller included.
 int dspy_pool_threads(const dspy_pool *pool);
 
+/// A task of a parallel loop: `index` of the loop, run on thread `thread` (0-based).
+typedef void (*dspy_task)(void *context, int index, int thread);
+
+/// Runs `task` for indices 0..<count on the pool's threads (dynamically claimed); returns
+/// when all are done. Per-thread scratch may be indexed by `thread`.
+void dspy_parallel_for(dspy_pool *pool, int count, dspy_task task, void *context);
+
 // MARK: - Matrix products
 
 /// One weight matrix of `rows` rows by `cols` columns (ggml row-major, `row_bytes` per row),
@@ -91,13 +98,15 @@ typedef struct {
     int visible;
 } dspy_attention_span;
 
-/// Scaled dot-product attention with grouped query heads, for `tokens` query rows.
+/// Scaled dot-product attention with grouped query heads, for `tokens` query rows, the
+/// way llama.cpp's CPU flash attention computes one query row: query rounded to halves,
+/// online softmax, values accumulated in halves. Each (token, head) is one pool task.
 ///
 /// q is [token][head][head_dim] floats (`q_stride` per token); out has the same shape.
-/// `scratch` needs `threads * max_visible` floats.
+/// Query head h reads key/value head h / (heads / kv_heads).
 void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
-                    int head_dim, float scale, float *scratch, int max_visible);
+                    int head_dim, float scale);
 
 // MARK: - Element-wise helpers
 
@@ -113,6 +122,13 @@ void dspy_swiglu(float *gate, const float *up, int64_t n);
 
 /// x[i] += y[i].
 void dspy_add(float *x, const float *y, int64_t n);
+
+/// Softmax of each of `rows` rows (`ld` apart) over its first `visible[r]` entries, in place;
+/// the rest of each row (up to `ld`) is set to zero.
+void dspy_softmax_rows(float *s, int ld, int rows, const int *visible);
+
+/// Converts `rows` rows of `n` halves (`x_stride` apart) to packed floats.
+void dspy_fp16_to_fp32_rows(const uint16_t *x, int x_stride, float *y, int rows, int n);
 
 /// Converts n floats to IEEE halves.
 void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);

@@ -19,8 +19,6 @@ final class ForwardScratch {
     let rowScratch: ScratchBuffer<Float>     // [thread][widest] for row-wise dequantization
     let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
     let logitRows: Int
-    var attentionScores: ScratchBuffer<Float> // [thread][visible]
-    var attentionScoreWidth: Int
 
     init(configuration c: ModelConfiguration, capacity: Int, threads: Int) {
         self.capacity = capacity
@@ -38,16 +36,28 @@ final class ForwardScratch {
         rowScratch = ScratchBuffer(threads * widest)
         logitRows = 16
         logits = ScratchBuffer(logitRows * c.vocabularySize)
-        attentionScoreWidth = 1024
-        attentionScores = ScratchBuffer(threads * attentionScoreWidth)
     }
 
-    /// Makes the attention score rows at least `visible` wide.
-    func reserveAttention(visible: Int, threads: Int) {
-        guard visible > attentionScoreWidth else { return }
-        var width = attentionScoreWidth
-        while width < visible { width *= 2 }
-        attentionScoreWidth = width
-        attentionScores = ScratchBuffer(threads * width)
+    private var keysF32 = ScratchBuffer<Float>(0)
+    private var valuesF32 = ScratchBuffer<Float>(0)
+    private var scoresF32 = ScratchBuffer<Float>(0)
+
+    /// Float keys of the visible cache for matrix attention (grown on demand).
+    func widenedKeys(count: Int) -> UnsafeMutablePointer<Float> {
+        if keysF32.count < count { keysF32 = ScratchBuffer(count) }
+        return keysF32.pointer
     }
+
+    /// Float values of the visible cache for matrix attention (grown on demand).
+    func widenedValues(count: Int) -> UnsafeMutablePointer<Float> {
+        if valuesF32.count < count { valuesF32 = ScratchBuffer(count) }
+        return valuesF32.pointer
+    }
+
+    /// Score matrix for matrix attention (grown on demand).
+    func matrixScores(count: Int) -> UnsafeMutablePointer<Float> {
+        if scoresF32.count < count { scoresF32 = ScratchBuffer(count) }
+        return scoresF32.pointer
+    }
+
 }

@@ -14,8 +14,6 @@ extension LlamaModel {
         for (i, entry) in entries.enumerated() {
             weights.tokenEmbedding.dequantizeRow(Int(entry.token), into: s.residual[i * hidden])
         }
-        let maxVisible = entries.map { $0.position + 1 }.max() ?? 1
-        s.reserveAttention(visible: maxVisible, threads: pool.threadCount)
 
         var spans = [dspy_attention_span](repeating: dspy_attention_span(), count: n)
         for (layerIndex, layer) in weights.layers.enumerated() {
@@ -45,7 +43,7 @@ extension LlamaModel {
         multiply([layer.query.product(into: s.query.pointer, stride: qWidth),
                   layer.key.product(into: s.key.pointer, stride: kvWidth),
                   layer.value.product(into: s.value.pointer, stride: kvWidth)],
-                 input: s.normed.pointer, columns: hidden, tokens: n, quantize: layer.query.type)
+                 input: s.normed.pointer, columns: hidden, tokens: n)
 
         for (i, entry) in entries.enumerated() {
             let position = Int32(entry.position)
@@ -58,14 +56,9 @@ extension LlamaModel {
             dspy_fp32_to_fp16_row(s.value[i * kvWidth], cache.values(layer: layerIndex) + entry.position * kvWidth, Int64(kvWidth))
         }
 
-        let scale = 1 / Float(c.headDimension).squareRoot()
-        spans.withUnsafeBufferPointer { spanPointer in
-            dspy_attention(pool.pointer, s.query.pointer, Int32(qWidth), s.attention.pointer, Int32(qWidth),
-                           spanPointer.baseAddress, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount),
-                           Int32(c.headDimension), scale, s.attentionScores.pointer, Int32(s.attentionScoreWidth))
-        }
+        attend(entries: entries, segments: segments, spans: spans, layerIndex: layerIndex)
         multiply([layer.output.product(into: s.projected.pointer, stride: hidden)],
-                 input: s.attention.pointer, columns: qWidth, tokens: n, quantize: layer.output.type)
+                 input: s.attention.pointer, columns: qWidth, tokens: n)
         dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
     }
 
@@ -77,18 +70,15 @@ extension LlamaModel {
                      Int32(n), Int32(hidden), c.rmsEpsilon)
         multiply([layer.gate.product(into: s.gate.pointer, stride: ffn),
                   layer.up.product(into: s.up.pointer, stride: ffn)],
-                 input: s.normed.pointer, columns: hidden, tokens: n, quantize: layer.gate.type)
+                 input: s.normed.pointer, columns: hidden, tokens: n)
         dspy_swiglu(s.gate.pointer, s.up.pointer, Int64(n * ffn))
         multiply([layer.down.product(into: s.projected.pointer, stride: hidden)],
-                 input: s.gate.pointer, columns: ffn, tokens: n, quantize: layer.down.type)
+                 input: s.gate.pointer, columns: ffn, tokens: n)
         dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
     }
 
     /// Multiplies `tokens` rows of `input` (`columns` wide) by matrices sharing that input.
-    func multiply(
-        _ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int,
-        quantize type: TensorType
-    ) {
+    func multiply(_ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int) {
         if matrices.contains(where: { TensorType(rawValue: UInt32($0.type))?.usesQuantizedActivations ?? false }) {
             dspy_quantize_q8(input, Int32(columns), scratch.quantized.pointer, Int32(tokens), Int32(columns))
         }
@@ -113,7 +103,7 @@ extension LlamaModel {
                              s.normed[g * hidden], Int32(hidden), 1, Int32(hidden), c.rmsEpsilon)
             }
             multiply([weights.output.product(into: s.logits.pointer, stride: vocabulary)],
-                     input: s.normed.pointer, columns: hidden, tokens: group.count, quantize: weights.output.type)
+                     input: s.normed.pointer, columns: hidden, tokens: group.count)
             for (g, item) in group.enumerated() {
                 let entry = item.element
                 let row = entry.outputRow

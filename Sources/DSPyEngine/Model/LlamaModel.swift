@@ -1,4 +1,5 @@
 import CDSPyKernels
+import COpenBLAS
 
 /// A Llama-family decoder with weights mapped from a GGUF file.
 ///
@@ -36,6 +37,9 @@ final class LlamaModel {
         self.file = file
         weights = try LlamaWeights(file: file, configuration: configuration)
         pool = WorkerPool(threads: threads)
+        // The engine parallelizes around BLAS calls itself; OpenBLAS's own threads would
+        // spin (sched_yield) against the pool and halve its throughput.
+        openblas_set_num_threads(1)
         self.microBatch = max(1, microBatch)
         scratch = ForwardScratch(configuration: configuration, capacity: self.microBatch, threads: pool.threadCount)
     }
@@ -89,6 +93,7 @@ final class LlamaModel {
         var start = 0
         while start < entries.count {
             let end = min(start + microBatch, entries.count)
+            for i in start..<end { entries[i].batchRow = i - start }
             run(entries[start..<end], segments: segments, outputs: &outputs)
             start = end
         }
@@ -102,5 +107,7 @@ final class LlamaModel {
         let token: Int32
         let position: Int
         let outputRow: Int
+        /// The entry's row within its micro-batch (set when the micro-batch is formed).
+        var batchRow = 0
     }
 }

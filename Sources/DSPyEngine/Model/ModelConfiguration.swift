@@ -95,7 +95,7 @@ public struct ModelConfiguration: Sendable, Equatable {
             rmsEpsilon: try metadata.requiredFloat(prefix + "attention.layer_norm_rms_epsilon"),
             contextLength: try metadata.requiredInt(prefix + "context_length"),
             vocabularySize: vocabularySize)
-        guard headDimension % 2 == 0, ropeDimensions <= headDimension, hiddenSize > 0, layerCount > 0 else {
+        guard headDimension % 2 == 0, headDimension <= 256, ropeDimensions <= headDimension, hiddenSize > 0, layerCount > 0 else {
             throw EngineError.malformedFile(path: metadata.path, reason: "inconsistent attention dimensions")
         }
     }
