@@ -139,6 +139,10 @@ public struct BootstrapFewShot: Optimizer {
         for (t, s) in zip(teacherNamed, student.namedPredictors()) where !t.predictor.signature.equals(s.predictor.signature) {
             throw OptimizerError.invalidArgument("the teacher's predictor '\(t.name)' has a different signature than the student's")
         }
+        if calibrateChoices, mode == .stratified {
+            // A teacher that answers one label for everything bootstraps only that label.
+            _ = try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2).calibrate(teacher, trainset: trainset)
+        }
 
         var traces: [String: [(demo: Example, label: String)]] = Dictionary(uniqueKeysWithValues: studentNames.map { ($0, []) })
         var bootstrapped = Set<Int>()
