@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "DSPy", targets: ["DSPy"]),
         .library(name: "DSPyEngine", targets: ["DSPyEngine"]),
         .library(name: "DSPyStore", targets: ["DSPyStore"]),
+        .library(name: "DSPyPrograms", targets: ["DSPyPrograms"]),
+        .plugin(name: "DSPyCompile", targets: ["DSPyCompile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,13 +35,30 @@ let package = Package(
         .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
         .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
+
+        // MARK: Example programs (data files are read from the source tree, see programs/ProgramData.swift)
+        .target(
+            name: "DSPyPrograms",
+            dependencies: ["DSPy"],
+            path: "programs",
+            exclude: ["README.md", "compiled"]
+                + ["sentiment", "country-region", "country-capital"].flatMap { ["\($0)/data", "\($0)/README.md"] }
+                + ["sentiment-explained/README.md"]),
         .target(
             name: "DSPyCLI",
             dependencies: [
-                "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector", "DSPyHTTP",
+                "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector", "DSPyHTTP", "DSPyPrograms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
+
+        // MARK: Plugins
+        .plugin(
+            name: "DSPyCompile",
+            capability: .command(
+                intent: .custom(verb: "dspyc-compile", description: "Compile dspyc programs with the dspyc tool, built in release."),
+                permissions: [.writeToPackageDirectory(reason: "Writes compiled programs to programs/compiled/.")]),
+            dependencies: ["dspyc"]),
 
         // MARK: Tests
         .target(
@@ -53,6 +72,7 @@ let package = Package(
         .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"]),
         .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
         .testTarget(name: "DSPyCLITests", dependencies: ["DSPyCLI", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyProgramsTests", dependencies: ["DSPyPrograms", "DSPy", "DSPyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

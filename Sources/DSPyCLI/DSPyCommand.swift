@@ -5,7 +5,11 @@ public struct DSPyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "dspyc",
         abstract: "Compile, run and inspect DSPy-style LM programs on an embedded engine.",
-        subcommands: [ModelsCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self])
+        subcommands: [
+            CompileCommand.self, RunCommand.self, EvalCommand.self, PromptCommand.self, ExportCommand.self,
+            InspectCommand.self, ModelsCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self,
+            ServeCommand.self,
+        ])
 
     public init() {}
 

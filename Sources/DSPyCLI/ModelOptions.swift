@@ -40,4 +40,9 @@ enum Log {
     static func status(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
+
+    /// Text as it is (progress bars redraw with carriage returns).
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
 }

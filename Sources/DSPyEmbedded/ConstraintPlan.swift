@@ -39,8 +39,7 @@ extension EmbeddedLM {
                 if score { scoring[segment] = values.map { field.choiceOffsets?[$0] ?? 0 } }
             }
         }
-        let vocabulary = try await model.constraintVocabulary()
-        plan.options.constraint = try OutputConstraint.chatAdapterCompletion(fields: fields, vocabulary: vocabulary)
+        plan.options.constraint = try await constraints.constraint(for: fields, model: model)
         if score && !scoring.isEmpty { plan.options.choiceScoring = scoring }
         let calibrated = structure.fields.contains { $0.choiceOffsets != nil }
         plan.description = "chat-headers: " + zip(structure.fields, fields).map { field, constrained in
@@ -57,7 +56,8 @@ extension EmbeddedLM {
         case .float: return .number
         case .bool: return .boolean
         default:
-            if let schema = jsonSchema(from: field.jsonSchema) { return .json(schema) }
+            // list, dict, Codable structs: JSON for the schema the prompt shows, when enforceable.
+            if let schema = try? JSONSchema(jsonSchema: field.jsonSchema.pythonJSON()) { return .json(schema) }
             return .text
         }
     }
@@ -72,36 +72,21 @@ extension EmbeddedLM {
         case .json: return "json"
         }
     }
+}
 
-    /// The enforceable subset of a pydantic-style JSON schema; nil when it cannot be enforced.
-    static func jsonSchema(from value: JSONValue) -> JSONSchema? {
-        guard let object = value.objectValue else { return nil }
-        if let options = object["anyOf"]?.arrayValue {
-            let nonNull = options.filter { $0.objectValue?["type"]?.stringValue != "null" }
-            guard nonNull.count == 1, options.count == 2, let inner = jsonSchema(from: nonNull[0]) else { return nil }
-            return .nullable(inner)
-        }
-        if let values = object["enum"]?.arrayValue {
-            let strings = values.compactMap(\.stringValue)
-            return strings.count == values.count ? .enumeration(strings) : nil
-        }
-        switch object["type"]?.stringValue {
-        case "string": return .string
-        case "integer": return .integer
-        case "number": return .number
-        case "boolean": return .boolean
-        case "array":
-            guard let items = object["items"], let item = jsonSchema(from: items) else { return nil }
-            return .array(of: item)
-        case "object":
-            guard let properties = object["properties"]?.objectValue, !properties.isEmpty else { return nil }
-            var result: [JSONProperty] = []
-            for (name, schema) in properties {
-                guard let converted = jsonSchema(from: schema) else { return nil }
-                result.append(JSONProperty(name, converted))
-            }
-            return .object(result)
-        default: return nil
-        }
+/// Compiled output constraints by field list, shared by every request of an
+/// `EmbeddedLM`: compiling is cheap, but each constraint owns the cache of its
+/// token masks, which is what keeps masking cheap after the first request.
+actor ConstraintCache {
+    private var compiled: [String: OutputConstraint] = [:]
+
+    func constraint(for fields: [ConstrainedField], model: TextModel) async throws -> OutputConstraint {
+        let key = String(describing: fields)
+        if let found = compiled[key] { return found }
+        let constraint = try OutputConstraint.chatAdapterCompletion(
+            fields: fields, vocabulary: try await model.constraintVocabulary())
+        if compiled.count >= 64 { compiled.removeAll() }
+        compiled[key] = constraint
+        return constraint
     }
 }

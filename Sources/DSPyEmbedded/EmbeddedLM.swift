@@ -37,6 +37,7 @@ public struct EmbeddedLM: LanguageModel {
     public var structuredDecoding: Bool
     /// How choices are decided.
     public var choiceMode: ChoiceMode
+    let constraints = ConstraintCache()
 
     /// - Parameters:
     ///   - model: a loaded model.

@@ -74,6 +74,46 @@ struct ConstraintJSONTests {
         }
     }
 
+    @Test("Free-form dictionaries of any JSON value parse, whatever the logits (ReAct tool arguments)")
+    func dictionariesOfAnyParse() throws {
+        let schema = JSONSchema.dictionary(of: .any(), maxEntries: 4)
+        let constraint = try OutputConstraint.chatAdapterCompletion(
+            fields: [
+                ConstrainedField("next_thought", .text),
+                ConstrainedField("next_tool_name", .choice(["get_weather", "finish"])),
+                ConstrainedField("next_tool_args", .json(schema)),
+            ],
+            vocabulary: vocabulary, maxTextBytes: 60)
+        var kinds: Set<String> = []
+        for seed in 0..<80 as Range<UInt64> {
+            let decoder = try ConstraintDriver.run(constraint, seed: seed)
+            let fields = ConstraintDriver.parseChatAdapter(decoder.text)
+            let args = try #require(fields["next_tool_args"], "seed \(seed)")
+            #expect(Self.problems(args, schema).isEmpty, "seed \(seed): \(args)")
+            #expect(["get_weather", "finish"].contains(fields["next_tool_name"] ?? ""))
+            for (marker, kind) in [(": [", "array"), (": {", "object"), (": null", "null"), (": \"", "string"), (": t", "bool")]
+            where args.contains(marker) {
+                kinds.insert(kind)
+            }
+        }
+        #expect(kinds == ["array", "object", "null", "string", "bool"])
+    }
+
+    @Test("oneOf alternatives are picked by their first character; alike alternatives are rejected")
+    func oneOfAlternatives() throws {
+        let schema = JSONSchema.oneOf([.integer, .string(maxLength: 5), .array(of: .boolean, maxItems: 2)])
+        let constraint = try OutputConstraint(segments: [.json(schema), .literal("\n")], vocabulary: vocabulary)
+        for seed in 0..<40 as Range<UInt64> {
+            let decoder = try ConstraintDriver.run(constraint, seed: seed)
+            let json = String(decoder.text.dropLast())
+            #expect(Self.problems(json, schema).isEmpty, "seed \(seed): \(json)")
+        }
+        #expect(throws: ConstraintError.invalidConstraint(
+            segment: 0, reason: "oneOf alternatives (or null) can start with the same character")) {
+            _ = try OutputConstraint(segments: [.json(.oneOf([.string, .enumeration(["a"])]))], vocabulary: vocabulary)
+        }
+    }
+
     @Test("Keys and enumeration values are written with json.dumps escaping")
     func escaping() {
         #expect(JSONText.quoted("a\"b\\c\nd\u{1}é") == #""a\"b\\c\nd\u0001é""#)
@@ -112,6 +152,13 @@ struct ConstraintJSONTests {
                 if let v = o[property.name] { problems += check(v, property.schema, path: "\(path).\(property.name)") }
             }
             return problems
+        case let (.dictionary(valueSchema, maxEntries), .object(o)):
+            var problems = o.count <= maxEntries ? [] : ["\(path): \(o.count) > \(maxEntries) entries"]
+            for (key, v) in o { problems += check(v, valueSchema, path: "\(path).\(key)") }
+            return problems
+        case (.oneOf(let alternatives), _):
+            return alternatives.contains { check(value, $0, path: path).isEmpty }
+                ? [] : ["\(path): \(value) matches no alternative"]
         default:
             return ["\(path): \(value) does not match \(schema)"]
         }
@@ -132,5 +179,28 @@ enum JSONValue: Decodable {
         else if let s = try? container.decode(String.self) { self = .string(s) }
         else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+}
+
+@Suite("JSON schema reading")
+struct ConstraintJSONSchemaParsingTests {
+    @Test("DSPy's pydantic schemas read into the enforceable subset")
+    func readsPydanticSchemas() throws {
+        #expect(try JSONSchema(jsonSchema: #"{"type": "object", "additionalProperties": true}"#) == .dictionary(of: .any()))
+        #expect(try JSONSchema(jsonSchema: #"{"type": "array", "items": {"type": "string"}}"#) == .array(of: .string))
+        let model = """
+            {"$defs": {"Kind": {"enum": ["cat", "dog"], "title": "Kind", "type": "string"}},
+             "properties": {"name": {"title": "Name", "type": "string"},
+                            "age": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                            "kind": {"$ref": "#/$defs/Kind"},
+                            "tags": {"items": {"type": "number"}, "type": "array", "maxItems": 3}},
+             "required": ["name", "age", "kind", "tags"], "title": "Pet", "type": "object"}
+            """
+        #expect(try JSONSchema(jsonSchema: model) == .object([
+            JSONProperty("name", .string), JSONProperty("age", .nullable(.integer)),
+            JSONProperty("kind", .enumeration(["cat", "dog"])),
+            JSONProperty("tags", .array(of: .number, maxItems: 3)),
+        ]))
+        #expect(throws: ConstraintError.self) { try JSONSchema(jsonSchema: #"{"type": "tuple"}"#) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import DSPyEngine
@@ -64,8 +65,30 @@ struct ConstraintPatternTests {
             // Only the two headers and the completion marker open sections.
             #expect(text.components(separatedBy: "\n\n[[").count == 3, "seed \(seed): \(String(reflecting: text))")
             if answer.utf8.count < 100 { endedEarly += 1 }
+            let opensLine = answer.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("[[") }
+            #expect(!opensLine, "seed \(seed): \(String(reflecting: answer))")
         }
         #expect(endedEarly > 0)
+    }
+
+    @Test("No line of free text starts with [[, so DSPy never reads a header inside a value")
+    func freeTextNeverOpensAHeaderLine() throws {
+        let constraint = try OutputConstraint.chatAdapterCompletion(
+            fields: [ConstrainedField("answer", .text), ConstrainedField("b", .integer)], vocabulary: vocabulary)
+        func decoder(after texts: [String]) throws -> ConstrainedDecoder {
+            var decoder = ConstrainedDecoder(constraint)
+            for token in decoder.forcedTokens() { try decoder.accept(token) }
+            for text in texts { try decoder.accept(try #require(ConstraintFixtures.id(text), "no token \(text)")) }
+            return decoder
+        }
+        for texts in [["[["], ["Hi", "\n", "[["], ["Hi", "\n", "[", "["], ["Hi", "\n", " ", "[["], ["Hi", "\n\n", " [["]] {
+            var d = try decoder(after: Array(texts.dropLast()))
+            #expect(throws: ConstraintError.self, "\(texts)") { try d.accept(try #require(ConstraintFixtures.id(texts.last!))) }
+        }
+        // Mid-line brackets are fine, and "\n\n[[" starts the next header.
+        _ = try decoder(after: ["Hi", " [[", "x"])
+        var d = try decoder(after: ["Hi", "\n\n", "[["])
+        #expect(d.forcedTokens() == vocabulary.encode(" ## b ## ]]\n"))
     }
 
     @Test("At the limit only the terminator is allowed, and it is forced")

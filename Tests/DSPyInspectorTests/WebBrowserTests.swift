@@ -156,6 +156,7 @@ struct WebBrowserTests {
             ("call-escaped", "calls/\(fixture.hostileCall.id!)"),
             ("call-parse-error", "calls/\(fixture.compileCalls[3].id!)"),
             ("search", "search?q=lovely"),
+            ("compare", "compare?a=\(fixture.compileCalls[0].id!)&b=\(fixture.compileCalls[2].id!)"),
             ("not-found", "runs/no-such-run"),
         ]
         for (name, path) in pages {

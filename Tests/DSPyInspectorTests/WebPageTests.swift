@@ -213,6 +213,18 @@ struct WebPageTests {
         let unparsed = try await fetchPage(base.appendingPathComponent("calls/\(fixture.compileCalls[3].id!)"))
         #expect(unparsed.body.contains("<b>Parse error:</b> Expected to find the field `reason` in the completion"))
         #expect(unparsed.body.contains("I think it is bad"))
+
+        // A fallback retry with several choices shows each choice and says it was a fallback.
+        let retry = try await fixture.store.log(LoggedCall(
+            runID: fixture.compile.id, modulePath: "explain.predict", adapter: "JSONAdapter", adapterFallback: true,
+            model: "m", messages: [.init(role: "user", content: "again")], completion: "{\"reason\": \"a\"}",
+            otherCompletions: ["{\"reason\": \"<b>\"}", "{\"reason\": \"c\"}"]))
+        let retryPage = try await fetchPage(base.appendingPathComponent("calls/\(retry.id!)"))
+        #expect(retryPage.body.contains("<span class=\"badge warn\">adapter fallback</span>"))
+        #expect(retryPage.body.contains("JSONAdapter <span class=\"muted\">(fallback retry after a parse failure)</span>"))
+        #expect(retryPage.body.contains("choice 1 of 3, the one parsed"))
+        #expect(retryPage.body.contains("<h2>Choice 2 of 3</h2><pre class=\"box completion\">{&quot;reason&quot;: &quot;&lt;b&gt;&quot;}</pre>"))
+        #expect(retryPage.body.contains("<h2>Choice 3 of 3</h2>"))
     }
 
     @Test("Logged text is escaped: a prompt holding <script> shows as text")
@@ -318,6 +330,48 @@ struct WebPageTests {
         // closes only the listener, so use a fresh session.)
         let session = URLSession(configuration: .ephemeral)
         await #expect(throws: (any Error).self) { _ = try await session.data(for: request) }
+    }
+
+    @Test("Two calls compare side by side: differing facts, and a line diff of messages and completions")
+    func compare() async throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let server = InspectorServer(store: fixture.store, port: 0)
+        let base = try server.start()
+        defer { server.stop() }
+        let a = fixture.compileCalls[0].id!, b = fixture.compileCalls[2].id!
+
+        let page = try await fetchPage(try #require(URL(string: "compare?a=\(a)&b=\(b)", relativeTo: base)))
+        #expect(page.status == 200)
+        let body = page.body
+        #expect(body.contains("<h1>Call #\(a) and call #\(b)</h1>"))
+        #expect(body.contains("<summary class=\"role\">1. system · identical (4 lines)</summary>"))
+        #expect(body.contains("<span class=\"del\">− what a lovely day</span><span class=\"add\">+ an awful film</span>"))
+        #expect(body.contains("<span class=\"del\">− positive</span><span class=\"add\">+ negative</span>"))
+        #expect(body.contains("<tr class=\"differs\"><th>Cache hit</th><td>no</td><td>yes</td></tr>"))
+        #expect(body.contains("<tr><th>Module</th><td>classify.predict</td><td>classify.predict</td></tr>"))
+        #expect(body.contains("Messages <small class=\"muted\">1 of 2 differ</small>"))
+
+        // Markup in a compared prompt stays text.
+        let hostile = try await fetchPage(try #require(URL(string: "compare?a=\(a)&b=\(fixture.hostileCall.id!)", relativeTo: base)))
+        #expect(hostile.body.contains("<span class=\"add\">+ What does &lt;script&gt;alert(1)&lt;/script&gt; do?</span>"))
+        #expect(!hostile.body.contains("<script"))
+
+        // The call page offers to compare with the previous call of the run.
+        let call = try await fetchPage(base.appendingPathComponent("calls/\(b)"))
+        #expect(call.body.contains("<input type=\"hidden\" name=\"a\" value=\"\(b)\">"))
+        #expect(call.body.contains("name=\"b\" inputmode=\"numeric\" value=\"\(fixture.compileCalls[1].id!)\">"))
+
+        let missing = try await fetchPage(try #require(URL(string: "compare?a=\(a)", relativeTo: base)))
+        #expect(missing.status == 400 && missing.body.contains("Name the two calls to compare by id"))
+        let unknown = try await fetchPage(try #require(URL(string: "compare?a=\(a)&b=424242", relativeTo: base)))
+        #expect(unknown.status == 404 && unknown.body.contains("No call with id 424242"))
+
+        let api = try await fetchPage(try #require(URL(string: "api/compare?a=\(a)&b=\(b)", relativeTo: base)))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])
+        #expect(object["completion_identical"] as? Bool == false)
+        let messages = try #require(object["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["identical"] as? Bool } == [true, false])
     }
 
     @Test("The JSON twins under /api/ carry the same runs, tree, call and search")
@@ -454,6 +508,25 @@ struct WebAppTests {
         #expect(page.status == 200)
         guard case .data(let data) = page.body else { Issue.record("expected a whole body"); return }
         #expect(String(decoding: data, as: UTF8.self).contains("No runs yet."))
+    }
+
+    @Test("Line diffs keep common lines and mark the rest removed or added")
+    func lineDiff() {
+        typealias Diff = InspectorWebApp.TextDiff
+        func render(_ diff: Diff) -> [String] {
+            diff.lines.map { ($0.kind == .same ? "  " : $0.kind == .added ? "+ " : "- ") + $0.text }
+        }
+        #expect(Diff("a\nb\nc", "a\nb\nc").isEmpty)
+        #expect(render(Diff("a\nb\nc", "a\nx\nc")) == ["  a", "- b", "+ x", "  c"])
+        #expect(render(Diff("a\nb", "a\nb\nc")) == ["  a", "  b", "+ c"])
+        #expect(render(Diff("x\na\nb\ny", "a\nz\nb")) == ["- x", "  a", "+ z", "  b", "- y"])
+        // Long unchanged stretches fold, keeping three lines of context.
+        let app = InspectorWebApp(store: try! Store.inMemory())
+        let old = (1...20).map { "line \($0)" }.joined(separator: "\n")
+        let new = old.replacingOccurrences(of: "line 10\n", with: "line ten\n")
+        let html = app.diffBlock(Diff(old, new)).description
+        #expect(html.contains("⋯ 6 unchanged lines ⋯") && html.contains("⋯ 7 unchanged lines ⋯"))
+        #expect(html.contains("<span>  line 7</span>") && !html.contains("<span>  line 6</span>"))
     }
 
     @Test("Numbers, durations and snippets read well")

@@ -154,7 +154,7 @@ struct ModuleTests {
         let outcomes = try await DSPySettings.with(DSPySettings(lm: lm)) {
             try await Parallel(maxConcurrency: 2, maxErrors: 5)([(qa, ["question": "ok 1"]), (qa, ["question": "bad"]), (qa, ["question": "ok 2"])])
         }
-        #expect(outcomes.map { $0.prediction?["answer"] } == ["fine", nil, "fine"])
+        #expect(outcomes.map { $0.prediction?["answer"] } == ["fine", nil, "fine"], "\(outcomes)")
         await #expect(throws: DSPyError.module("Execution cancelled due to errors or interruption.")) {
             try await DSPySettings.with(DSPySettings(lm: lm)) {
                 try await Parallel(maxConcurrency: 2, maxErrors: 1)([(qa, ["question": "bad"]), (qa, ["question": "ok"])])

@@ -60,37 +60,36 @@ public struct Evaluate: Sendable {
             ? ProgressBar(title: "Evaluating", total: Int64(devset.count), unit: .items("examples"),
                           write: progressOutput)
             : nil
-        var rows = [EvaluationResult.Row?](repeating: nil, count: devset.count)
-        var errors = 0
         let clock = ContinuousClock()
         let start = clock.now
-        try await withThrowingTaskGroup(of: (Int, EvaluationResult.Row).self) { group in
-            var next = 0
-            var done = 0
-            while next < devset.count || !group.isEmpty {
-                // Keep up to `maxConcurrency` examples running.
-                while next < devset.count, next - done < maxConcurrency {
-                    let index = next
-                    let example = devset[index]
-                    group.addTask { (index, await self.score(program, example)) }
-                    next += 1
-                }
-                guard let (index, row) = try await group.next() else { break }
-                done += 1
-                rows[index] = row
-                progress?.advance()
-                if row.error != nil {
-                    errors += 1
-                    if let maxErrors, errors >= maxErrors {
-                        group.cancelAll()
-                        progress?.finish("cancelled")
+        let devset = self.devset
+        let maxConcurrency = self.maxConcurrency
+        let maxErrors = self.maxErrors
+        let slots = ResultSlots<EvaluationResult.Row>(count: devset.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, example) in devset.enumerated() {
+                if index >= maxConcurrency { try await group.next() }
+                try Task.checkCancellation()
+                group.addTask {
+                    let row = await DSPySettings.with({ $0.traceID = UUID().uuidString }) {
+                        await self.score(program, example)
+                    }
+                    let errors = slots.set(index, row, failed: row.error != nil)
+                    progress?.advance()
+                    if row.error != nil, let maxErrors, errors >= maxErrors {
                         throw OptimizerError.tooManyErrors(count: errors, lastError: row.error ?? "")
                     }
                 }
-                try Task.checkCancellation()
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                progress?.finish("cancelled")
+                throw error
             }
         }
-        let finalRows = rows.map { $0 ?? EvaluationResult.Row(example: Example(JSONObject()), prediction: Prediction(), score: failureScore, error: "not run") }
+        let rows = slots.values
+        let finalRows = devset.indices.map { rows[$0] ?? EvaluationResult.Row(example: Example(JSONObject()), prediction: Prediction(), score: failureScore, error: "not run") }
         let result = EvaluationResult(rows: finalRows, metricName: metric.name,
                                       labelField: labelField ?? Self.defaultLabelField(devset),
                                       elapsed: clock.now - start)

@@ -20,6 +20,10 @@ public struct CallRecord: Sendable, Hashable, Codable {
     /// True when this call is the JSONAdapter retry after a ChatAdapter parse failure.
     public var isAdapterFallback: Bool
     public var timestamp: Date
+    /// What the model reported beyond text (constraint, choice scores, throughput).
+    public var metadata: JSONObject = JSONObject()
+    /// The example this call served (``DSPySettings/traceID``), grouping a program's calls per example.
+    public var traceID: String?
 }
 
 /// Where predictors report their LM calls (the store implements it; tests can collect).

@@ -28,6 +28,9 @@ public struct DSPySettings: Sendable {
     public var usage: UsageTracker?
     /// Per-predictor hints added as a `hint_` input (Refine's advice), keyed by predictor identity.
     public var hints: [ObjectIdentifier: String] = [:]
+    /// Identifies the example being processed, so the request log can group a
+    /// program's calls per example (set by ``Evaluate`` and the CLI).
+    public var traceID: String?
 
     public init(lm: (any LanguageModel)? = nil, adapter: (any Adapter)? = nil, callLog: (any CallLog)? = nil,
                 trace: TraceRecorder? = nil, maxTraceSize: Int = 10_000) {

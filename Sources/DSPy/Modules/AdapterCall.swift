@@ -35,6 +35,7 @@ struct AdapterCall {
             modulePath: path, adapter: adapter.name, model: lm.modelIdentifier, request: request, completions: [],
             parsed: nil, error: nil, usage: TokenUsage(), latency: .zero, cacheHit: false,
             isAdapterFallback: isFallback, timestamp: Date())
+        record.traceID = DSPySettings.current.traceID
         let clock = ContinuousClock()
         let start = clock.now
         let response: LMResponse
@@ -51,6 +52,7 @@ struct AdapterCall {
         record.usage = response.usage
         record.latency = response.latency == .zero ? clock.now - start : response.latency
         record.cacheHit = response.cacheHit
+        record.metadata = response.metadata
         do {
             guard !response.completions.isEmpty else {
                 throw DSPyError.adapterParse(adapter: adapter.name, response: "[]",

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs many (program, inputs) pairs concurrently: DSPy's `Parallel`.
 ///
 /// At most `maxConcurrency` run at once (DSPy's `num_threads`). A failing
@@ -25,40 +27,48 @@ public struct Parallel: Sendable {
 
     /// Runs every pair; throws once `maxErrors` pairs have failed.
     public func callAsFunction(_ work: [(any Program, JSONObject)]) async throws -> [Outcome] {
-        var outcomes = [Outcome?](repeating: nil, count: work.count)
-        var errors = 0
-        try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
-            var next = 0
-            var done = 0
-            while next < work.count || !group.isEmpty {
-                // Keep up to `maxConcurrency` pairs running.
-                while next < work.count, next - done < maxConcurrency {
-                    let (program, inputs) = work[next]
-                    let index = next
-                    group.addTask {
-                        do { return (index, .success(try await program.forward(inputs))) } catch {
-                            return (index, .failure("\(error)"))
-                        }
-                    }
-                    next += 1
-                }
-                guard let (index, outcome) = try await group.next() else { break }
-                done += 1
-                outcomes[index] = outcome
-                if case .failure = outcome {
-                    errors += 1
-                    if errors >= maxErrors {
-                        group.cancelAll()
+        let results = ResultSlots<Outcome>(count: work.count)
+        let maxErrors = self.maxErrors
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, pair) in work.enumerated() {
+                if index >= maxConcurrency { try await group.next() }
+                group.addTask {
+                    let outcome: Outcome
+                    do { outcome = .success(try await pair.0.forward(pair.1)) } catch { outcome = .failure("\(error)") }
+                    let isFailure: Bool
+                    if case .failure = outcome { isFailure = true } else { isFailure = false }
+                    if results.set(index, outcome, failed: isFailure) >= maxErrors {
                         throw DSPyError.module("Execution cancelled due to errors or interruption.")
                     }
                 }
             }
+            try await group.waitForAll()
         }
-        return outcomes.map { $0 ?? .failure("not run") }
+        return results.values.map { $0 ?? .failure("not run") }
     }
 
     /// Runs one program over many examples (their inputs).
     public func callAsFunction(_ program: any Program, examples: [Example]) async throws -> [Outcome] {
         try await self(try examples.map { (program, try $0.inputs().fields) })
     }
+}
+
+/// Results of concurrent work by index, and the count of failures so far.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Value?]
+    private var failures = 0
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    /// Stores a result; returns the number of failures including this one.
+    func set(_ index: Int, _ value: Value, failed: Bool) -> Int {
+        lock.withLock {
+            slots[index] = value
+            if failed { failures += 1 }
+            return failures
+        }
+    }
+
+    var values: [Value?] { lock.withLock { slots } }
 }

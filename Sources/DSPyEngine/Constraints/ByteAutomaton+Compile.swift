@@ -60,6 +60,27 @@ extension ByteAutomaton {
         return (automaton, effective)
     }
 
+    /// Appends a child id with the bytes its schema can start with.
+    private mutating func appendChild(_ id: Int32, _ schema: JSONSchema) {
+        children.append(id)
+        var words: [UInt64] = [0, 0, 0, 0]
+        for b in Self.firstBytes(schema) { words[Int(b >> 6)] |= 1 << UInt64(b & 63) }
+        childFirstBytes += words
+    }
+
+    /// The bytes a value of `schema` can start with.
+    static func firstBytes(_ schema: JSONSchema) -> Set<UInt8> {
+        switch schema {
+        case .string, .enumeration: return [UInt8(ascii: "\"")]
+        case .integer, .number: return Set(Array("-0123456789".utf8))
+        case .boolean: return [UInt8(ascii: "t"), UInt8(ascii: "f")]
+        case .array: return [UInt8(ascii: "[")]
+        case .object, .dictionary: return [UInt8(ascii: "{")]
+        case .nullable(let inner): return firstBytes(inner).union([UInt8(ascii: "n")])
+        case .oneOf(let alternatives): return alternatives.reduce(into: []) { $0.formUnion(firstBytes($1)) }
+        }
+    }
+
     static func validateChoices(_ values: [String], segment: Int) throws {
         guard !values.isEmpty else {
             throw ConstraintError.invalidConstraint(segment: segment, reason: "a choice needs at least one value")
@@ -118,7 +139,7 @@ extension ByteAutomaton {
             let child = try compileJSON(item, parent: id, index: 0, arrayDepth: arrayDepth + 1, segment: segment)
             node.childStart = Int32(children.count)
             node.childCount = 1
-            children.append(child)
+            appendChild(child, item)
         case .object(let properties):
             guard Set(properties.map(\.name)).count == properties.count else {
                 throw ConstraintError.invalidConstraint(segment: segment, reason: "duplicate object keys")
@@ -139,7 +160,46 @@ extension ByteAutomaton {
             }
             node.childStart = Int32(children.count)
             node.childCount = Int32(ids.count)
-            children.append(contentsOf: ids)
+            for (id, property) in zip(ids, properties) { appendChild(id, property.schema) }
+        case let .dictionary(value, maxEntries):
+            guard arrayDepth < 4 else {
+                throw ConstraintError.invalidConstraint(
+                    segment: segment, reason: "arrays and dictionaries nested more than 4 deep")
+            }
+            node.kind = .dictionary
+            node.limit = Int32(clamping: min(max(0, maxEntries), 0xFFFE))
+            node.slot = Int32(arrayDepth)
+            nodes[Int(id)] = node
+            let keySchema = JSONSchema.string(maxLength: 100)
+            let key = try compileJSON(keySchema, parent: id, index: 0, arrayDepth: arrayDepth + 1, segment: segment)
+            let valueNode = try compileJSON(value, parent: id, index: 1, arrayDepth: arrayDepth + 1, segment: segment)
+            node.childStart = Int32(children.count)
+            node.childCount = 2
+            appendChild(key, keySchema)
+            appendChild(valueNode, value)
+        case .oneOf(let alternatives):
+            guard !alternatives.isEmpty else {
+                throw ConstraintError.invalidConstraint(segment: segment, reason: "oneOf needs an alternative")
+            }
+            var seen: Set<UInt8> = nullable ? [UInt8(ascii: "n")] : []
+            for alternative in alternatives {
+                let first = Self.firstBytes(alternative)
+                guard seen.isDisjoint(with: first) else {
+                    throw ConstraintError.invalidConstraint(
+                        segment: segment, reason: "oneOf alternatives (or null) can start with the same character")
+                }
+                seen.formUnion(first)
+            }
+            node.kind = .alternatives
+            nodes[Int(id)] = node
+            var ids: [Int32] = []
+            for alternative in alternatives {
+                ids.append(
+                    try compileJSON(alternative, parent: id, index: 0, arrayDepth: arrayDepth, segment: segment))
+            }
+            node.childStart = Int32(children.count)
+            node.childCount = Int32(ids.count)
+            for (id, alternative) in zip(ids, alternatives) { appendChild(id, alternative) }
         }
         nodes[Int(id)] = node
         return id

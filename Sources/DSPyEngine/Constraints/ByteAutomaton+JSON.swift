@@ -1,53 +1,4 @@
-/// One node of a compiled JSON schema. The schema is a tree (no recursion), so every
-/// node knows statically where to continue when it closes: its parent's next step.
-struct JSONNode: Sendable {
-    enum Kind: UInt8, Sendable { case string, integer, number, choice, array, object }
-    var kind: Kind
-    var nullable: Bool
-    var parent: Int32
-    /// Property index in the parent object.
-    var index: Int32
-    /// String: maximum characters; array: maximum items.
-    var limit: Int32
-    /// Array: the counter slot in ``ByteState/arrays`` (0...3).
-    var slot: Int32
-    /// Children in `ByteAutomaton.children`.
-    var childStart: Int32
-    var childCount: Int32
-    /// Object: key literals then the closing literal; choice: the values.
-    var literalStart: Int32
-    var literalCount: Int32
-}
-
-/// The phases of ``ByteState/phase`` inside a JSON value.
-enum JSONPhase {
-    static let start: UInt8 = 0, null: UInt8 = 1
-    static let string: UInt8 = 2, escape: UInt8 = 3, hex: UInt8 = 4
-    static let choice: UInt8 = 5
-    static let arrayOpen: UInt8 = 6, arrayAfterItem: UInt8 = 7, arrayAfterComma: UInt8 = 8
-    static let object: UInt8 = 9
-    static let minus: UInt8 = 10, zero: UInt8 = 11, integer: UInt8 = 12, dot: UInt8 = 13
-    static let fraction: UInt8 = 14, exponentMark: UInt8 = 15, exponentSign: UInt8 = 16
-    static let exponent: UInt8 = 17
-
-    /// Phases in which a number is complete (but could continue).
-    @inline(__always)
-    static func isAcceptingNumber(_ phase: UInt8) -> Bool {
-        phase == zero || phase == integer || phase == fraction || phase == exponent
-    }
-}
-
-/// The result of one JSON byte.
-enum JSONStep {
-    /// The byte was consumed inside the value.
-    case consumed
-    /// The byte was consumed and closed the top-level value.
-    case consumedAndClosed
-    /// The top-level value (a number) closed before this byte, which is not consumed.
-    case closedBefore
-    case rejected
-}
-
+/// JSON values, byte by byte, in the compact layout of ``ConstraintSegment/json(_:)``.
 extension ByteAutomaton {
     private static let nullBytes: [UInt8] = Array("null".utf8)
 
@@ -92,6 +43,24 @@ extension ByteAutomaton {
                     s.phase = JSONPhase.object
                     s.count = 0
                     s.offset = 0
+                    continue
+                case .dictionary:
+                    guard b == UInt8(ascii: "{") else { return .rejected }
+                    setArrayCount(&s, slot: node.slot, 0)
+                    s.phase = JSONPhase.dictionaryOpen
+                    return .consumed
+                case .alternatives:
+                    // Alternatives start with disjoint bytes: the first byte picks one.
+                    var picked: Int32 = -1
+                    for k in 0..<Int(node.childCount) {
+                        let entry = Int(node.childStart) + k
+                        if childFirstBytes[entry * 4 + Int(b >> 6)] & (1 << UInt64(b & 63)) != 0 {
+                            picked = children[entry]
+                            break
+                        }
+                    }
+                    guard picked >= 0 else { return .rejected }
+                    s.node = picked
                     continue
                 }
             case JSONPhase.null:
@@ -177,6 +146,35 @@ extension ByteAutomaton {
                 s.node = children[Int(node.childStart)]
                 s.phase = JSONPhase.start
                 return .consumed
+            case JSONPhase.dictionaryOpen:
+                if b == UInt8(ascii: "}") { return close(&s) }
+                guard node.limit > 0 else { return .rejected }
+                setArrayCount(&s, slot: node.slot, 1)
+                s.node = children[Int(node.childStart)]  // the key
+                s.phase = JSONPhase.start
+                continue
+            case JSONPhase.dictionaryColon:
+                let colon: UInt8 = s.offset == 0 ? UInt8(ascii: ":") : UInt8(ascii: " ")
+                guard b == colon else { return .rejected }
+                s.offset += 1
+                if s.offset == 2 {
+                    s.node = children[Int(node.childStart) + 1]  // the value
+                    s.phase = JSONPhase.start
+                }
+                return .consumed
+            case JSONPhase.dictionaryAfterValue:
+                if b == UInt8(ascii: "}") { return close(&s) }
+                guard b == UInt8(ascii: ","), arrayCount(s, slot: node.slot) < node.limit else {
+                    return .rejected
+                }
+                s.phase = JSONPhase.dictionaryAfterComma
+                return .consumed
+            case JSONPhase.dictionaryAfterComma:
+                guard b == UInt8(ascii: " ") else { return .rejected }
+                setArrayCount(&s, slot: node.slot, arrayCount(s, slot: node.slot) + 1)
+                s.node = children[Int(node.childStart)]
+                s.phase = JSONPhase.start
+                return .consumed
             case JSONPhase.object:
                 let literal = literals[Int(node.literalStart) + Int(s.count)]
                 guard bytePool[literal.lowerBound + Int(s.offset)] == b else { return .rejected }
@@ -254,64 +252,27 @@ extension ByteAutomaton {
     /// value closed.
     @inline(__always)
     private func close(_ s: inout ByteState) -> JSONStep {
-        let node = nodes[Int(s.node)]
+        var node = nodes[Int(s.node)]
+        var id = s.node
+        // An alternative closes its alternatives node too.
+        while node.parent >= 0, nodes[Int(node.parent)].kind == .alternatives {
+            id = node.parent
+            node = nodes[Int(id)]
+        }
         guard node.parent >= 0 else { return .consumedAndClosed }
         let parent = nodes[Int(node.parent)]
         s.node = node.parent
         s.offset = 0
         s.utf8 = 0
-        if parent.kind == .object {
+        switch parent.kind {
+        case .object:
             s.phase = JSONPhase.object
             s.count = node.index + 1
-        } else {
+        case .dictionary:
+            s.phase = node.index == 0 ? JSONPhase.dictionaryColon : JSONPhase.dictionaryAfterValue
+        default:
             s.phase = JSONPhase.arrayAfterItem
         }
         return .consumed
-    }
-
-    @inline(__always)
-    func arrayCount(_ s: ByteState, slot: Int32) -> Int32 {
-        Int32((s.arrays >> UInt64(slot * 16)) & 0xFFFF)
-    }
-
-    @inline(__always)
-    func setArrayCount(_ s: inout ByteState, slot: Int32, _ value: Int32) {
-        let shift = UInt64(slot * 16)
-        s.arrays = (s.arrays & ~(0xFFFF << shift)) | (UInt64(value & 0xFFFF) << shift)
-    }
-
-    /// Whether a top-level JSON number is complete here.
-    func jsonCanEnd(_ s: ByteState) -> Bool {
-        s.node >= 0 && nodes[Int(s.node)].parent < 0 && JSONPhase.isAcceptingNumber(s.phase)
-    }
-
-    /// `s` with counters that cannot matter within `horizon` bytes replaced, and
-    /// array counters of arrays not on the current path cleared.
-    func jsonNormalized(_ state: ByteState, horizon: Int) -> ByteState {
-        var s = state
-        guard s.node >= 0 else { return s }
-        let current = nodes[Int(s.node)]
-        if current.kind == .string, s.phase == JSONPhase.string || s.phase == JSONPhase.escape
-            || s.phase == JSONPhase.hex, Int(s.count) + horizon < Int(current.limit)
-        {
-            s.count = -1
-        }
-        var arrays: UInt64 = 0
-        var id = s.node
-        var onPath = !(current.kind == .array && s.phase == JSONPhase.start)
-        while id >= 0 {
-            let node = nodes[Int(id)]
-            if node.kind == .array, onPath {
-                var count = arrayCount(state, slot: node.slot)
-                // Each further item needs at least 3 bytes (", x").
-                if Int(count) + horizon / 3 + 1 < Int(node.limit) { count = 0xFFFF }
-                let shift = UInt64(node.slot * 16)
-                arrays |= UInt64(count) << shift
-            }
-            onPath = true
-            id = node.parent
-        }
-        s.arrays = arrays
-        return s
     }
 }

@@ -34,6 +34,8 @@ struct ByteAutomaton: Sendable {
     var literals: [Range<Int>] = []
     /// JSON child node ids (object properties in order; an array's item).
     var children: [Int32] = []
+    /// The bytes each child can start with, 256 bits (4 words) per `children` entry.
+    var childFirstBytes: [UInt64] = []
 
     var segmentCount: Int32 { Int32(segments.count) }
 
@@ -138,6 +140,18 @@ struct ByteAutomaton: Sendable {
             }
             if bytePool[terminator.lowerBound + k] == b { k += 1 }
         }
+        // No line of the text may start with "[[" (after optional blanks): DSPy would
+        // read `[[ ## name ## ]]` there as a header. Only the terminator may.
+        switch b {
+        case 0x0A: state.phase = FreeTextPhase.lineStart
+        case 0x20, 0x09: if state.phase != FreeTextPhase.lineStart { state.phase = FreeTextPhase.inLine }
+        case UInt8(ascii: "["):
+            if state.phase == FreeTextPhase.lineStartBracket, k != terminator.count { return false }
+            state.phase =
+                state.phase == FreeTextPhase.lineStart || state.count == 0
+                ? FreeTextPhase.lineStartBracket : FreeTextPhase.inLine
+        default: state.phase = FreeTextPhase.inLine
+        }
         state.count += 1
         if k == terminator.count {
             // The terminator is the start of the next literal (checked at compile time).
@@ -190,6 +204,11 @@ struct ByteAutomaton: Sendable {
         default:
             return nil
         }
+    }
+
+    /// Phases of ``ByteState/phase`` in free text: where the last bytes sit in the line.
+    enum FreeTextPhase {
+        static let inLine: UInt8 = 0, lineStart: UInt8 = 1, lineStartBracket: UInt8 = 2
     }
 
     /// The state with counters that cannot matter within `horizon` more bytes

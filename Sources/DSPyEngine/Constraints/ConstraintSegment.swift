@@ -30,7 +30,8 @@ public enum ConstraintSegment: Sendable, Equatable {
     case boolean
     /// Any text that does not contain `terminator`, starting with a non-whitespace
     /// character, at most `maxBytes` bytes of valid UTF-8, with no control
-    /// characters other than tab and newline (no CR). The segment ends when the
+    /// characters other than tab and newline (no CR), and no line starting with `[[`
+    /// (after optional blanks: DSPy would read a header there). The segment ends when the
     /// terminator has been produced; the terminator then counts as the start of the
     /// next segment, which must be a literal that begins with it (if not, a literal
     /// equal to the terminator is inserted). Once `maxBytes` is reached, only the
@@ -40,21 +41,14 @@ public enum ConstraintSegment: Sendable, Equatable {
     /// separators, no other whitespace), so it parses with `JSONSerialization` and
     /// with DSPy's `json_repair`.
     case json(JSONSchema)
-
-    /// Whether the segment is matched token by token (literal, choice, boolean).
-    var isTokenLevel: Bool {
-        switch self {
-        case .choice, .boolean: return true
-        default: return false
-        }
-    }
 }
 
 /// The JSON-schema subset that ``ConstraintSegment/json(_:)`` can enforce.
 ///
 /// Objects have all their properties required, in the declared order (DSPy renders
-/// pydantic models in field order); there are no free-form dictionaries. Arrays have
-/// an upper bound on their length so a looping model still ends.
+/// pydantic models in field order); free-form objects are ``dictionary(of:maxEntries:)``.
+/// Arrays and dictionaries have an upper bound on their length so a looping model
+/// still ends. ``init(jsonSchema:)`` reads the JSON schema DSPy puts in its prompts.
 public indirect enum JSONSchema: Sendable, Equatable {
     /// A JSON string of at most `maxLength` characters of content (escapes counted
     /// as one); `\u` escapes for surrogates are not allowed.
@@ -73,9 +67,31 @@ public indirect enum JSONSchema: Sendable, Equatable {
     case object([JSONProperty])
     /// `null` or a value of the wrapped schema.
     case nullable(JSONSchema)
+    /// An object with free string keys (at most 100 characters) and values of one
+    /// schema, at most `maxEntries` entries: `dict[str, T]`.
+    case dictionary(of: JSONSchema, maxEntries: Int)
+    /// A value of one of these schemas, which must start with different characters
+    /// (a string, a number, a boolean, an array, an object: `int | str`). Two
+    /// alternatives that can start alike (two string kinds) are rejected.
+    case oneOf([JSONSchema])
 
     /// A string of at most 1,000 characters.
     public static var string: JSONSchema { .string(maxLength: 1000) }
+
+    /// Any JSON value nested at most `depth` arrays or objects deep: `Any`, and with
+    /// ``dictionary(of:maxEntries:)`` `dict[str, Any]` (DSPy's ReAct tool arguments).
+    public static func any(depth: Int = 2) -> JSONSchema {
+        var alternatives: [JSONSchema] = [.string, .number, .boolean]
+        if depth > 0 {
+            alternatives += [.array(of: any(depth: depth - 1)), .dictionary(of: any(depth: depth - 1))]
+        }
+        return .nullable(.oneOf(alternatives))
+    }
+
+    /// A dictionary of at most 32 entries.
+    public static func dictionary(of value: JSONSchema) -> JSONSchema {
+        .dictionary(of: value, maxEntries: 32)
+    }
 
     /// An array of at most 64 items.
     public static func array(of item: JSONSchema) -> JSONSchema {

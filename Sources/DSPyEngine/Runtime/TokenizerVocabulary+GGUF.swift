@@ -31,10 +31,7 @@ extension ConstraintVocabulary {
     public convenience init(tokenizer: Tokenizer) throws {
         let count = tokenizer.vocabularySize
         let ids = (0..<count).map { Int32($0) }
-        let special = ids.map { id in
-            let type = tokenizer.vocabulary.type(of: id)
-            return type == .control || type == .userDefined && tokenizer.isEndOfGeneration(id) || type == .unused
-        }
+        let special = ids.map { id in [.control, .unknown, .unused].contains(tokenizer.vocabulary.type(of: id)) }
         try self.init(
             tokenBytes: ids.map { tokenizer.pieceBytes(for: $0) },
             endOfText: tokenizer.endOfGenerationIDs.sorted(),

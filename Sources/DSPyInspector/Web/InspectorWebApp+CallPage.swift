@@ -18,7 +18,11 @@ extension InspectorWebApp {
         func fact(_ name: String, _ value: HTML) { facts.append((name, value)) }
         fact("Program", "\(call.program ?? "–")")
         fact("Module", "<span class=\"path\">\(call.modulePath)</span>")
-        fact("Adapter", "\(call.adapter ?? "–")")
+        fact(
+            "Adapter",
+            call.adapterFallback
+                ? "\(call.adapter ?? "–") <span class=\"muted\">(fallback retry after a parse failure)</span>"
+                : "\(call.adapter ?? "–")")
         fact("Model", "<span class=\"mono\">\(call.model)</span>")
         if let runID = call.runID {
             fact("Run", "\(runLink(runID)) \(call.runKind?.rawValue ?? run?.kind.rawValue ?? "")")
@@ -61,11 +65,17 @@ extension InspectorWebApp {
             main += "<h2>Error</h2><p class=\"problem\">\(error)</p>"
         }
         main += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(messages)"
-        main += "<h2>Completion</h2>"
+        let choices = call.otherCompletions.count + 1
+        main += choices > 1
+            ? "<h2>Completion <small class=\"muted\">choice 1 of \(choices), the one parsed</small></h2>"
+            : "<h2>Completion</h2>"
         if let completion = call.completion {
             main += "<pre class=\"box completion\">\(completion)</pre>"
         } else {
             main += "<p class=\"empty\">No completion was recorded.</p>"
+        }
+        for (index, other) in call.otherCompletions.enumerated() {
+            main += "<h2>Choice \(index + 2) of \(choices)</h2><pre class=\"box completion\">\(other)</pre>"
         }
         main += "<h2>Parsed fields</h2>"
         if let parseError = call.parseError {
@@ -85,6 +95,9 @@ extension InspectorWebApp {
             <aside>
             <h2>Call</h2><dl class="facts">\(factList)</dl>
             <h2>Sampling parameters</h2>\(sampling)
+            <form class="compare" action="/compare" method="get"><input type="hidden" name="a" value="\(idText)">\
+            <label for="compare-b">Compare with call #</label><input id="compare-b" name="b" inputmode="numeric" \
+            value="\(neighbours.previous.map { String($0) } ?? "")"><button type="submit">Compare</button></form>
             <p class="muted"><a href="/api/calls/\(idText)">JSON</a></p>
             </aside>
             </div>

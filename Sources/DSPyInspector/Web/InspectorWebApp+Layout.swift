@@ -76,6 +76,7 @@ extension InspectorWebApp {
         if call.parseError != nil { out += badge("parse error", "warn") }
         if call.error != nil { out += badge("error", "bad") }
         if call.finishReason == "length" { out += badge("cut at max tokens", "warn") }
+        if call.adapterFallback { out += badge("adapter fallback", "warn") }
         return out
     }
 
@@ -151,6 +152,13 @@ extension InspectorWebApp {
         .problem{background:var(--badbg);color:var(--bad);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         .parse-problem{background:var(--warnbg);color:var(--warn);border-radius:6px;padding:10px 12px;white-space:pre-wrap}
         mark{background:#ffe58a;color:inherit;padding:0 1px;border-radius:2px}
+        .columns.even{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
+        pre.diff span{display:block;min-height:1.2em}pre.diff .add{background:#e3f4ea;color:#0f5a31}pre.diff .del{background:#fbe4e2;color:#8c1d17}
+        details.message>summary{cursor:pointer;border-bottom:0}details.message[open]>summary{border-bottom:1px solid var(--line)}
+        pre.diff .fold{color:var(--muted);background:#f0f2f5;font-style:italic}
+        .add-sample{background:#e3f4ea;color:#0f5a31;padding:0 5px;border-radius:3px}.del-sample{background:#fbe4e2;color:#8c1d17;padding:0 5px;border-radius:3px}
+        tr.differs td{background:var(--warnbg)}table.compare th:first-child{width:1%;white-space:nowrap}table.compare td{word-break:break-word}
+        form.compare{display:flex;gap:6px;align-items:center;margin:14px 0 0}form.compare input{width:90px;padding:5px 8px;border:1px solid var(--line);border-radius:6px;font:inherit}
         .live{background:#e1ebfb;color:#1d3f86;border-radius:6px;padding:6px 12px}
         .empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:18px;color:var(--muted)}
         """

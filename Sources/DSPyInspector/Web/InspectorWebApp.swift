@@ -14,7 +14,8 @@ import Foundation
 /// | `/runs/{id}[?only=problems]` | One run as a trace tree: example (trace id) → module path → calls; only the examples with parse errors or errors. A unique id prefix or `latest` works too |
 /// | `/calls/{id}` | One call: every message, the completion, parsed fields or parse error, sampling parameters, constraint, tokens, latency, cache hit |
 /// | `/search?q=…[&run=…]` | Calls whose messages or completion contain the text |
-/// | `/api/runs`, `/api/runs/{id}`, `/api/calls/{id}`, `/api/search?q=…` | The same as JSON |
+/// | `/compare?a=…&b=…` | Two calls side by side: differing facts and parameters, a line diff of each message and of the completions |
+/// | `/api/runs`, `/api/runs/{id}`, `/api/calls/{id}`, `/api/search?q=…`, `/api/compare?a=…&b=…` | The same as JSON |
 ///
 /// Pages are rendered on the server with inline CSS and no script or external
 /// asset. Every logged text is HTML-escaped, and a `Content-Security-Policy`
@@ -109,12 +110,15 @@ public struct InspectorWebApp: Sendable {
             let runID = request.query["run"].flatMap { $0.isEmpty ? nil : $0 }
             let run = try runID.map { try resolveRun($0) }
             return api ? try json(searchJSON(query, run: run)) : html(try searchPage(query, run: run))
+        case ("compare", 1):
+            let (a, b) = try comparedCalls(request.query)
+            return api ? try json(compareJSON(a, b)) : html(comparePage(a, b))
         case ("favicon.ico", 1) where !api:
             return HTTPResponse(status: 204)
         default:
             throw WebFailure(
                 status: 404, title: "Not found",
-                message: "There is no inspector page at \(request.path). The pages are /, /runs/{id}, /calls/{id} and /search?q=…, and their JSON twins under /api/.")
+                message: "There is no inspector page at \(request.path). The pages are /, /runs/{id}, /calls/{id}, /search?q=… and /compare?a=…&b=…, and their JSON twins under /api/.")
         }
     }
 

@@ -1,0 +1,69 @@
+import ArgumentParser
+import DSPy
+import Foundation
+
+/// `dspyc compile`: optimize a program against its metric and store the result.
+struct CompileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Compile a program: bootstrap demonstrations that raise its metric, score it, store it.",
+        discussion: """
+            Scores the zero-shot program on the dev set, runs the optimizer on the training set, \
+            scores the compiled program, and stores its DSPy-shaped state under a fingerprint of \
+            program, data, optimizer, settings, seed and model. An identical compile returns the \
+            stored result at once; --force recompiles (LM calls are still served from the cache).
+            """)
+
+    @OptionGroup var program: ProgramOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble); default: the program's.")
+    var optimizer: String?
+
+    @Option(name: .customLong("set"), help: "An optimizer setting, key=value (repeatable), e.g. max_bootstrapped_demos=4.")
+    var settings: [String] = []
+
+    @Option(help: "The seed behind every random choice.")
+    var seed = 0
+
+    @Option(help: "Score only the first N dev examples.")
+    var dev: Int?
+
+    @Option(help: "Examples evaluated concurrently (the engine batches them).")
+    var concurrency = 8
+
+    @Flag(name: .customLong("no-structured-decoding"), help: "Let the model write free text (DSPy's behaviour).")
+    var noStructuredDecoding = false
+
+    @Flag(help: "Recompile even when a stored result matches.")
+    var force = false
+
+    @Option(help: "Also write the compiled state (DSPy's JSON shape) to this file.")
+    var output: String?
+
+    @Flag(help: "Print the summary as one JSON object (progress stays on standard error).")
+    var json = false
+
+    func run() async throws {
+        let spec = try program.spec()
+        var merged = spec.optimizer == (optimizer ?? spec.optimizer) ? spec.optimizerSettings : [:]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--set takes key=value, got '\(setting)'") }
+            merged[String(parts[0])] = String(parts[1])
+        }
+        let driver = CompileDriver(
+            spec: spec, optimizer: optimizer ?? spec.optimizer, settings: merged, seed: seed, devLimit: dev,
+            concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions)
+        let summary = try await driver.run(force: force)
+        if let output {
+            let store = try DSPyStoreAccess.store()
+            guard let record = try await store.compiledProgram(fingerprint: summary.fingerprint) else {
+                throw CLIError("the compiled program \(summary.fingerprint) is not in the store")
+            }
+            try Data((record.state + "\n").utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            Log.status("wrote \(output)")
+        }
+        print(json ? try JSONOutput.encode(summary) : summary.text)
+    }
+}

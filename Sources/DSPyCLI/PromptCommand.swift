@@ -1,0 +1,58 @@
+import ArgumentParser
+import DSPy
+import Foundation
+
+/// `dspyc prompt`: render the exact messages a signature would send, without a model.
+struct PromptCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompt",
+        abstract: "Render the exact messages DSPy's adapters send for a signature and inputs (no model call).")
+
+    @Option(help: "The signature, e.g. \"question, context: list[str] -> answer\".")
+    var signature: String
+
+    @Option(help: "Instructions (default: DSPy's generated ones).")
+    var instructions: String?
+
+    @Option(name: .customLong("input"), help: "An input, name=value (repeatable); list and dict values as JSON.")
+    var inputs: [String] = []
+
+    @Option(help: "chat or json.")
+    var adapter: String = "chat"
+
+    @Flag(help: "Print a JSON list of {role, content}.")
+    var json = false
+
+    func run() async throws {
+        let spec = try SignatureSpec(signature, instructions: instructions)
+        var fields = JSONObject()
+        for input in inputs {
+            let parts = input.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--input takes name=value, got '\(input)'") }
+            let text = String(parts[1])
+            fields[String(parts[0])] = (text.hasPrefix("[") || text.hasPrefix("{"))
+                ? (try? JSONValue.parse(text)) ?? .string(text) : .string(text)
+        }
+        let known = Set(spec.inputs.map(\.name))
+        if let unknown = fields.keys.first(where: { !known.contains($0) }) {
+            throw ValidationError("'\(unknown)' is not an input of the signature (inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        let chosen: any Adapter
+        switch adapter.lowercased() {
+        case "chat": chosen = ChatAdapter()
+        case "json": chosen = JSONAdapter()
+        default: throw ValidationError("--adapter must be chat or json, got '\(adapter)'")
+        }
+        let messages = chosen.format(spec, demos: [], inputs: fields)
+        if json {
+            print(JSONValue.array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+                .pythonJSON(indent: 2))
+        } else {
+            for message in messages {
+                print("[\(message.role.rawValue)]")
+                print(message.content)
+                print()
+            }
+        }
+    }
+}

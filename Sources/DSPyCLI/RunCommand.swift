@@ -1,0 +1,146 @@
+import ArgumentParser
+import DSPy
+import DSPyStore
+import Foundation
+
+/// Opens the store, mapping its errors for the CLI.
+enum DSPyStoreAccess {
+    static func store() throws -> Store { try Store.open() }
+
+    /// The latest compiled state of a program, loaded into a fresh instance.
+    static func compiledProgram(_ spec: ProgramSpec, required: Bool) throws -> (any Program, CompiledProgramRecord?) {
+        let program = try spec.makeProgram()
+        guard let record = try store().latestCompiledProgram(named: spec.name) else {
+            if required { throw CLIError("\(spec.name) has not been compiled yet; run `dspyc compile \(spec.name)`") }
+            return (program, nil)
+        }
+        try program.loadState(try DSPy.JSONValue.parse(record.state))
+        return (program, record)
+    }
+}
+
+/// `dspyc run`: run a compiled program on one input.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a program (its latest compiled state) on one input.")
+
+    @OptionGroup var program: ProgramOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("input"), help: "An input field, name=value (repeatable); list values as JSON.")
+    var inputs: [String] = []
+
+    @Flag(help: "Run the uncompiled (zero-shot) program.")
+    var uncompiled = false
+
+    @Flag(help: "Print the prediction as JSON.")
+    var json = false
+
+    func run() async throws {
+        let spec = try program.spec()
+        let (instance, record) = uncompiled
+            ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: false)
+        if record == nil && !uncompiled {
+            Log.status("note: \(spec.name) has no compiled state yet; running it zero-shot")
+        }
+        var fields = JSONObject()
+        for input in inputs {
+            let parts = input.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--input takes name=value, got '\(input)'") }
+            let text = String(parts[1])
+            fields[String(parts[0])] = (text.hasPrefix("[") || text.hasPrefix("{")) ? (try? DSPy.JSONValue.parse(text)) ?? .string(text) : .string(text)
+        }
+        let missing = spec.inputKeys.filter { fields[$0] == nil }
+        guard missing.isEmpty else {
+            throw ValidationError("missing input \(missing.map { "'\($0)'" }.joined(separator: ", ")); pass --input \(missing[0])=…")
+        }
+        let session = try ProgramSession.open(
+            kind: .run, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+        let prediction = try await session.with {
+            try await DSPySettings.with({ $0.traceID = UUID().uuidString }) { try await instance(fields) }
+        }
+        session.finish(status: .succeeded, summary: ["calls": .int(session.recorder.snapshot.calls)])
+        if json {
+            print(DSPy.JSONValue.object(prediction.fields).pythonJSON(indent: 2))
+        } else {
+            for (key, value) in prediction.fields {
+                print("\(key): \(value.stringValue ?? value.pythonJSON())")
+            }
+        }
+    }
+}
+
+/// `dspyc eval`: score a program on its dev (or test) set.
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Score a program (its latest compiled state) on its dev set.")
+
+    @OptionGroup var program: ProgramOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "A JSONL file to score instead of the program's dev set (e.g. its test split).")
+    var data: String?
+
+    @Option(help: "Score only the first N examples.")
+    var limit: Int?
+
+    @Flag(help: "Score the uncompiled (zero-shot) program.")
+    var uncompiled = false
+
+    @Option(help: "Examples evaluated concurrently.")
+    var concurrency = 8
+
+    @Flag(help: "Print the per-example results table.")
+    var table = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        let spec = try program.spec()
+        let (instance, _) = uncompiled ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: true)
+        let driver = CompileDriver(spec: spec, optimizer: spec.optimizer, settings: [:], seed: 0, devLimit: nil,
+                                   concurrency: concurrency, structuredDecoding: true, modelOptions: modelOptions)
+        let url = data.map { URL(fileURLWithPath: $0) } ?? spec.devset
+        var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try driver.labelKeys())
+        if let limit { examples = Array(examples.prefix(limit)) }
+        let session = try ProgramSession.open(
+            kind: .eval, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+        let evaluate = Evaluate(devset: examples, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil,
+                                displayProgress: true, progressOutput: { Log.write($0) })
+        let result = try await session.with { try await evaluate(instance) }
+        session.finish(status: .succeeded, summary: ["score": .double(result.score)])
+        if json {
+            print(try JSONOutput.encode(ScoreSummary(result)))
+            return
+        }
+        if table { print(result.table()) }
+        print(String(format: "%@: %.2f%% on %d examples (%d errors); predictions: %@", spec.name, result.score,
+                     result.rows.count, result.errorCount, result.distributionLine))
+        print("run \(session.run.id)  (dspyc inspect --run \(session.run.id.prefix(8)))")
+    }
+}
+
+/// `dspyc export`: print a compiled program's state in DSPy's JSON shape.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Print a compiled program's state as DSPy's save() JSON.")
+
+    @OptionGroup var program: ProgramOptions
+
+    @Option(help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() async throws {
+        let spec = try program.spec()
+        let (instance, _) = try DSPyStoreAccess.compiledProgram(spec, required: true)
+        if let output {
+            try instance.save(to: URL(fileURLWithPath: output))
+            Log.status("wrote \(output)")
+        } else {
+            var object = instance.dumpState().objectValue ?? JSONObject()
+            object["metadata"] = ["dependency_versions": ["dspy": "3.4.1"], "dspyc": "0.1.0"]
+            print(DSPy.JSONValue.object(object).pythonJSON(indent: 2))
+        }
+    }
+}

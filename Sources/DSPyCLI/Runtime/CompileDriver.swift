@@ -1,0 +1,184 @@
+import DSPy
+import DSPyEngine
+import DSPyStore
+import DSPyUtilities
+import Foundation
+
+/// Compiles a program: baseline score, optimizer, compiled score, stored state.
+///
+/// The compiled state is cached in the store under a fingerprint of everything
+/// that decides it (program structure and signatures, optimizer and settings,
+/// seed, train and dev data, metric, model, decoding mode), so an identical
+/// compile returns the stored result at once; LM calls are cached too, so an
+/// interrupted compile that is run again replays the calls it already made.
+struct CompileDriver {
+    var spec: ProgramSpec
+    var optimizer: String
+    var settings: [String: String]
+    var seed: Int
+    var devLimit: Int?
+    var concurrency: Int
+    var structuredDecoding: Bool
+    var modelOptions: ModelOptions
+
+    /// The fingerprint of this compile, without loading the model.
+    func fingerprint(trainset: URL, devset: URL, modelURL: URL) throws -> String {
+        let program = try spec.makeProgram()
+        var parts: [String] = ["dspyc-compile-v1", spec.name, program.dumpState().pythonJSON(), optimizer]
+        parts += settings.keys.sorted().map { "\($0)=\(settings[$0] ?? "")" }
+        parts += ["seed=\(seed)", "dev=\(devLimit.map(String.init) ?? "all")", "metric=\(spec.metric.name)"]
+        parts += ["train=" + (try Self.fileHash(trainset)), "devset=" + (try Self.fileHash(devset))]
+        let size = (try? FileManager.default.attributesOfItem(atPath: modelURL.path)[.size] as? NSNumber)?.intValue ?? 0
+        parts += ["model=\(modelURL.lastPathComponent)#\(size)", "structured=\(structuredDecoding)"]
+        return SHA256.hash(parts.joined(separator: "\n")).hexString
+    }
+
+    private static func fileHash(_ url: URL) throws -> String {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CLIError("cannot read \(url.path)")
+        }
+        return SHA256.hash(Array(data)).hexString
+    }
+
+    /// Runs the compile (or returns the stored one), reporting phases on standard error.
+    func run(force: Bool) async throws -> CompileSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let labelKeys = try labelKeys()
+        let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
+        var devset = try DatasetLoader.load(spec.devset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
+        if let devLimit { devset = Array(devset.prefix(devLimit)) }
+        let modelURL = try modelOptions.resolveModelURL()
+        let key = try fingerprint(trainset: spec.trainset, devset: spec.devset, modelURL: modelURL)
+        let store = try Store.open()
+        if !force, let stored = try await store.compiledProgram(fingerprint: key),
+           case .string(let text)? = stored.metadata["summary"],
+           var summary = try? JSONDecoder().decode(CompileSummary.self, from: Data(text.utf8)) {
+            summary.cached = true
+            summary.wallSeconds = (clock.now - start).seconds
+            return summary
+        }
+        // Validate the optimizer before spending any model time.
+        _ = try makeOptimizer()
+        let session = try ProgramSession.open(
+            kind: .compile, program: spec.name, modelOptions: modelOptions,
+            structuredDecoding: structuredDecoding, useCache: true)
+        do {
+            let summary = try await compile(session: session, trainset: trainset, devset: devset, fingerprint: key, start: start)
+            session.finish(status: .succeeded, summary: summary.storeSummary)
+            return summary
+        } catch {
+            session.finish(status: .failed, summary: ["error": .string("\(error)")])
+            throw error
+        }
+    }
+
+    private func compile(
+        session: ProgramSession, trainset: [Example], devset: [Example], fingerprint: String, start: ContinuousClock.Instant
+    ) async throws -> CompileSummary {
+        let clock = ContinuousClock()
+        let program = try spec.makeProgram()
+        let evaluate = Evaluate(
+            devset: devset, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil, displayProgress: true,
+            progressOutput: { Log.write($0) })
+        Log.status("[1/3] baseline: \(spec.name) zero-shot on \(devset.count) dev examples")
+        let baseline = try await session.with { try await evaluate(program) }
+        Log.status("[2/3] compile: optimizer \(optimizer) on \(trainset.count) training examples")
+        let optimizer = try makeOptimizer()
+        let compiled = try await session.with { try await optimizer.compile(program, trainset: trainset) }
+        Log.status("[3/3] evaluate: compiled program on \(devset.count) dev examples")
+        let score = try await session.with { try await evaluate(compiled.program) }
+        let state = compiled.program.dumpState().pythonJSON(indent: 2)
+        let totals = session.recorder.snapshot
+        let summary = CompileSummary(
+            program: spec.name, fingerprint: fingerprint, cached: false, runID: session.run.id,
+            optimizer: self.optimizer, settings: settings, model: session.lm.modelIdentifier,
+            baseline: ScoreSummary(baseline), compiled: ScoreSummary(score),
+            demos: Dictionary(compiled.program.namedPredictors().map { ($0.name, $0.predictor.demos.count) },
+                              uniquingKeysWith: { a, _ in a }),
+            lmCalls: totals.calls, cacheHits: totals.cacheHits, promptTokens: totals.promptTokens,
+            completionTokens: totals.completionTokens, cachedPromptTokens: totals.cachedPromptTokens,
+            wallSeconds: (clock.now - start).seconds)
+        let summaryText = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
+        try await session.store.saveCompiledProgram(CompiledProgramRecord(
+            fingerprint: fingerprint, program: spec.name, state: state,
+            scores: ["baseline": baseline.score, "dev": score.score],
+            metadata: ["summary": .string(summaryText), "optimizer": .string(self.optimizer)],
+            runID: session.run.id))
+        return summary
+    }
+
+    func makeOptimizer() throws -> any Optimizer {
+        var choice = OptimizerChoice(optimizer, settings: settings)
+        if choice.settings["seed"] == nil { choice.settings["seed"] = String(seed) }
+        return try OptimizerRegistry.standard.make(choice, context: .init(metric: spec.metric))
+    }
+
+    /// The label fields: output fields of the program's predictors found in the data.
+    func labelKeys() throws -> [String] {
+        let program = try spec.makeProgram()
+        let outputs = program.namedPredictors().flatMap { $0.predictor.signature.outputs.map(\.name) }
+        let first = try JSONL.load(spec.trainset).first
+        return outputs.filter { first?[$0] != nil }
+    }
+}
+
+/// A dev-set score with its prediction-label distribution.
+struct ScoreSummary: Codable {
+    var score: Double
+    var examples: Int
+    var errors: Int
+    var distribution: [String: Int]
+
+    init(_ result: EvaluationResult) {
+        score = result.score
+        examples = result.rows.count
+        errors = result.errorCount
+        distribution = Dictionary(result.labelDistribution.map { ($0.label, $0.count) }, uniquingKeysWith: +)
+    }
+}
+
+/// What `dspyc compile` prints (and returns with `--json`).
+struct CompileSummary: Codable {
+    var program: String
+    var fingerprint: String
+    var cached: Bool
+    var runID: String
+    var optimizer: String
+    var settings: [String: String]
+    var model: String
+    var baseline: ScoreSummary
+    var compiled: ScoreSummary
+    var demos: [String: Int]
+    var lmCalls: Int
+    var cacheHits: Int
+    var promptTokens: Int
+    var completionTokens: Int
+    var cachedPromptTokens: Int
+    var wallSeconds: Double
+
+    var storeSummary: [String: DSPyStore.JSONValue] {
+        ["baseline": .double(baseline.score), "dev": .double(compiled.score), "lm_calls": .int(lmCalls),
+         "cache_hits": .int(cacheHits), "wall_seconds": .double(wallSeconds)]
+    }
+
+    /// The human-readable summary.
+    var text: String {
+        func distribution(_ s: ScoreSummary) -> String {
+            s.distribution.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        var lines = [
+            cached ? "\(program): compiled program found in the cache (fingerprint \(fingerprint.prefix(12)))"
+                : "\(program): compiled with \(optimizer)",
+            String(format: "  baseline dev score  %6.2f%%  (%@)", baseline.score, distribution(baseline)),
+            String(format: "  compiled dev score  %6.2f%%  (%@)", compiled.score, distribution(compiled)),
+            "  demos               " + demos.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
+            "  LM calls            \(lmCalls) (\(cacheHits) cache hits)",
+            "  tokens              \(promptTokens) prompt (\(cachedPromptTokens) from the prefix cache), \(completionTokens) completion",
+            String(format: "  wall time           %.2f s", wallSeconds),
+            "  run                 \(runID)  (dspyc inspect --run \(runID.prefix(8)))",
+        ]
+        if cached { lines.append("  (use --force to recompile)") }
+        return lines.joined(separator: "\n")
+    }
+}

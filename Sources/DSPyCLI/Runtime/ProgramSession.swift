@@ -1,0 +1,62 @@
+import DSPy
+import DSPyEmbedded
+import DSPyEngine
+import DSPyStore
+import DSPyUtilities
+import Foundation
+
+/// Everything a command needs to run a program: the model, the store, a run, and
+/// the framework settings that route every LM call through the cache and the log.
+struct ProgramSession {
+    let store: Store
+    let lm: EmbeddedLM
+    let recorder: RunRecorder
+    let run: RunRecord
+    let useCache: Bool
+
+    /// Opens the store, loads the model and starts a run of `kind`.
+    static func open(
+        kind: RunKind, program: String?, modelOptions: ModelOptions, structuredDecoding: Bool, useCache: Bool
+    ) throws -> ProgramSession {
+        let store = try Store.open()
+        let model = try modelOptions.load()
+        let lm = EmbeddedLM(model: model, structuredDecoding: structuredDecoding)
+        let run = try store.beginRun(kind: kind, program: program)
+        let recorder = RunRecorder(store: store, runID: run.id, runKind: kind, program: program)
+        return ProgramSession(store: store, lm: lm, recorder: recorder, run: run, useCache: useCache)
+    }
+
+    /// The framework settings for this session.
+    var settings: DSPySettings {
+        let model: any LanguageModel = useCache ? CachedLanguageModel(lm, cache: recorder) : lm
+        return DSPySettings(lm: model, callLog: recorder)
+    }
+
+    /// Runs `body` with this session's settings.
+    func with<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await DSPySettings.with(settings, body)
+    }
+
+    /// Marks the run finished with a summary.
+    func finish(status: RunStatus, summary: [String: DSPyStore.JSONValue]) {
+        do {
+            try store.finishRun(run.id, status: status, summary: summary)
+        } catch {
+            Log.status("warning: could not record the end of run \(run.id): \(error)")
+        }
+    }
+}
+
+/// Loads a JSONL dataset for a spec, checking that every example has the fields the program needs.
+enum DatasetLoader {
+    static func load(_ url: URL, inputKeys: [String], labelKeys: [String]) throws -> [Example] {
+        let examples = try JSONL.load(url, inputKeys: inputKeys)
+        for (index, example) in examples.enumerated() {
+            for key in inputKeys + labelKeys where example[key] == nil {
+                throw CLIError("\(url.path):\(index + 1): the example has no field '\(key)' (the signature needs \((inputKeys + labelKeys).joined(separator: ", ")))")
+            }
+        }
+        guard !examples.isEmpty else { throw CLIError("\(url.path) holds no examples") }
+        return examples
+    }
+}

@@ -1,0 +1,120 @@
+import DSPyEngine
+import DSPyHTTP
+import Foundation
+
+/// The embedded engine behind OpenAI's `/v1/chat/completions` and `/v1/models`.
+///
+/// So DSPy itself, or any OpenAI client, can use dspyc's engine:
+/// `dspy.LM("openai/smollm2", api_base="http://127.0.0.1:8080/v1", api_key="none")`.
+/// Concurrent requests share forward passes through the model's batch scheduler.
+/// Streaming (`"stream": true`) sends server-sent events as OpenAI does.
+struct OpenAIServer: Sendable {
+    let model: TextModel
+    let modelName: String
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/v1/models"), ("GET", "/models"):
+            return .json(Self.encode([
+                "object": "list",
+                "data": [["id": modelName, "object": "model", "created": 0, "owned_by": "dspyc"]],
+            ]))
+        case ("POST", "/v1/chat/completions"), ("POST", "/chat/completions"):
+            do {
+                return try await chatCompletion(request.body)
+            } catch let error as OpenAIRequestError {
+                return Self.error(error.message, status: 400)
+            } catch {
+                return Self.error("\(error)", status: 500, type: "server_error")
+            }
+        default:
+            return Self.error("no route for \(request.method) \(request.path)", status: 404)
+        }
+    }
+
+    private func chatCompletion(_ body: Data) async throws -> HTTPResponse {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw OpenAIRequestError(message: "the request body is not a JSON object")
+        }
+        guard let rawMessages = object["messages"] as? [[String: Any]], !rawMessages.isEmpty else {
+            throw OpenAIRequestError(message: "'messages' must be a non-empty list of {role, content}")
+        }
+        let messages = try rawMessages.enumerated().map { index, message -> ChatMessage in
+            guard let roleName = message["role"] as? String, let role = ChatMessage.Role(rawValue: roleName) else {
+                throw OpenAIRequestError(message: "messages[\(index)].role must be system, user or assistant")
+            }
+            guard let content = message["content"] as? String else {
+                throw OpenAIRequestError(message: "messages[\(index)].content must be a string")
+            }
+            return ChatMessage(role: role, content: content)
+        }
+        var parameters = SamplingParameters(temperature: Float(object["temperature"] as? Double ?? 0.8))
+        if let topP = object["top_p"] as? Double { parameters.topP = Float(topP) }
+        if let topK = object["top_k"] as? Int { parameters.topK = topK }
+        if let seed = object["seed"] as? Int { parameters.seed = UInt32(truncatingIfNeeded: seed) }
+        parameters.maxTokens = (object["max_tokens"] as? Int) ?? (object["max_completion_tokens"] as? Int)
+        if let stop = object["stop"] as? String { parameters.stop = [stop] }
+        if let stop = object["stop"] as? [String] { parameters.stop = stop }
+        let prompt = try model.encodeChat(messages)
+        let id = "chatcmpl-" + UUID().uuidString.lowercased()
+        let created = Int(Date().timeIntervalSince1970)
+        let name = modelName
+        if object["stream"] as? Bool == true {
+            let model = self.model
+            let streamParameters = parameters
+            return HTTPResponse(headers: [("Content-Type", "text/event-stream")], body: .stream { writer in
+                try writer.write(Self.chunk(id: id, created: created, model: name, content: "", finish: nil))
+                let result = try await model.generate(prompt: prompt, parameters: streamParameters) { piece in
+                    try? writer.write(Self.chunk(id: id, created: created, model: name, content: piece, finish: nil))
+                }
+                try writer.write(Self.chunk(id: id, created: created, model: name, content: nil,
+                                            finish: result.finishReason.rawValue))
+                try writer.write("data: [DONE]\n\n")
+            })
+        }
+        let count = max(1, object["n"] as? Int ?? 1)
+        var choices: [[String: Any]] = []
+        var promptTokens = 0
+        var completionTokens = 0
+        for index in 0..<count {
+            var choiceParameters = parameters
+            if index > 0, let seed = parameters.seed { choiceParameters.seed = seed &+ UInt32(index) }
+            let result = try await model.generate(prompt: prompt, parameters: choiceParameters)
+            choices.append([
+                "index": index, "message": ["role": "assistant", "content": result.text],
+                "finish_reason": result.finishReason.rawValue,
+            ])
+            promptTokens = result.promptTokens
+            completionTokens += result.tokens.count
+        }
+        return .json(Self.encode([
+            "id": id, "object": "chat.completion", "created": created, "model": name, "choices": choices,
+            "usage": ["prompt_tokens": promptTokens, "completion_tokens": completionTokens,
+                      "total_tokens": promptTokens + completionTokens],
+        ]))
+    }
+
+    /// One server-sent event of a streamed completion.
+    static func chunk(id: String, created: Int, model: String, content: String?, finish: String?) -> String {
+        var delta: [String: Any] = [:]
+        if let content { delta["content"] = content }
+        if content == "" { delta["role"] = "assistant" }
+        let choice: [String: Any] = ["index": 0, "delta": delta, "finish_reason": finish.map { $0 as Any } ?? NSNull()]
+        let event: [String: Any] = [
+            "id": id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [choice],
+        ]
+        return "data: " + String(decoding: encode(event), as: UTF8.self) + "\n\n"
+    }
+
+    static func encode(_ object: [String: Any]) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    static func error(_ message: String, status: Int, type: String = "invalid_request_error") -> HTTPResponse {
+        .json(encode(["error": ["message": message, "type": type, "code": status]]), status: status)
+    }
+}
+
+struct OpenAIRequestError: Error {
+    var message: String
+}
