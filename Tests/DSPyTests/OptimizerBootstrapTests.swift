@@ -165,3 +165,46 @@ struct OptimizerBootstrapTests {
         #expect(compiled.report.lmCalls == 0)
     }
 }
+
+/// Reports biased choice scores as the embedded engine does: `positive` always wins unless calibrated.
+final class BiasedScoringLM: LanguageModel, @unchecked Sendable {
+    let modelIdentifier = "biased-scoring"
+    func complete(_ request: LMRequest) async throws -> LMResponse {
+        let last = request.messages.last?.content ?? ""
+        let negative = last.contains("[[ ## text ## ]]\nbad") ? -0.7 : -1.2
+        let metadata: JSONObject = ["choice_scores": [[
+            "field": "sentiment", "values": ["positive", "negative"], "logprobs": [-0.5, .double(negative)],
+            "offsets": [0.0, 0.0], "chosen": "positive",
+        ]]]
+        return LMResponse(completions: [LMCompletion(text: "[[ ## sentiment ## ]]\npositive\n\n[[ ## completed ## ]]")],
+                          metadata: metadata)
+    }
+}
+
+@Suite("Choice calibration")
+struct ChoiceCalibrationTests {
+    @Test("offsets learned from reported choice scores fix a one-label bias")
+    func calibrates() async throws {
+        let program = SimpleModule("text -> sentiment: Literal['positive', 'negative']")
+        let notes = try await DSPySettings.with(DSPySettings(lm: BiasedScoringLM())) {
+            try await ChoiceCalibration().calibrate(program, trainset: sentimentTrain)
+        }
+        #expect(notes.count == 1)
+        #expect(notes[0].contains("training accuracy 4/8 → 8/8"))
+        let offsets = try #require(program.predictor.signature.outputs[0].choiceOffsets)
+        // positive − offset(positive) < negative − offset(negative) for "bad" inputs only.
+        #expect(-0.5 - offsets["positive"]! < -0.7 - offsets["negative"]!)
+        #expect(-0.5 - offsets["positive"]! > -1.2 - offsets["negative"]!)
+    }
+
+    @Test("models without choice scores leave the program unchanged after one probe call")
+    func noScores() async throws {
+        let program = SimpleModule("text -> sentiment: Literal['positive', 'negative']")
+        let lm = DummyLM(lookup: [("", .fields(["sentiment": "positive"]))])
+        let notes = try await DSPySettings.with(DSPySettings(lm: lm)) {
+            try await ChoiceCalibration().calibrate(program, trainset: sentimentTrain)
+        }
+        #expect(notes.isEmpty && lm.callCount == 1)
+        #expect(program.predictor.signature.outputs[0].choiceOffsets == nil)
+    }
+}

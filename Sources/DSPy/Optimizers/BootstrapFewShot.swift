@@ -50,12 +50,15 @@ public struct BootstrapFewShot: Optimizer {
     public var maxConcurrency: Int
     /// The label field used for balancing; `nil` = the first label field.
     public var labelField: String?
+    /// After choosing demos, learn choice offsets (``ChoiceCalibration``) for choice outputs
+    /// when the model reports choice scores. Defaults to on in `.stratified` mode, off in `.dspy`.
+    public var calibrateChoices: Bool
 
     public init(
         metric: Metric? = nil, metricThreshold: Double? = nil, maxBootstrappedDemos: Int = 4,
         maxLabeledDemos: Int = 16, maxRounds: Int = 1, maxErrors: Int = 10, mode: Mode = .stratified,
         seed: Int = 0, teacher: (any Program)? = nil, teacherLM: (any LanguageModel)? = nil,
-        maxConcurrency: Int = 4, labelField: String? = nil
+        maxConcurrency: Int = 4, labelField: String? = nil, calibrateChoices: Bool? = nil
     ) {
         self.metric = metric
         self.metricThreshold = metricThreshold
@@ -69,6 +72,7 @@ public struct BootstrapFewShot: Optimizer {
         self.teacherLM = teacherLM
         self.maxConcurrency = max(1, maxConcurrency)
         self.labelField = labelField
+        self.calibrateChoices = calibrateChoices ?? (mode == .stratified)
     }
 
     public var name: String { "bootstrap" }
@@ -76,13 +80,19 @@ public struct BootstrapFewShot: Optimizer {
     public func compile(_ program: any Program, trainset: [Example], valset: [Example]?) async throws -> CompiledProgram {
         let clock = ContinuousClock()
         let start = clock.now
-        let (outcome, calls, hits) = try await CallCounter.counting { try await run(program, trainset: trainset) }
+        let ((outcome, calibration), calls, hits) = try await CallCounter.counting { () -> (Outcome, [String]) in
+            let outcome = try await run(program, trainset: trainset)
+            let notes = calibrateChoices
+                ? try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2).calibrate(outcome.student, trainset: trainset)
+                : []
+            return (outcome, notes)
+        }
         var report = CompileReport(optimizer: name)
         report.lmCalls = calls
         report.cacheHits = hits
         report.seed = mode == .dspy ? 0 : seed
         report.errors = outcome.errors
-        report.notes = [outcome.note, "mode: \(mode.rawValue)"]
+        report.notes = [outcome.note, "mode: \(mode.rawValue)"] + calibration
         report.recordDemos(of: outcome.student)
         report.elapsed = clock.now - start
         return CompiledProgram(program: outcome.student, report: report)
@@ -128,6 +138,10 @@ public struct BootstrapFewShot: Optimizer {
         }
         for (t, s) in zip(teacherNamed, student.namedPredictors()) where !t.predictor.signature.equals(s.predictor.signature) {
             throw OptimizerError.invalidArgument("the teacher's predictor '\(t.name)' has a different signature than the student's")
+        }
+        if calibrateChoices, mode == .stratified {
+            // A teacher that answers one label for everything bootstraps only that label.
+            _ = try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2).calibrate(teacher, trainset: trainset)
         }
 
         var traces: [String: [(demo: Example, label: String)]] = Dictionary(uniqueKeysWithValues: studentNames.map { ($0, []) })

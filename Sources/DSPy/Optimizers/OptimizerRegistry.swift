@@ -162,7 +162,7 @@ public struct OptimizerRegistry: Sendable {
             maxBootstrappedDemos: try s.int("max_bootstrapped_demos", 4), maxLabeledDemos: try s.int("max_labeled_demos", 16),
             maxRounds: try s.int("max_rounds", 1), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
             seed: try s.int("seed", 0), teacherLM: c.teacherLM, maxConcurrency: try s.int("num_threads", 4),
-            labelField: s.string("label_field"))
+            labelField: s.string("label_field"), calibrateChoices: try s.optionalBool("calibrate"))
     }
 
     private static func randomSearch(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> BootstrapFewShotWithRandomSearch {
@@ -218,8 +218,10 @@ public struct OptimizerSettingsReader: Sendable {
         return v
     }
 
-    public mutating func bool(_ name: String, _ fallback: Bool) throws -> Bool {
-        guard let (key, value) = take(name) else { return fallback }
+    public mutating func bool(_ name: String, _ fallback: Bool) throws -> Bool { try optionalBool(name) ?? fallback }
+
+    public mutating func optionalBool(_ name: String) throws -> Bool? {
+        guard let (key, value) = take(name) else { return nil }
         switch value.lowercased() {
         case "true", "yes", "1", "on": return true
         case "false", "no", "0", "off": return false

@@ -1,0 +1,163 @@
+import Foundation
+
+/// Learns per-choice offsets for choice outputs (Literal, enum, bool), so an
+/// engine that scores whole choices stops favouring one label.
+///
+/// This is a dspyc addition (DSPy has no equivalent). A small model scoring
+/// `positive` against `negative` often prefers one of them for every input,
+/// demos or not; subtracting a learned offset from each choice's
+/// log-probability (``FieldSpec/choiceOffsets``, applied by the embedded
+/// engine and saved with the program) fixes that bias. The program runs once
+/// on each training example; the engine reports every choice's
+/// log-probability; the offsets start mean-centred and are then adjusted one
+/// choice at a time to maximise training accuracy against the gold labels.
+///
+/// Models that report no choice scores (remote models, test fakes) leave the
+/// program unchanged. Cost: one program run per training example.
+public struct ChoiceCalibration: Sendable {
+    public var maxConcurrency: Int
+
+    public init(maxConcurrency: Int = 8) { self.maxConcurrency = max(1, maxConcurrency) }
+
+    /// Calibrates `program` in place on `trainset`; returns one note per calibrated field
+    /// (empty when there was nothing to calibrate or no scores were reported).
+    public func calibrate(_ program: any Program, trainset: [Example]) async throws -> [String] {
+        let named = program.namedPredictors()
+        var targets: [(predictor: Int, field: String, values: [String])] = []
+        for (i, (_, p)) in named.enumerated() {
+            for f in OutputStructure(style: .chatHeaders, signature: p.signature).fields {
+                if let choices = f.choices, choices.count > 1 { targets.append((i, f.name, choices)) }
+            }
+        }
+        guard !targets.isEmpty, !trainset.isEmpty, let baseLM = DSPySettings.current.lm else { return [] }
+        let saved = named.map(\.predictor.signature)
+        for t in targets { named[t.predictor].predictor.signature = named[t.predictor].predictor.signature.withChoiceOffsets(t.field, nil) }
+        let structures = named.map { OutputStructure(style: .chatHeaders, signature: $0.predictor.signature) }
+
+        // Run every example, recording each response's choice scores; the first alone,
+        // to stop at once when the model reports none.
+        @Sendable func run(_ example: Example) async -> [(LMRequest, LMResponse)] {
+            let recorder = ResponseRecorder(inner: baseLM)
+            _ = try? await DSPySettings.with({ $0.lm = recorder }) {
+                try await program.forward(try example.inputs().fields)
+            }
+            return recorder.records
+        }
+        var runs = [[(LMRequest, LMResponse)]](repeating: [], count: trainset.count)
+        runs[0] = await run(trainset[0])
+        guard runs[0].contains(where: { $0.1.metadata["choice_scores"] != nil }) else {
+            for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
+            return []
+        }
+        try await withThrowingTaskGroup(of: (Int, [(LMRequest, LMResponse)]).self) { group in
+            var next = 1
+            var done = 1
+            while next < trainset.count || !group.isEmpty {
+                while next < trainset.count, next - done < maxConcurrency {
+                    let index = next
+                    let example = trainset[index]
+                    group.addTask { (index, await run(example)) }
+                    next += 1
+                }
+                guard let (index, records) = try await group.next() else { break }
+                done += 1
+                runs[index] = records
+            }
+        }
+
+        var notes: [String] = []
+        for t in targets {
+            var data: [(logprobs: [Double], gold: Int)] = []
+            for (example, records) in zip(trainset, runs) {
+                guard let goldValue = example[t.field].map({ normalizedForMetric($0.pythonStr) }),
+                      let gold = t.values.firstIndex(where: { normalizedForMetric($0) == goldValue }) else { continue }
+                for (request, response) in records where request.outputStructure == structures[t.predictor] {
+                    for score in response.metadata["choice_scores"]?.arrayValue ?? [] {
+                        guard score["field"]?.stringValue == t.field,
+                              let values = score["values"]?.arrayValue?.compactMap(\.stringValue),
+                              let logprobs = score["logprobs"]?.arrayValue?.compactMap(\.doubleValue),
+                              values == t.values, logprobs.count == values.count else { continue }
+                        data.append((logprobs, gold))
+                    }
+                }
+            }
+            guard data.count >= 2 else { continue }
+            let (offsets, before, after) = Self.fit(data, choices: t.values.count)
+            let p = named[t.predictor].predictor
+            p.signature = p.signature.withChoiceOffsets(t.field, Dictionary(uniqueKeysWithValues: zip(t.values, offsets)))
+            let shown = zip(t.values, offsets).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
+            notes.append("calibrated \(named[t.predictor].name).\(t.field) on \(data.count) examples: training accuracy "
+                + "\(before)/\(data.count) → \(after)/\(data.count); offsets \(shown)")
+        }
+        if notes.isEmpty {
+            // Nothing learned: restore whatever offsets the program had.
+            for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
+        }
+        return notes
+    }
+
+    /// Offsets maximising accuracy of `argmax(logprob − offset)`; returns them with the
+    /// uncalibrated and calibrated correct counts.
+    static func fit(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> ([Double], Int, Int) {
+        func correct(_ o: [Double]) -> Int {
+            data.filter { d in
+                var best = 0
+                for j in 1..<k where d.logprobs[j] - o[j] > d.logprobs[best] - o[best] { best = j }
+                return best == d.gold
+            }.count
+        }
+        let before = correct([Double](repeating: 0, count: k))
+        var o = (0..<k).map { j in data.reduce(0) { $0 + $1.logprobs[j] } / Double(data.count) }
+        var current = correct(o)
+        for _ in 0..<3 {
+            var improved = false
+            for j in 0..<k {
+                // Offsets of choice j at which some example's decision flips.
+                var candidates: [Double] = []
+                for d in data {
+                    let other = (0..<k).filter { $0 != j }.map { d.logprobs[$0] - o[$0] }.max() ?? 0
+                    let t = d.logprobs[j] - other
+                    candidates += [t - 1e-6, t + 1e-6]
+                }
+                var bestValue = o[j]
+                var bestCount = current
+                for c in candidates {
+                    var trial = o
+                    trial[j] = c
+                    let n = correct(trial)
+                    if n > bestCount || (n == bestCount && n > current && abs(c - o[j]) < abs(bestValue - o[j])) {
+                        bestCount = n
+                        bestValue = c
+                    }
+                }
+                if bestCount > current {
+                    o[j] = bestValue
+                    current = bestCount
+                    improved = true
+                }
+            }
+            if !improved { break }
+        }
+        let mean = o.reduce(0, +) / Double(k)
+        return (o.map { $0 - mean }, before, current)
+    }
+}
+
+/// Passes requests to a model and keeps every (request, response) pair.
+final class ResponseRecorder: LanguageModel, @unchecked Sendable {
+    let inner: any LanguageModel
+    private let lock = NSLock()
+    private var stored: [(LMRequest, LMResponse)] = []
+
+    init(inner: any LanguageModel) { self.inner = inner }
+
+    var modelIdentifier: String { inner.modelIdentifier }
+    var defaultParameters: SamplingParameters { inner.defaultParameters }
+    var records: [(LMRequest, LMResponse)] { lock.withLock { stored } }
+
+    func complete(_ request: LMRequest) async throws -> LMResponse {
+        let response = try await inner.complete(request)
+        lock.withLock { stored.append((request, response)) }
+        return response
+    }
+}
