@@ -53,12 +53,13 @@ let package = Package(
         .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
 
         // MARK: Plugins
+        // No tool dependency on purpose: SwiftPM would build it in debug before every run; the plugin
+        // builds the dspyc product in release itself (packageManager.build).
         .plugin(
             name: "DSPyCompile",
             capability: .command(
                 intent: .custom(verb: "dspyc-compile", description: "Compile dspyc programs with the dspyc tool, built in release."),
-                permissions: [.writeToPackageDirectory(reason: "Writes compiled programs to programs/compiled/.")]),
-            dependencies: ["dspyc"]),
+                permissions: [.writeToPackageDirectory(reason: "Writes compiled programs to programs/compiled/.")])),
 
         // MARK: Tests
         .target(
