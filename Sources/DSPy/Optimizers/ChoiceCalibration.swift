@@ -43,27 +43,21 @@ public struct ChoiceCalibration: Sendable {
             }
             return recorder.records
         }
-        var runs = [[(LMRequest, LMResponse)]](repeating: [], count: trainset.count)
-        runs[0] = await run(trainset[0])
-        guard runs[0].contains(where: { $0.1.metadata["choice_scores"] != nil }) else {
+        let first = await run(trainset[0])
+        guard first.contains(where: { $0.1.metadata["choice_scores"] != nil }) else {
             for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
             return []
         }
-        try await withThrowingTaskGroup(of: (Int, [(LMRequest, LMResponse)]).self) { group in
-            var next = 1
-            var done = 1
-            while next < trainset.count || !group.isEmpty {
-                while next < trainset.count, next - done < maxConcurrency {
-                    let index = next
-                    let example = trainset[index]
-                    group.addTask { (index, await run(example)) }
-                    next += 1
-                }
-                guard let (index, records) = try await group.next() else { break }
-                done += 1
-                runs[index] = records
+        let slots = ResultSlots<[(LMRequest, LMResponse)]>(count: trainset.count)
+        _ = slots.set(0, first, failed: false)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, example) in trainset.enumerated().dropFirst() {
+                if index > maxConcurrency { try await group.next() }
+                group.addTask { _ = slots.set(index, await run(example), failed: false) }
             }
+            try await group.waitForAll()
         }
+        let runs = slots.values.map { $0 ?? [] }
 
         var notes: [String] = []
         for t in targets {
