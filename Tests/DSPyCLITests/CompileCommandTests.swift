@@ -38,6 +38,36 @@ struct CompileCommandTests {
         #expect(runs.output.contains("\"compile\""))
     }
 
+    @Test("Ctrl-C in the middle of a compile corrupts nothing, and the rerun reuses the calls already made")
+    func interruptedCompile() async throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let rows = (0..<24).map { index in
+            #"{"text": "example number \#(index) is \#(index % 2 == 0 ? "great" : "awful")", "sentiment": "\#(index % 2 == 0 ? "positive" : "negative")"}"#
+        }
+        let train = try dspyc.write("train.jsonl", Array(rows.prefix(8)))
+        let dev = try dspyc.write("dev.jsonl", rows)
+        let arguments = ["compile", "--signature", signature, "--trainset", train, "--devset", dev,
+                         "--optimizer", "labeled", "--threads", "1", "--concurrency", "1", "--json"]
+        let process = Process()
+        process.executableURL = DSPyCRunner.executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["DSPYC_HOME": dspyc.home.path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once some dev examples have been scored.
+        try await Task.sleep(for: .seconds(4))
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        let rerun = try dspyc.run(arguments)
+        #expect(rerun.status == 0, "\(rerun.output)")
+        #expect(rerun.output.contains("\"cached\" : false"))
+        let hits = rerun.output.split(separator: "\n").first { $0.contains("\"cacheHits\"") }
+        #expect(hits != nil && !hits!.contains(": 0,"), "the rerun should reuse cached calls: \(rerun.output)")
+    }
+
     @Test("An unknown program is an error that lists the available ones")
     func unknownProgram() throws {
         let dspyc = try DSPyCRunner()

@@ -1,0 +1,79 @@
+import DSPy
+import DSPyEngine
+import DSPyHTTP
+import DSPyTestSupport
+import Foundation
+import Testing
+
+@testable import DSPyCLI
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("dspyc serve: the engine behind an OpenAI-compatible API, over real HTTP", .serialized)
+struct ServeTests {
+    static let model = Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1) }
+
+    private func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
+        let model = try Self.model.get()
+        let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct")
+        let server = HTTPServer(port: 0) { await api.handle($0) }
+        let port = try server.start()
+        defer { server.stop() }
+        try await body(URL(string: "http://127.0.0.1:\(port)/v1")!, model)
+    }
+
+    @Test("OpenAICompatibleLM gets the same greedy text from the server as the engine gives directly")
+    func clientAgainstServer() async throws {
+        try await withServer { base, model in
+            let lm = OpenAICompatibleLM(model: "smollm2-135m-instruct", baseURL: base, apiKey: "secret-key")
+            let messages: [DSPy.ChatMessage] = [.user("Name three colours.")]
+            let response = try await lm.complete(LMRequest(messages: messages, parameters: .init(temperature: 0, maxTokens: 24)))
+            let direct = try await model.generate(
+                prompt: try model.encodeChat([DSPyEngine.ChatMessage(.user, "Name three colours.")]),
+                parameters: .init(temperature: 0, maxTokens: 24))
+            #expect(response.completions.first?.text == direct.text)
+            #expect(response.usage.completionTokens == direct.tokens.count)
+            #expect(!lm.modelIdentifier.contains("secret"))
+        }
+    }
+
+    @Test("A Predict program runs on the served model through the client")
+    func predictOverHTTP() async throws {
+        try await withServer { base, _ in
+            let lm = OpenAICompatibleLM(model: "smollm2-135m-instruct", baseURL: base,
+                                        defaultParameters: .init(temperature: 0, maxTokens: 64))
+            let predict = try Predict("question -> answer")
+            let log = MemoryCallLog()
+            _ = try? await DSPySettings.with(DSPySettings(lm: lm, callLog: log)) {
+                try await predict(["question": "What is the capital of France?"])
+            }
+            #expect(log.records.first?.completions.isEmpty == false)
+        }
+    }
+
+    @Test("/v1/models lists the model; streaming sends server-sent events; bad requests get OpenAI errors")
+    func routes() async throws {
+        try await withServer { base, _ in
+            let (models, _) = try await URLSession.shared.data(from: base.appendingPathComponent("models"))
+            #expect(String(decoding: models, as: UTF8.self).contains("\"id\":\"smollm2-135m-instruct\""))
+
+            var stream = URLRequest(url: base.appendingPathComponent("chat/completions"))
+            stream.httpMethod = "POST"
+            stream.httpBody = Data(#"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":8,"temperature":0,"stream":true}"#.utf8)
+            let (events, _) = try await URLSession.shared.data(for: stream)
+            let text = String(decoding: events, as: UTF8.self)
+            #expect(text.hasPrefix("data: {"))
+            #expect(text.contains("\"object\":\"chat.completion.chunk\""))
+            #expect(text.hasSuffix("data: [DONE]\n\n"))
+
+            var bad = URLRequest(url: base.appendingPathComponent("chat/completions"))
+            bad.httpMethod = "POST"
+            bad.httpBody = Data(#"{"messages":[{"role":"wizard","content":"Hi"}]}"#.utf8)
+            let (body, response) = try await URLSession.shared.data(for: bad)
+            #expect((response as? HTTPURLResponse)?.statusCode == 400)
+            #expect(String(decoding: body, as: UTF8.self).contains("messages[0].role must be system, user or assistant"))
+        }
+    }
+}
