@@ -5,7 +5,7 @@
 /// evaluation, so usually only the last user message must be computed. Entries
 /// are engine sequences holding a whole prompt; lookup forks the entry with the
 /// longest common prefix. Eviction is least-recently-used under a budget of
-/// cached positions (each costs 23 KB for SmolLM2-135M).
+/// cached positions (each costs 46 KB for SmolLM2-135M).
 struct PrefixCache {
     private struct Entry {
         var tokens: [Int32]

@@ -15,7 +15,7 @@ import Foundation
 ///
 /// Cost: loading maps the file and reads its metadata (well under a second for
 /// SmolLM2-135M); the prefix cache holds up to `prefixCacheBudget` positions
-/// (23 KB each for SmolLM2-135M: the default 4,096 is about 94 MB at most).
+/// (46 KB each for SmolLM2-135M: the default 2,048 is about 94 MB at most).
 public actor TextModel {
     /// The loaded engine.
     public nonisolated let engine: LanguageEngine
@@ -36,7 +36,7 @@ public actor TextModel {
     ///   - threads: kernel threads (default: every core).
     ///   - prefixCacheBudget: most prompt positions kept for reuse (0 turns the cache off).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem.
-    public init(contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 4096) throws {
+    public init(contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048) throws {
         let file = try GGUFFile(contentsOf: url)
         let engine = try LanguageEngine(file: file, threads: threads)
         self.engine = engine
