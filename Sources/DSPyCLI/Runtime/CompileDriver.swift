@@ -165,7 +165,12 @@ struct CompileSummary: Codable {
     /// The human-readable summary.
     var text: String {
         func distribution(_ s: ScoreSummary) -> String {
-            s.distribution.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let sorted = s.distribution.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let shown = sorted.prefix(6).map { label, count in
+                (label.count > 32 ? label.prefix(31) + "…" : label) + " \(count)"
+            }
+            let more = sorted.count > 6 ? ", +\(sorted.count - 6) other values" : ""
+            return shown.joined(separator: ", ") + more
         }
         var lines = [
             cached ? "\(program): compiled program found in the cache (fingerprint \(fingerprint.prefix(12)))"
