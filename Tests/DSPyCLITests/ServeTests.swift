@@ -13,7 +13,8 @@ import FoundationNetworking
 
 @Suite("dspyc serve: the engine behind an OpenAI-compatible API, over real HTTP", .serialized)
 struct ServeTests {
-    static let model = Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1) }
+    // No prefix cache: the direct run must take the arithmetic path the served one took.
+    static let model = Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1, prefixCacheBudget: 0) }
 
     private func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
         let model = try Self.model.get()
