@@ -39,14 +39,7 @@ struct PromptCommand: AsyncParsableCommand {
             predictor = instance.predictors().first
         }
         let spec = try predictor?.signature ?? SignatureSpec(signature ?? "", instructions: instructions)
-        var fields = JSONObject()
-        for input in inputs {
-            let parts = input.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw ValidationError("--input takes name=value, got '\(input)'") }
-            let text = String(parts[1])
-            fields[String(parts[0])] = (text.hasPrefix("[") || text.hasPrefix("{"))
-                ? (try? JSONValue.parse(text)) ?? .string(text) : .string(text)
-        }
+        let fields = try InputValues.parse(inputs)
         let known = Set(spec.inputs.map(\.name))
         if let unknown = fields.keys.first(where: { !known.contains($0) }) {
             throw ValidationError("'\(unknown)' is not an input of the signature (inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))")

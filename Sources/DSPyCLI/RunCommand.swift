@@ -43,13 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         if record == nil && !uncompiled {
             Log.status("note: \(spec.name) has no compiled state yet; running it zero-shot")
         }
-        var fields = JSONObject()
-        for input in inputs {
-            let parts = input.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw ValidationError("--input takes name=value, got '\(input)'") }
-            let text = String(parts[1])
-            fields[String(parts[0])] = (text.hasPrefix("[") || text.hasPrefix("{")) ? (try? DSPy.JSONValue.parse(text)) ?? .string(text) : .string(text)
-        }
+        let fields = try InputValues.parse(inputs)
         let missing = spec.inputKeys.filter { fields[$0] == nil }
         guard missing.isEmpty else {
             throw ValidationError("missing input \(missing.map { "'\($0)'" }.joined(separator: ", ")); pass --input \(missing[0])=…")
@@ -99,10 +93,8 @@ struct EvalCommand: AsyncParsableCommand {
     func run() async throws {
         let spec = try program.spec()
         let (instance, _) = uncompiled ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: true)
-        let driver = CompileDriver(spec: spec, optimizer: spec.optimizer, settings: [:], seed: 0, devLimit: nil,
-                                   concurrency: concurrency, structuredDecoding: true, modelOptions: modelOptions)
         let url = data.map { URL(fileURLWithPath: $0) } ?? spec.devset
-        var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try driver.labelKeys())
+        var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         if let limit { examples = Array(examples.prefix(limit)) }
         let session = try ProgramSession.open(
             kind: .eval, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
@@ -138,9 +130,7 @@ struct ExportCommand: AsyncParsableCommand {
             try instance.save(to: URL(fileURLWithPath: output))
             Log.status("wrote \(output)")
         } else {
-            var object = instance.dumpState().objectValue ?? JSONObject()
-            object["metadata"] = ["dependency_versions": ["dspy": "3.4.1"], "dspyc": "0.1.0"]
-            print(DSPy.JSONValue.object(object).pythonJSON(indent: 2))
+            print(instance.savedStateJSON())
         }
     }
 }

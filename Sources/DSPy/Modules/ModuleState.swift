@@ -89,9 +89,14 @@ extension Module {
 
     /// Writes the state as DSPy's `save("prog.json")` does (2-space indented JSON with metadata).
     public func save(to url: URL) throws {
+        try Data((savedStateJSON() + "\n").utf8).write(to: url, options: .atomic)
+    }
+
+    /// The text ``save(to:)`` writes: the state with DSPy's metadata, 2-space indented.
+    public func savedStateJSON() -> String {
         var object = dumpState().objectValue ?? JSONObject()
         object["metadata"] = ["dependency_versions": ["dspy": "3.4.1"], "dspyc": "0.1.0"]
-        try Data((JSONValue.object(object).pythonJSON(indent: 2) + "\n").utf8).write(to: url, options: .atomic)
+        return JSONValue.object(object).pythonJSON(indent: 2)
     }
 
     /// Reads a state file written by ``save(to:)`` or by DSPy.

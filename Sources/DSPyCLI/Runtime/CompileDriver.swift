@@ -44,7 +44,7 @@ struct CompileDriver {
     func run(force: Bool) async throws -> CompileSummary {
         let clock = ContinuousClock()
         let start = clock.now
-        let labelKeys = try labelKeys()
+        let labelKeys = try spec.labelKeys()
         let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
         var devset = try DatasetLoader.load(spec.devset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
         if let devLimit { devset = Array(devset.prefix(devLimit)) }
@@ -113,12 +113,13 @@ struct CompileDriver {
         if choice.settings["seed"] == nil { choice.settings["seed"] = String(seed) }
         return try OptimizerRegistry.standard.make(choice, context: .init(metric: spec.metric))
     }
+}
 
-    /// The label fields: output fields of the program's predictors found in the data.
+extension ProgramSpec {
+    /// The label fields: output fields of the program's predictors that the training data has.
     func labelKeys() throws -> [String] {
-        let program = try spec.makeProgram()
-        let outputs = program.namedPredictors().flatMap { $0.predictor.signature.outputs.map(\.name) }
-        let first = try JSONL.load(spec.trainset).first
+        let outputs = try makeProgram().namedPredictors().flatMap { $0.predictor.signature.outputs.map(\.name) }
+        let first = try JSONL.load(trainset).first
         return outputs.filter { first?[$0] != nil }
     }
 }

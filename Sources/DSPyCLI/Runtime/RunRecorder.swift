@@ -1,4 +1,5 @@
 import DSPy
+import DSPyEngine
 import DSPyStore
 import Foundation
 
@@ -96,12 +97,5 @@ final class RunRecorder: CallLog, LMCache, @unchecked Sendable {
         guard case .object(let converted)? = try? DSPyStore.JSONValue.parse(DSPy.JSONValue.object(object).pythonJSON())
         else { return [:] }
         return converted
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }
