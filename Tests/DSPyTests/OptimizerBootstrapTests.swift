@@ -1,4 +1,4 @@
-import DSPy
+@testable import DSPy
 import DSPyTestSupport
 import Foundation
 import Testing
@@ -190,11 +190,50 @@ struct ChoiceCalibrationTests {
             try await ChoiceCalibration().calibrate(program, trainset: sentimentTrain)
         }
         #expect(notes.count == 1)
-        #expect(notes[0].contains("training accuracy 4/8 → 8/8"))
+        #expect(notes[0].contains("training accuracy 4/8 → 8/8 (prior)"))
         let offsets = try #require(program.predictor.signature.outputs[0].choiceOffsets)
         // positive − offset(positive) < negative − offset(negative) for "bad" inputs only.
         #expect(-0.5 - offsets["positive"]! < -0.7 - offsets["negative"]!)
         #expect(-0.5 - offsets["positive"]! > -1.2 - offsets["negative"]!)
+    }
+
+    @Test("the label-prior objective predicts each label as often as the training set has it")
+    func labelPriorObjective() {
+        // Three choices; the model prefers choice 0 by 2 nats for everything, plus a weak signal.
+        var data: [(logprobs: [Double], gold: Int)] = []
+        for i in 0..<30 {
+            let gold = i % 3
+            var logprobs = [-1.0, -3.0, -3.0]
+            logprobs[gold] += 0.5 + Double(i % 7) * 0.1
+            if i % 5 == 0 { logprobs[(gold + 1) % 3] += 1.5 }  // some noise
+            data.append((logprobs, gold))
+        }
+        let (offsets, before, after) = ChoiceCalibration.fit(data, choices: 3, objective: .labelPrior)
+        var counts = [0, 0, 0]
+        for d in data { counts[ChoiceCalibration.decide(d.logprobs, offsets: offsets)] += 1 }
+        #expect(counts.allSatisfy { abs($0 - 10) <= 1 })
+        #expect(after > before)
+        #expect(abs(offsets.reduce(0, +)) < 1e-9)
+    }
+
+    @Test("for two choices the label prior is the threshold at the gold share's quantile")
+    func twoChoiceQuantile() {
+        // Differences 0…9; 3 of 10 examples are gold choice 0.
+        let data: [(logprobs: [Double], gold: Int)] = (0..<10).map { i in ([Double(i), 0.0], i >= 7 ? 0 : 1) }
+        let (offsets, _, after) = ChoiceCalibration.fit(data, choices: 2, objective: .labelPrior)
+        let predictedFirst = data.filter { ChoiceCalibration.decide($0.logprobs, offsets: offsets) == 0 }.count
+        #expect(predictedFirst == 3)
+        #expect(after == 10)
+    }
+
+    @Test("the accuracy objective never scores below the uncalibrated training accuracy")
+    func accuracyObjective() {
+        let data: [(logprobs: [Double], gold: Int)] = (0..<12).map { i in
+            let gold = (i * 7) % 3 == 0 ? 0 : 1
+            return ([Double(i % 5), 2.0], gold)
+        }
+        let (_, before, after) = ChoiceCalibration.fit(data, choices: 2, objective: .accuracy)
+        #expect(after >= before)
     }
 
     @Test("models without choice scores leave the program unchanged after one probe call")

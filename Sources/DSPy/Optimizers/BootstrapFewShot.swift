@@ -53,12 +53,15 @@ public struct BootstrapFewShot: Optimizer {
     /// After choosing demos, learn choice offsets (``ChoiceCalibration``) for choice outputs
     /// when the model reports choice scores. Defaults to on in `.stratified` mode, off in `.dspy`.
     public var calibrateChoices: Bool
+    /// What calibration fits (``ChoiceCalibration/Objective``).
+    public var calibrationObjective: ChoiceCalibration.Objective
 
     public init(
         metric: Metric? = nil, metricThreshold: Double? = nil, maxBootstrappedDemos: Int = 4,
         maxLabeledDemos: Int = 16, maxRounds: Int = 1, maxErrors: Int = 10, mode: Mode = .stratified,
         seed: Int = 0, teacher: (any Program)? = nil, teacherLM: (any LanguageModel)? = nil,
-        maxConcurrency: Int = 4, labelField: String? = nil, calibrateChoices: Bool? = nil
+        maxConcurrency: Int = 4, labelField: String? = nil, calibrateChoices: Bool? = nil,
+        calibrationObjective: ChoiceCalibration.Objective = .labelPrior
     ) {
         self.metric = metric
         self.metricThreshold = metricThreshold
@@ -73,6 +76,7 @@ public struct BootstrapFewShot: Optimizer {
         self.maxConcurrency = max(1, maxConcurrency)
         self.labelField = labelField
         self.calibrateChoices = calibrateChoices ?? (mode == .stratified)
+        self.calibrationObjective = calibrationObjective
     }
 
     public var name: String { "bootstrap" }
@@ -83,7 +87,7 @@ public struct BootstrapFewShot: Optimizer {
         let ((outcome, calibration), calls, hits) = try await CallCounter.counting { () -> (Outcome, [String]) in
             let outcome = try await run(program, trainset: trainset)
             let notes = calibrateChoices
-                ? try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2).calibrate(outcome.student, trainset: trainset)
+                ? try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2, objective: calibrationObjective).calibrate(outcome.student, trainset: trainset)
                 : []
             return (outcome, notes)
         }
@@ -141,7 +145,7 @@ public struct BootstrapFewShot: Optimizer {
         }
         if calibrateChoices, mode == .stratified {
             // A teacher that answers one label for everything bootstraps only that label.
-            _ = try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2).calibrate(teacher, trainset: trainset)
+            _ = try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2, objective: calibrationObjective).calibrate(teacher, trainset: trainset)
         }
 
         var traces: [String: [(demo: Example, label: String)]] = Dictionary(uniqueKeysWithValues: studentNames.map { ($0, []) })

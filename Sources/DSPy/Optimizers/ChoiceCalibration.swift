@@ -9,15 +9,31 @@ import Foundation
 /// log-probability (``FieldSpec/choiceOffsets``, applied by the embedded
 /// engine and saved with the program) fixes that bias. The program runs once
 /// on each training example; the engine reports every choice's
-/// log-probability; the offsets start mean-centred and are then adjusted one
-/// choice at a time to maximise training accuracy against the gold labels.
+/// log-probability; by default the offsets are then set so that the program
+/// predicts each label as often as the training set has it (``Objective``).
+/// Measured with the 135M model: fitting training accuracy instead lost 3–5
+/// points on sentiment dev, where the label-prior match generalised.
 ///
 /// Models that report no choice scores (remote models, test fakes) leave the
 /// program unchanged. Cost: one program run per training example.
 public struct ChoiceCalibration: Sendable {
-    public var maxConcurrency: Int
+    /// What the offsets are fitted for.
+    public enum Objective: String, Sendable, CaseIterable {
+        /// Predicted label counts on the training set match the gold counts (default):
+        /// robust on small training sets, since it uses only the label distribution.
+        case labelPrior = "prior"
+        /// Training accuracy is maximal: fits the training set more closely, and can
+        /// overfit a hundred examples.
+        case accuracy
+    }
 
-    public init(maxConcurrency: Int = 8) { self.maxConcurrency = max(1, maxConcurrency) }
+    public var maxConcurrency: Int
+    public var objective: Objective
+
+    public init(maxConcurrency: Int = 8, objective: Objective = .labelPrior) {
+        self.maxConcurrency = max(1, maxConcurrency)
+        self.objective = objective
+    }
 
     /// Calibrates `program` in place on `trainset`; returns one note per calibrated field
     /// (empty when there was nothing to calibrate or no scores were reported).
@@ -76,12 +92,12 @@ public struct ChoiceCalibration: Sendable {
                 }
             }
             guard data.count >= 2 else { continue }
-            let (offsets, before, after) = Self.fit(data, choices: t.values.count)
+            let (offsets, before, after) = Self.fit(data, choices: t.values.count, objective: objective)
             let p = named[t.predictor].predictor
             p.signature = p.signature.withChoiceOffsets(t.field, Dictionary(uniqueKeysWithValues: zip(t.values, offsets)))
             let shown = zip(t.values, offsets).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
             notes.append("calibrated \(named[t.predictor].name).\(t.field) on \(data.count) examples: training accuracy "
-                + "\(before)/\(data.count) → \(after)/\(data.count); offsets \(shown)")
+                + "\(before)/\(data.count) → \(after)/\(data.count) (\(objective.rawValue)); offsets \(shown)")
         }
         if notes.isEmpty {
             // Nothing learned: restore whatever offsets the program had.
@@ -90,23 +106,74 @@ public struct ChoiceCalibration: Sendable {
         return notes
     }
 
-    /// Offsets maximising accuracy of `argmax(logprob − offset)`; returns them with the
-    /// uncalibrated and calibrated correct counts.
-    static func fit(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> ([Double], Int, Int) {
-        func correct(_ o: [Double]) -> Int {
-            data.filter { d in
-                var best = 0
-                for j in 1..<k where d.logprobs[j] - o[j] > d.logprobs[best] - o[best] { best = j }
-                return best == d.gold
-            }.count
+    /// Offsets for `objective`; returns them with the uncalibrated and calibrated
+    /// correct counts on `data`.
+    static func fit(_ data: [(logprobs: [Double], gold: Int)], choices k: Int,
+                    objective: Objective = .labelPrior) -> ([Double], Int, Int) {
+        let zero = [Double](repeating: 0, count: k)
+        let before = correctCount(data, offsets: zero, choices: k)
+        let fitted = objective == .labelPrior
+            ? matchLabelPrior(data, choices: k)
+            : maximizeAccuracy(data, choices: k)
+        let mean = fitted.reduce(0, +) / Double(k)
+        let offsets = fitted.map { $0 - mean }
+        return (offsets, before, correctCount(data, offsets: offsets, choices: k))
+    }
+
+    /// The choice `argmax(logprob − offset)`.
+    static func decide(_ logprobs: [Double], offsets o: [Double]) -> Int {
+        var best = 0
+        for j in 1..<logprobs.count where logprobs[j] - o[j] > logprobs[best] - o[best] { best = j }
+        return best
+    }
+
+    static func correctCount(_ data: [(logprobs: [Double], gold: Int)], offsets: [Double], choices k: Int) -> Int {
+        data.filter { decide($0.logprobs, offsets: offsets) == $0.gold }.count
+    }
+
+    /// Offsets under which the predicted label counts match the gold label counts.
+    ///
+    /// Starts from zero offsets; while some choice is predicted at least one time more
+    /// often than its gold count, raises that choice's offset just enough to hand its
+    /// least confident example to that example's runner-up. Offsets only rise, so this
+    /// ends; the step count is bounded and the closest match seen is kept. For two
+    /// choices it is the threshold at the gold share's quantile.
+    static func matchLabelPrior(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> [Double] {
+        var target = [Double](repeating: 0, count: k)
+        for d in data { target[d.gold] += 1 }
+        var o = [Double](repeating: 0, count: k)
+        func counts() -> [Double] {
+            var c = [Double](repeating: 0, count: k)
+            for d in data { c[decide(d.logprobs, offsets: o)] += 1 }
+            return c
         }
-        let before = correct([Double](repeating: 0, count: k))
+        func distance(_ c: [Double]) -> Double { zip(c, target).reduce(0) { $0 + abs($1.0 - $1.1) } }
+        var best = (offsets: o, distance: distance(counts()))
+        for _ in 0..<(4 * k * data.count) {
+            let c = counts()
+            guard let j = (0..<k).max(by: { c[$0] - target[$0] < c[$1] - target[$1] }), c[j] - target[j] >= 1 else { break }
+            // The smallest margin by which an example predicted as j beats its runner-up.
+            var margin = Double.infinity
+            for d in data where decide(d.logprobs, offsets: o) == j {
+                let runnerUp = (0..<k).filter { $0 != j }.map { d.logprobs[$0] - o[$0] }.max() ?? 0
+                margin = min(margin, d.logprobs[j] - o[j] - runnerUp)
+            }
+            guard margin.isFinite else { break }
+            o[j] += margin + 1e-6
+            let d = distance(counts())
+            if d < best.distance { best = (o, d) }
+        }
+        return best.offsets
+    }
+
+    /// Offsets maximising training accuracy of `argmax(logprob − offset)`, by coordinate
+    /// search from mean-centred offsets over the points where some decision flips.
+    static func maximizeAccuracy(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> [Double] {
         var o = (0..<k).map { j in data.reduce(0) { $0 + $1.logprobs[j] } / Double(data.count) }
-        var current = correct(o)
+        var current = correctCount(data, offsets: o, choices: k)
         for _ in 0..<3 {
             var improved = false
             for j in 0..<k {
-                // Offsets of choice j at which some example's decision flips.
                 var candidates: [Double] = []
                 for d in data {
                     let other = (0..<k).filter { $0 != j }.map { d.logprobs[$0] - o[$0] }.max() ?? 0
@@ -118,7 +185,7 @@ public struct ChoiceCalibration: Sendable {
                 for c in candidates {
                     var trial = o
                     trial[j] = c
-                    let n = correct(trial)
+                    let n = correctCount(data, offsets: trial, choices: k)
                     if n > bestCount || (n == bestCount && n > current && abs(c - o[j]) < abs(bestValue - o[j])) {
                         bestCount = n
                         bestValue = c
@@ -132,8 +199,7 @@ public struct ChoiceCalibration: Sendable {
             }
             if !improved { break }
         }
-        let mean = o.reduce(0, +) / Double(k)
-        return (o.map { $0 - mean }, before, current)
+        return o
     }
 }
 

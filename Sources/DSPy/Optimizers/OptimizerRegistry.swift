@@ -162,7 +162,8 @@ public struct OptimizerRegistry: Sendable {
             maxBootstrappedDemos: try s.int("max_bootstrapped_demos", 4), maxLabeledDemos: try s.int("max_labeled_demos", 16),
             maxRounds: try s.int("max_rounds", 1), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
             seed: try s.int("seed", 0), teacherLM: c.teacherLM, maxConcurrency: try s.int("num_threads", 4),
-            labelField: s.string("label_field"), calibrateChoices: try s.optionalBool("calibrate"))
+            labelField: s.string("label_field"), calibrateChoices: try s.optionalBool("calibrate"),
+            calibrationObjective: try s.calibrationObjective())
     }
 
     private static func randomSearch(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> BootstrapFewShotWithRandomSearch {
@@ -236,6 +237,15 @@ public struct OptimizerSettingsReader: Sendable {
             throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "dspy or stratified")
         }
         return mode
+    }
+
+    /// `calibration=prior|accuracy` (default prior).
+    public mutating func calibrationObjective() throws -> ChoiceCalibration.Objective {
+        guard let (key, value) = take("calibration") else { return .labelPrior }
+        guard let objective = ChoiceCalibration.Objective(rawValue: value.lowercased()) else {
+            throw OptimizerError.invalidSetting(optimizer: optimizer, key: key, value: value, expected: "prior or accuracy")
+        }
+        return objective
     }
 
     /// Throws for a setting nobody asked for.
