@@ -133,35 +133,30 @@ public struct ChoiceCalibration: Sendable {
 
     /// Offsets under which the predicted label counts match the gold label counts.
     ///
-    /// Starts from zero offsets; while some choice is predicted at least one time more
-    /// often than its gold count, raises that choice's offset just enough to hand its
-    /// least confident example to that example's runner-up. Offsets only rise, so this
-    /// ends; the step count is bounded and the closest match seen is kept. For two
-    /// choices it is the threshold at the gold share's quantile.
+    /// Starts from zero offsets and repeatedly moves each choice's offset by a step
+    /// proportional to how much more (or less) often it is predicted than its gold
+    /// share, with a slowly shrinking step, until every count is within one of its
+    /// target; the closest match seen is kept (at most 3,000 rounds, each one pass over
+    /// the data). For two choices it is the threshold at the gold share's quantile.
     static func matchLabelPrior(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> [Double] {
+        let n = Double(data.count)
         var target = [Double](repeating: 0, count: k)
         for d in data { target[d.gold] += 1 }
         var o = [Double](repeating: 0, count: k)
-        func counts() -> [Double] {
+        func excess() -> [Double] {
             var c = [Double](repeating: 0, count: k)
             for d in data { c[decide(d.logprobs, offsets: o)] += 1 }
-            return c
+            return zip(c, target).map { $0 - $1 }
         }
-        func distance(_ c: [Double]) -> Double { zip(c, target).reduce(0) { $0 + abs($1.0 - $1.1) } }
-        var best = (offsets: o, distance: distance(counts()))
-        for _ in 0..<(4 * k * data.count) {
-            let c = counts()
-            guard let j = (0..<k).max(by: { c[$0] - target[$0] < c[$1] - target[$1] }), c[j] - target[j] >= 1 else { break }
-            // The smallest margin by which an example predicted as j beats its runner-up.
-            var margin = Double.infinity
-            for d in data where decide(d.logprobs, offsets: o) == j {
-                let runnerUp = (0..<k).filter { $0 != j }.map { d.logprobs[$0] - o[$0] }.max() ?? 0
-                margin = min(margin, d.logprobs[j] - o[j] - runnerUp)
-            }
-            guard margin.isFinite else { break }
-            o[j] += margin + 1e-6
-            let d = distance(counts())
-            if d < best.distance { best = (o, d) }
+        var e = excess()
+        var best = (offsets: o, distance: e.reduce(0) { $0 + abs($1) })
+        var step = 2.0
+        for _ in 0..<3000 where !e.allSatisfy({ abs($0) < 1 }) {
+            for j in 0..<k { o[j] += step * e[j] / n }
+            step *= 0.998
+            e = excess()
+            let distance = e.reduce(0) { $0 + abs($1) }
+            if distance < best.distance { best = (o, distance) }
         }
         return best.offsets
     }
