@@ -68,6 +68,14 @@ struct EmbeddedLMTests {
                 }
                 let label = try #require(prediction["sentiment"]?.stringValue)
                 #expect(["positive", "negative"].contains(label), "mode \(mode): \(label)")
+                if mode == .score {
+                    // Scored choices reach the prediction; the label is their argmax.
+                    let scores = try #require(prediction.choiceScores["sentiment"])
+                    #expect(Set(scores.keys) == ["positive", "negative"])
+                    #expect(scores.max { $0.value < $1.value }?.key == label)
+                } else {
+                    #expect(prediction.choiceScores.isEmpty)
+                }
             }
         }
     }

@@ -108,7 +108,7 @@ struct OptimizerSearchTests {
         #expect(lm.history.last!.messages.count == 6)  // system + 2 demo turns + final question
     }
 
-    @Test("Ensemble reduces by majority; size draws members with the seed")
+    @Test("Ensemble without choice scores reduces by majority; size draws members with the seed")
     func ensemble() async throws {
         func member(_ answer: String) -> SimpleModule {
             let m = SimpleModule("question -> answer")

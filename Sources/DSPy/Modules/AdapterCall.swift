@@ -6,6 +6,8 @@ import Foundation
 /// (ChatAdapter → JSONAdapter), the *whole call* is re-issued through the
 /// fallback — a second LM call. Only parse failures fall back; LM errors
 /// propagate. Both calls are logged; the prediction says the fallback ran.
+/// Choice scores the LM reports in its metadata reach the prediction
+/// (``Prediction/choiceScores``).
 struct AdapterCall {
     let adapter: any Adapter
     let lm: any LanguageModel
@@ -71,6 +73,7 @@ struct AdapterCall {
             await log?.record(record)
             var prediction = Prediction(completions: parsed)
             prediction.usage = response.usage
+            prediction.choiceScores = Prediction.choiceScores(fromMetadata: response.metadata)
             return prediction
         } catch {
             record.error = "\(error)"

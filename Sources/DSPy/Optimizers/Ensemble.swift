@@ -4,17 +4,30 @@ import Foundation
 ///
 /// ``combine(_:)`` returns an ``EnsembledProgram`` that runs every program
 /// (or ``size`` of them, drawn with the seeded generator) concurrently and
-/// reduces the predictions — by default with ``majority(_:field:normalize:)``
-/// over the last output field. As an ``Optimizer`` (the registry's
-/// `ensemble`) it runs a random search and ensembles its ``size`` best
-/// candidates (default 3).
+/// reduces the predictions with ``reduce`` when given. As an ``Optimizer``
+/// (the registry's `ensemble`) it runs a random search and ensembles its
+/// ``size`` best candidates (default 3).
+///
+/// Difference from DSPy: without a `reduce`, DSPy's `Ensemble` returns the
+/// list of member predictions (its `reduce_fn` is typically
+/// `dspy.majority`); dspyc reduces with ``scoreVote(_:field:)`` over the last
+/// output field. When the members' model reports calibrated choice scores
+/// (the embedded engine on Literal, enum and bool outputs), that sums each
+/// member's log-softmax and keeps the value with the largest total — a
+/// confident member counts for more than a hesitant one, which ranks and
+/// classifies better than counting hard labels. Without scores it is
+/// ``majority(_:field:normalize:)``, as in DSPy. Pass
+/// `reduce: { majority($0.map(\.fields)) }` for DSPy's hard vote.
 ///
 /// Cost: 0 calls to combine; `size` program runs per call.
 public struct Ensemble: Optimizer {
     public typealias Reduce = @Sendable ([Prediction]) -> Prediction
 
+    /// How many members each call runs (drawn with ``seed``); `nil` runs them all.
     public var size: Int?
+    /// The seed of the generator that draws members.
     public var seed: Int
+    /// Combines the members' predictions; `nil` uses ``scoreVote(_:field:)``.
     public var reduce: Reduce?
     /// The search used by ``compile(_:trainset:valset:)``.
     public var search: BootstrapFewShotWithRandomSearch?
@@ -54,6 +67,10 @@ public struct Ensemble: Optimizer {
 }
 
 /// The program ``Ensemble`` builds; its predictors are `programs[i]…`, as in DSPy.
+///
+/// A call runs the chosen members concurrently (failed members are dropped;
+/// the call fails only when all do) and returns `reduce` of their
+/// predictions, or ``scoreVote(_:field:)`` over the last output field.
 public final class EnsembledProgram: Program, @unchecked Sendable {
     public let programs: [any Program]
     let size: Int?
@@ -80,6 +97,6 @@ public final class EnsembledProgram: Program, @unchecked Sendable {
         let predictions = outcomes.compactMap(\.prediction)
         guard !predictions.isEmpty else { throw DSPyError.module("ensemble: every member failed") }
         if let reduce { return reduce(predictions) }
-        return majority(predictions.map(\.fields))
+        return scoreVote(predictions)
     }
 }

@@ -144,7 +144,7 @@ public struct OptimizerRegistry: Sendable {
                 maxConcurrency: try s.int("num_threads", 8), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
                 labelField: s.string("label_field"))
         }
-        r.register("ensemble", summary: "majority vote of the best random-search candidates") { s, c in
+        r.register("ensemble", summary: "vote of the best random-search candidates (summed choice scores, else majority)") { s, c in
             let size = try s.int("size", 3)
             return Ensemble(size: size, seed: try s.int("seed", 0), search: try randomSearch(&s, c))
         }
