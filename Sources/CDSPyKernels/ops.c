@@ -59,35 +59,3 @@ void dspy_swiglu(float *gate, const float *up, int64_t n) {
 void dspy_add(float *x, const float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] += y[i];
 }
-
-void dspy_softmax_rows(float *s, int ld, int rows, const int *visible) {
-#if DSPY_X86
-    if (dspy_kernels_use_avx2()) {
-        dspy_softmax_rows_avx2(s, ld, rows, visible);
-        return;
-    }
-#endif
-    for (int r = 0; r < rows; r++) {
-        float *row = s + (size_t)r * ld;
-        int n = visible[r];
-        float best = -INFINITY, sum = 0;
-        for (int j = 0; j < n; j++) best = row[j] > best ? row[j] : best;
-        for (int j = 0; j < n; j++) {
-            row[j] = expf(row[j] - best);
-            sum += row[j];
-        }
-        for (int j = 0; j < n; j++) row[j] /= sum;
-        for (int j = n; j < ld; j++) row[j] = 0;
-    }
-}
-
-void dspy_fp16_to_fp32_rows(const uint16_t *x, int x_stride, float *y, int rows, int n) {
-#if DSPY_X86
-    if (dspy_kernels_use_avx2()) {
-        dspy_fp16_to_fp32_rows_avx2(x, x_stride, y, rows, n);
-        return;
-    }
-#endif
-    for (int r = 0; r < rows; r++)
-        for (int i = 0; i < n; i++) y[(size_t)r * n + i] = dspy_fp16_to_fp32(x[(size_t)r * x_stride + i]);
-}

@@ -108,6 +108,23 @@ void dspy_attention(dspy_pool *pool, const float *q, int q_stride, float *out, i
                     const dspy_attention_span *spans, int tokens, int heads, int kv_heads,
                     int head_dim, float scale);
 
+/// Causal attention for a prefill run of `tokens` query rows of one sequence, computed
+/// per row exactly as llama.cpp's CPU flash attention does for micro-batches of 64 or
+/// more query rows (its tiled path): float query, keys in tiles of 64 from position 0,
+/// an online softmax per tile, float accumulation. Results do not depend on the thread
+/// count or on whether the CPU has AVX2 (the scalar fallback performs the same operations).
+///
+/// Row t attends to positions [0, visible[t]) of `keys` and `values`, one layer of one
+/// sequence's cache laid out [position][kv head][head dim] as IEEE halves. q and out
+/// are as for `dspy_attention`. Each (head, 64-row tile) is one pool task. `scratch`
+/// holds `dspy_attention_tiled_scratch_count(head_dim)` floats per pool thread.
+void dspy_attention_tiled(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
+                          const uint16_t *keys, const uint16_t *values, const int *visible, int tokens,
+                          int heads, int kv_heads, int head_dim, float scale, float *scratch);
+
+/// Floats of scratch `dspy_attention_tiled` needs per pool thread.
+size_t dspy_attention_tiled_scratch_count(int head_dim);
+
 // MARK: - Element-wise helpers
 
 /// out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight, for `rows` rows of `n` floats.
@@ -122,13 +139,6 @@ void dspy_swiglu(float *gate, const float *up, int64_t n);
 
 /// x[i] += y[i].
 void dspy_add(float *x, const float *y, int64_t n);
-
-/// Softmax of each of `rows` rows (`ld` apart) over its first `visible[r]` entries, in place;
-/// the rest of each row (up to `ld`) is set to zero.
-void dspy_softmax_rows(float *s, int ld, int rows, const int *visible);
-
-/// Converts `rows` rows of `n` halves (`x_stride` apart) to packed floats.
-void dspy_fp16_to_fp32_rows(const uint16_t *x, int x_stride, float *y, int rows, int n);
 
 /// Converts n floats to IEEE halves.
 void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);

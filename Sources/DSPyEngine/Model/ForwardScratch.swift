@@ -19,6 +19,7 @@ final class ForwardScratch {
     let rowScratch: ScratchBuffer<Float>     // [thread][widest] for row-wise dequantization
     let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
     let logitRows: Int
+    let attentionTiles: ScratchBuffer<Float> // [thread][dspy_attention_tiled_scratch_count]
 
     init(configuration c: ModelConfiguration, capacity: Int, threads: Int) {
         self.capacity = capacity
@@ -36,28 +37,6 @@ final class ForwardScratch {
         rowScratch = ScratchBuffer(threads * widest)
         logitRows = 16
         logits = ScratchBuffer(logitRows * c.vocabularySize)
+        attentionTiles = ScratchBuffer(threads * dspy_attention_tiled_scratch_count(Int32(c.headDimension)))
     }
-
-    private var keysF32 = ScratchBuffer<Float>(0)
-    private var valuesF32 = ScratchBuffer<Float>(0)
-    private var scoresF32 = ScratchBuffer<Float>(0)
-
-    /// Float keys of the visible cache for matrix attention (grown on demand).
-    func widenedKeys(count: Int) -> UnsafeMutablePointer<Float> {
-        if keysF32.count < count { keysF32 = ScratchBuffer(count) }
-        return keysF32.pointer
-    }
-
-    /// Float values of the visible cache for matrix attention (grown on demand).
-    func widenedValues(count: Int) -> UnsafeMutablePointer<Float> {
-        if valuesF32.count < count { valuesF32 = ScratchBuffer(count) }
-        return valuesF32.pointer
-    }
-
-    /// Score matrix for matrix attention (grown on demand).
-    func matrixScores(count: Int) -> UnsafeMutablePointer<Float> {
-        if scoresF32.count < count { scoresF32 = ScratchBuffer(count) }
-        return scoresF32.pointer
-    }
-
 }

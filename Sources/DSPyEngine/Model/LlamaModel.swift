@@ -1,5 +1,4 @@
 import CDSPyKernels
-import COpenBLAS
 
 /// A Llama-family decoder with weights mapped from a GGUF file.
 ///
@@ -37,9 +36,6 @@ final class LlamaModel {
         self.file = file
         weights = try LlamaWeights(file: file, configuration: configuration)
         pool = WorkerPool(threads: threads)
-        // The engine parallelizes around BLAS calls itself; OpenBLAS's own threads would
-        // spin (sched_yield) against the pool and halve its throughput.
-        openblas_set_num_threads(1)
         self.microBatch = max(1, microBatch)
         scratch = ForwardScratch(configuration: configuration, capacity: self.microBatch, threads: pool.threadCount)
     }
