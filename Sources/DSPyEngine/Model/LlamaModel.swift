@@ -81,7 +81,8 @@ final class LlamaModel {
             for (index, token) in segment.tokens.enumerated() {
                 let row = wanted.remove(index) != nil ? (selected.firstIndex(of: index) ?? -1) : -1
                 entries.append(Entry(
-                    segment: s, token: token, position: segment.cache.length + index, outputRow: row))
+                    segment: s, token: token, position: segment.cache.length + index, outputRow: row,
+                    tiled: Self.attendsTiled(tokenIndex: index, of: segment.tokens.count)))
             }
         }
         for segment in segments { segment.cache.reserve(segment.cache.length + segment.tokens.count) }
@@ -97,12 +98,14 @@ final class LlamaModel {
         return outputs
     }
 
-    /// One token of a batch: its sequence, position and output row (-1 for none).
+    /// One token of a batch: its sequence, position, output row (-1 for none) and attention path.
     struct Entry {
         let segment: Int
         let token: Int32
         let position: Int
         let outputRow: Int
+        /// Whether its attention takes the tiled prefill path (see `attendsTiled`).
+        let tiled: Bool
         /// The entry's row within its micro-batch (set when the micro-batch is formed).
         var batchRow = 0
     }
