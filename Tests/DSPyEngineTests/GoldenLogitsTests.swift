@@ -1,4 +1,5 @@
 import DSPyTestSupport
+import DSPyUtilities
 import Foundation
 import Testing
 
@@ -27,10 +28,22 @@ struct GoldenLogitsTests {
         print("[golden] \(name): \(prompt.promptTokenIDs.count) tokens, max |Δlogit| = \(maxDiff), mean = \(meanDiff)")
         #expect(topIndices(logits, 1) == topIndices(expected, 1))
         #expect(Set(topIndices(logits, 5)).intersection(topIndices(expected, 5)).count >= 4)
-        // The target is 0.1; this model amplifies one-ulp differences from llama.cpp's
-        // arithmetic through 30 layers (see the report), so the bound is what is reached.
-        #expect(maxDiff <= GoldenFiles.maximumLogitDifference)
-        #expect(meanDiff <= 0.5)
+        // The target is 0.1, but llama.cpp itself, built here, is this far from the golden
+        // files (made on another CPU): up to 0.93. The engine must be no further.
+        let local = try #require(try GoldenFiles.LocalLlamaCpp.load().prompts[name])
+        #expect(maxDiff <= local.goldenMaxAbsDiff + 1e-4)
+        #expect(meanDiff <= local.goldenMeanAbsDiff + 1e-4)
+    }
+
+    @Test("Last-position logits are bit for bit llama.cpp's as built on x86-64", arguments: GoldenFiles.logitsPromptNames)
+    func bitExactWithLocalLlamaCpp(name: String) async throws {
+        let prompt = try GoldenFiles.logitsPrompt(name)
+        let expected = try #require(try GoldenFiles.LocalLlamaCpp.load().prompts[name])
+        let engine = try LanguageEngine(contentsOf: Fixtures.defaultModel)
+        let sequence = await engine.makeSequence()
+        let logits = try #require(try await engine.evaluate(prompt.promptTokenIDs, in: sequence).logits.last)
+        let digest = logits.map { $0.bitPattern.littleEndian }.withUnsafeBytes { SHA256.hash($0) }
+        #expect(digest.hexString == expected.sha256)
     }
 
     @Test("The argmax matches llama.cpp at every position of the 927-token prompt that is not a near-tie")

@@ -6,25 +6,33 @@ import Testing
 
 @Suite("Greedy continuations from llama.cpp", .enabled(if: GoldenFiles.modelAvailable))
 struct GreedyContinuationTests {
+    /// Checks the golden tokens up to the first near-tie, or up to where llama.cpp built
+    /// here leaves the golden path (it does so at gaps of 0.06–0.19 on this CPU), and all
+    /// 48 tokens against llama.cpp built here.
     @Test("Greedy decoding reproduces llama.cpp's 48 tokens up to the first near-tie")
     func greedyContinuations() async throws {
         let engine = try LanguageEngine(contentsOf: Fixtures.defaultModel)
+        let local = try GoldenFiles.LocalLlamaCpp.load()
         for prompt in try GoldenFiles.greedyPrompts() {
+            let localGreedy = try #require(local.greedy[prompt.id])
             let sequence = await engine.makeSequence()
             var logits = try #require(try await engine.evaluate(prompt.promptTokenIDs, in: sequence).logits.last)
             var generated: [Int32] = []
             var checked = 0
-            for step in prompt.greedy.steps {
+            var nearTie = false
+            for (index, step) in prompt.greedy.steps.enumerated() {
                 let next = Int32(topIndices(logits, 1)[0])
                 generated.append(next)
                 let margin = step.top5.count > 1 ? step.top5[0].logprob - step.top5[1].logprob : .infinity
-                if margin < GoldenFiles.nearTieLogProbMargin { break }
-                #expect(next == step.id, "\(prompt.id): step \(checked) gave \(next), llama.cpp \(step.id)")
-                if next != step.id { break }
-                checked += 1
+                nearTie = nearTie || margin < GoldenFiles.nearTieLogProbMargin || index >= localGreedy.goldenAgreement
+                if !nearTie {
+                    #expect(next == step.id, "\(prompt.id): step \(index) gave \(next), llama.cpp \(step.id)")
+                    checked += 1
+                }
                 logits = try #require(try await engine.evaluate([next], in: sequence).logits.last)
             }
-            print("[greedy] \(prompt.id): \(checked) of \(prompt.greedy.steps.count) tokens equal to llama.cpp before the first near-tie or difference")
+            #expect(generated == localGreedy.tokenIDs, "\(prompt.id): greedy path differs from llama.cpp built here")
+            print("[greedy] \(prompt.id): \(checked) of \(prompt.greedy.steps.count) golden tokens checked; all 48 equal to llama.cpp built here")
             await engine.removeSequence(sequence)
         }
     }
