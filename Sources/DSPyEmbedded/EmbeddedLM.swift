@@ -31,7 +31,15 @@ public struct EmbeddedLM: LanguageModel {
 
     /// The loaded model.
     public let model: TextModel
-    public let modelIdentifier: String
+    /// The model file and size, plus how decoding differs from the default: requests
+    /// decoded differently must not share cache entries (the cache key includes this).
+    public var modelIdentifier: String {
+        var identifier = baseIdentifier
+        if !structuredDecoding { identifier += "+unconstrained" }
+        if choiceMode != .automatic { identifier += "+choices=\(choiceMode)" }
+        return identifier
+    }
+    private let baseIdentifier: String
     public var defaultParameters: DSPy.SamplingParameters
     /// Generate under the adapter's output structure (on by default).
     public var structuredDecoding: Bool
@@ -51,7 +59,7 @@ public struct EmbeddedLM: LanguageModel {
     ) {
         self.model = model
         let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.intValue ?? 0
-        modelIdentifier = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        baseIdentifier = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
         self.defaultParameters = defaultParameters
         self.structuredDecoding = structuredDecoding
         self.choiceMode = choiceMode

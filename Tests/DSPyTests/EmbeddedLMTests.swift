@@ -29,6 +29,16 @@ private final class Counter: @unchecked Sendable {
 
 @Suite("The framework on the real embedded model", .serialized)
 struct EmbeddedLMTests {
+    @Test("requests decoded with and without constraints never share a cache entry")
+    func cacheKeysFollowDecoding() throws {
+        let request = LMRequest(messages: [DSPy.ChatMessage(role: .user, content: "hi")])
+        let keys = [
+            try RealModel.lm(), try RealModel.lm(structuredDecoding: false), try RealModel.lm(choiceMode: .sample),
+        ].map { LMCacheKey.key(model: $0.modelIdentifier, request: request) }
+        #expect(Set(keys).count == 3)
+        #expect(try RealModel.lm(structuredDecoding: false).modelIdentifier.hasSuffix("+unconstrained"))
+    }
+
     @Test("Predict answers a question and logs the exact messages it sent")
     func predict() async throws {
         let lm = try RealModel.lm()
