@@ -173,7 +173,8 @@ public struct OptimizerRegistry: Sendable {
             maxRounds: try s.int("max_rounds", 1), numCandidatePrograms: try s.int("num_candidate_programs", 16),
             maxConcurrency: try s.int("num_threads", 8), maxErrors: try s.int("max_errors", 10),
             stopAtScore: try s.optionalDouble("stop_at_score"), mode: try s.mode(), seed: try s.int("seed", 0),
-            labelField: s.string("label_field"))
+            labelField: s.string("label_field"), calibrateChoices: try s.optionalBool("calibrate"),
+            calibrationObjective: try s.calibrationObjective())
     }
 }
 

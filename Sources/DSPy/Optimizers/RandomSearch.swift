@@ -16,9 +16,11 @@ import Foundation
 /// trainset); the first best wins, and the search stops early at
 /// ``stopAtScore``. In `.dspy` mode the seeds and generators are DSPy's; in
 /// `.stratified` mode (default) every bootstrap is stratified and seed `s`
-/// draws from ``seed`` mixed with `s`.
+/// draws from ``seed`` mixed with `s`, and every candidate's choice outputs are
+/// calibrated on the trainset before it is scored (a dspyc addition).
 ///
-/// Cost: about `(N + 3) × (|valset| + bootstrap runs)` program runs.
+/// Cost: about `(N + 3) × (|valset| + bootstrap runs)` program runs, plus
+/// `|trainset|` per candidate when calibrating.
 public struct BootstrapFewShotWithRandomSearch: Optimizer {
     public var metric: Metric
     public var metricThreshold: Double?
@@ -35,12 +37,18 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
     public var restrict: Set<Int>?
     public var labeledSample: Bool
     public var labelField: String?
+    /// Calibrate each candidate's choice outputs on the trainset before scoring it
+    /// (``ChoiceCalibration``), so that zero-shot, labeled and bootstrapped candidates
+    /// compete on equal terms. Defaults to on in `.stratified` mode, off in `.dspy`.
+    public var calibrateChoices: Bool
+    public var calibrationObjective: ChoiceCalibration.Objective
 
     public init(
         metric: Metric, metricThreshold: Double? = nil, maxBootstrappedDemos: Int = 4, maxLabeledDemos: Int = 16,
         maxRounds: Int = 1, numCandidatePrograms: Int = 16, maxConcurrency: Int = 8, maxErrors: Int = 10,
         stopAtScore: Double? = nil, mode: BootstrapFewShot.Mode = .stratified, seed: Int = 0,
-        restrict: Set<Int>? = nil, labeledSample: Bool = true, labelField: String? = nil
+        restrict: Set<Int>? = nil, labeledSample: Bool = true, labelField: String? = nil,
+        calibrateChoices: Bool? = nil, calibrationObjective: ChoiceCalibration.Objective = .labelPrior
     ) {
         self.metric = metric
         self.metricThreshold = metricThreshold
@@ -56,6 +64,8 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
         self.restrict = restrict
         self.labeledSample = labeledSample
         self.labelField = labelField
+        self.calibrateChoices = calibrateChoices ?? (mode == .stratified)
+        self.calibrationObjective = calibrationObjective
     }
 
     public var name: String { "random-search" }
@@ -83,6 +93,10 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
             for s in seeds {
                 let (candidate, label, errors) = try await self.candidate(seed: s, program: program, trainset: trainset)
                 report.errors += errors
+                if calibrateChoices {
+                    report.notes += try await ChoiceCalibration(maxConcurrency: maxConcurrency, objective: calibrationObjective)
+                        .calibrate(candidate, trainset: trainset).map { "\(label): \($0)" }
+                }
                 let result = try await evaluate(candidate)
                 scored.append(ScoredProgram(label: label, score: result.score, subscores: result.scores, program: candidate))
                 report.candidates.append(.init(label: label, score: result.score))
