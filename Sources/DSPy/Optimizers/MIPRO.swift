@@ -23,6 +23,11 @@ import Foundation
 /// seeded sampling without repeats (no Optuna in Swift), so results differ
 /// from DSPy's while staying reproducible.
 ///
+/// In `.stratified` mode (the default) every candidate's choice outputs are
+/// calibrated (``ChoiceCalibration``) on the examples that score it, and the
+/// chosen program on the trainset: a dspyc addition, without which a small
+/// model's label prior makes every candidate score the same.
+///
 /// Cost: proposals ≈ batches + 1 + #predictors × candidates; task model ≈
 /// `minibatchSize × numTrials + |valset| × (numTrials / minibatchFullEvalSteps + 1)`
 /// runs plus bootstrapping.
@@ -177,7 +182,15 @@ public struct MIPRO: Optimizer {
             let defaultChoice: Choice = names.indices.flatMap { _ in [0, 0] }
             var fullScores: [Choice: Double] = [:]
             var minibatchScores: [Choice: [Double]] = [:]
-            let defaultScore = try await fullEval(build(defaultChoice)).score
+            // In stratified mode every candidate's choice outputs are calibrated on the
+            // examples it is scored on, so candidates compete without the model's label prior.
+            func calibrated(_ candidate: any Program, on examples: [Example]) async throws -> any Program {
+                if mode == .stratified {
+                    _ = try await ChoiceCalibration(maxConcurrency: maxConcurrency).calibrate(candidate, trainset: examples)
+                }
+                return candidate
+            }
+            let defaultScore = try await fullEval(calibrated(build(defaultChoice), on: val)).score
             fullScores[defaultChoice] = defaultScore
             report.candidates.append(.init(label: "default (\(label(defaultChoice)))", score: defaultScore))
             var remaining = rng.shuffled(allChoices.filter { $0 != defaultChoice })
@@ -189,19 +202,19 @@ public struct MIPRO: Optimizer {
                 if useMinibatch {
                     let batch = rng.sample(val, minibatchSize)
                     let score = try await Evaluate(devset: batch, metric: metric, maxConcurrency: maxConcurrency,
-                                                   maxErrors: maxErrors)(candidate).score
+                                                   maxErrors: maxErrors)(calibrated(candidate, on: batch)).score
                     minibatchScores[choice, default: []].append(score)
                     report.candidates.append(.init(label: "trial \(trial) (\(label(choice)))", score: score, minibatch: true))
                     if trial % minibatchFullEvalSteps == 0 || trial == numTrials || remaining.isEmpty {
                         let pending = minibatchScores.filter { fullScores[$0.key] == nil }
                         if let top = pending.max(by: { mean($0.value) < mean($1.value) || (mean($0.value) == mean($1.value) && label($0.key) > label($1.key)) }) {
-                            let full = try await fullEval(build(top.key)).score
+                            let full = try await fullEval(calibrated(build(top.key), on: val)).score
                             fullScores[top.key] = full
                             report.candidates.append(.init(label: "full eval (\(label(top.key)))", score: full))
                         }
                     }
                 } else {
-                    let score = try await fullEval(candidate).score
+                    let score = try await fullEval(calibrated(candidate, on: val)).score
                     fullScores[choice] = score
                     report.candidates.append(.init(label: "trial \(trial) (\(label(choice)))", score: score))
                 }
@@ -213,7 +226,7 @@ public struct MIPRO: Optimizer {
             report.bestScore = fullScores[bestChoice]
             report.notes.append("best: \(label(bestChoice))")
             report.notes.append("dataset summary: \(summary.prefix(200))")
-            return build(bestChoice)
+            return try await calibrated(build(bestChoice), on: train)
         }
         report.lmCalls = calls
         report.cacheHits = hits
