@@ -81,14 +81,11 @@ public struct ChoiceCalibration: Sendable {
             for (example, records) in zip(trainset, runs) {
                 guard let goldValue = example[t.field].map({ normalizedForMetric($0.pythonStr) }),
                       let gold = t.values.firstIndex(where: { normalizedForMetric($0) == goldValue }) else { continue }
+                // Offsets are cleared while calibrating, so the scores are the raw log-probabilities.
                 for (request, response) in records where request.outputStructure == structures[t.predictor] {
-                    for score in response.metadata["choice_scores"]?.arrayValue ?? [] {
-                        guard score["field"]?.stringValue == t.field,
-                              let values = score["values"]?.arrayValue?.compactMap(\.stringValue),
-                              let logprobs = score["logprobs"]?.arrayValue?.compactMap(\.doubleValue),
-                              values == t.values, logprobs.count == values.count else { continue }
-                        data.append((logprobs, gold))
-                    }
+                    guard let scores = Prediction.choiceScores(fromMetadata: response.metadata)[t.field],
+                          Set(scores.keys) == Set(t.values) else { continue }
+                    data.append((t.values.map { scores[$0]! }, gold))
                 }
             }
             guard data.count >= 2 else { continue }
@@ -111,13 +108,13 @@ public struct ChoiceCalibration: Sendable {
     static func fit(_ data: [(logprobs: [Double], gold: Int)], choices k: Int,
                     objective: Objective = .labelPrior) -> ([Double], Int, Int) {
         let zero = [Double](repeating: 0, count: k)
-        let before = correctCount(data, offsets: zero, choices: k)
+        let before = correctCount(data, offsets: zero)
         let fitted = objective == .labelPrior
             ? matchLabelPrior(data, choices: k)
             : maximizeAccuracy(data, choices: k)
         let mean = fitted.reduce(0, +) / Double(k)
         let offsets = fitted.map { $0 - mean }
-        return (offsets, before, correctCount(data, offsets: offsets, choices: k))
+        return (offsets, before, correctCount(data, offsets: offsets))
     }
 
     /// The choice `argmax(logprob − offset)`.
@@ -127,7 +124,7 @@ public struct ChoiceCalibration: Sendable {
         return best
     }
 
-    static func correctCount(_ data: [(logprobs: [Double], gold: Int)], offsets: [Double], choices k: Int) -> Int {
+    static func correctCount(_ data: [(logprobs: [Double], gold: Int)], offsets: [Double]) -> Int {
         data.filter { decide($0.logprobs, offsets: offsets) == $0.gold }.count
     }
 
@@ -165,7 +162,7 @@ public struct ChoiceCalibration: Sendable {
     /// search from mean-centred offsets over the points where some decision flips.
     static func maximizeAccuracy(_ data: [(logprobs: [Double], gold: Int)], choices k: Int) -> [Double] {
         var o = (0..<k).map { j in data.reduce(0) { $0 + $1.logprobs[j] } / Double(data.count) }
-        var current = correctCount(data, offsets: o, choices: k)
+        var current = correctCount(data, offsets: o)
         for _ in 0..<3 {
             var improved = false
             for j in 0..<k {
@@ -180,7 +177,7 @@ public struct ChoiceCalibration: Sendable {
                 for c in candidates {
                     var trial = o
                     trial[j] = c
-                    let n = correctCount(data, offsets: trial, choices: k)
+                    let n = correctCount(data, offsets: trial)
                     if n > bestCount || (n == bestCount && n > current && abs(c - o[j]) < abs(bestValue - o[j])) {
                         bestCount = n
                         bestValue = c
