@@ -28,8 +28,13 @@ int dspy_kernels_use_avx2(void) {
     return cached;
 }
 
+static _Atomic int disable_vnni = 0;
+
+void dspy_set_disable_vnni(int disable) { atomic_store(&disable_vnni, disable ? 1 : 0); }
+
 int dspy_cpu_has_avx_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (atomic_load_explicit(&disable_vnni, memory_order_relaxed)) return 0;
     static _Atomic int cached = -1;
     int value = atomic_load_explicit(&cached, memory_order_relaxed);
     if (value < 0) {

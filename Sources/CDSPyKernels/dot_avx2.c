@@ -5,6 +5,7 @@
 
 #if DSPY_X86
 #include <immintrin.h>
+#include <string.h>
 #include <math.h>
 
 DSPY_AVX2 static inline float hsum_ps(__m256 v) {
@@ -43,6 +44,7 @@ DSPY_AVX2 static inline __m256 q8_products(__m256i w, __m256i y) {
 #define Q4_0_PRODUCTS(u, y) q4_0_products((u), (y))
 #define Q8_PRODUCTS(w, y) q8_products((w), (y))
 #include "dot_kernels.inc"
+#include "dot_lanes.inc"
 #undef DOT_TARGET
 #undef DOT_NAME
 #undef U8S8

@@ -4,6 +4,7 @@
 
 #if DSPY_X86
 #include <immintrin.h>
+#include <string.h>
 
 #define DSPY_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
 
@@ -40,4 +41,5 @@ DSPY_VNNI static inline __m256 q8_products(__m256i w, __m256i y) {
 #define Q4_0_PRODUCTS(u, y) q4_0_products((u), (y))
 #define Q8_PRODUCTS(w, y) q8_products((w), (y))
 #include "dot_kernels.inc"
+#include "dot_lanes.inc"
 #endif

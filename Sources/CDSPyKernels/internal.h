@@ -17,6 +17,25 @@ typedef struct { uint16_t d; int8_t qs[32]; } dspy_block_q8_0;              // 3
 typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } dspy_block_q4_k; // 144
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } dspy_block_q6_k; // 210
 
+#define DSPY_ALIGN32 __attribute__((aligned(32)))
+
+/// Q8 activations of eight tokens regrouped for the lane kernels (dot_lanes.inc): qs[k]
+/// holds elements 4k..4k+3 of token 0, then of token 1, … token 7; d and s per token.
+typedef struct {
+    int8_t qs[8][32];
+    float d[8];
+    float s[8];
+} dspy_block_q8_lanes; // 320 bytes
+
+/// Regroups `n` (≤ 8) tokens' Q8 blocks (`xs` blocks apart) into `blocks` lane blocks;
+/// missing tokens are zeros.
+void dspy_pack_q8_lanes(const dspy_block_q8 *xq, int xs, int n, int blocks, dspy_block_q8_lanes *out);
+
+/// Dot products of one weight row against up to eight tokens, one per lane; the first `n`
+/// results go to out[t * out_stride]. Bit-identical to the dspy_row_dot kernels.
+typedef void (*dspy_lanes_dot)(const void *w, const dspy_block_q8_lanes *x, int blocks,
+                               float *out, int out_stride, int n);
+
 /// A job run on every thread of a pool: `ith` of `nth`.
 typedef void (*dspy_job)(void *context, int ith, int nth);
 void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context);
@@ -36,6 +55,12 @@ void dspy_dot_q8_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, 
 void dspy_dot_q4_0_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q4_1_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q8_0_vnni(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_0_lanes_avx2(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q4_1_lanes_avx2(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q8_0_lanes_avx2(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q4_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q4_1_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q8_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
 int dspy_cpu_has_avx_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);

@@ -1,9 +1,11 @@
 // Matrix products over a pool: the rows of one or more weight matrices that share an
 // input are concatenated and split evenly across threads; each row is multiplied
-// with every token's activations while it is hot in L1.
+// with every token's activations while it is hot in L1. With eight or more tokens the
+// activations are first regrouped so that the lane kernels take eight tokens per pass.
 #include "internal.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -14,6 +16,8 @@ typedef struct {
     int x_stride;
     const dspy_block_q8 *xq;
     int tokens;
+    const dspy_block_q8_lanes *lanes; // the first lane_tokens tokens, eight per group
+    int lane_tokens;
     float *scratch;
     int chunk_rows;
     _Atomic int next_chunk;
@@ -44,15 +48,40 @@ static dspy_row_dot row_dot_for(int type, int avx2) {
     }
 }
 
+static dspy_lanes_dot lanes_dot_for(int type) {
+#if DSPY_X86
+    if (!dspy_kernels_use_avx2()) return NULL;
+    int vnni = dspy_cpu_has_avx_vnni();
+    switch (type) {
+    case DSPY_TYPE_Q4_0: return vnni ? dspy_dot_q4_0_lanes_vnni : dspy_dot_q4_0_lanes_avx2;
+    case DSPY_TYPE_Q4_1: return vnni ? dspy_dot_q4_1_lanes_vnni : dspy_dot_q4_1_lanes_avx2;
+    case DSPY_TYPE_Q8_0: return vnni ? dspy_dot_q8_0_lanes_vnni : dspy_dot_q8_0_lanes_avx2;
+    default: return NULL;
+    }
+#else
+    (void)type;
+    return NULL;
+#endif
+}
+
 static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, float *row) {
     int avx2 = dspy_kernels_use_avx2();
     dspy_row_dot dot = row_dot_for(m->type, avx2);
+    dspy_lanes_dot lanes_dot = job->lanes ? lanes_dot_for(m->type) : NULL;
+    int lane_tokens = lanes_dot ? job->lane_tokens : 0;
     const uint8_t *base = m->weights;
     int blocks = m->cols / 32;
+    size_t os = (size_t)m->out_stride;
     for (int r = r0; r < r1; r++) {
         const void *w = base + (size_t)r * m->row_bytes;
         if (dot) {
-            dot(w, job->xq, blocks, job->tokens, m->out + r, m->out_stride, blocks);
+            for (int t = 0; t < lane_tokens; t += 8) {
+                int n = lane_tokens - t < 8 ? lane_tokens - t : 8;
+                lanes_dot(w, job->lanes + (size_t)(t / 8) * blocks, blocks, m->out + t * os + r, m->out_stride, n);
+            }
+            if (lane_tokens < job->tokens)
+                dot(w, job->xq + (size_t)lane_tokens * blocks, blocks, job->tokens - lane_tokens,
+                    m->out + lane_tokens * os + r, m->out_stride, blocks);
             continue;
         }
         const float *wf = w;
@@ -100,10 +129,31 @@ static void matmul_worker(void *context, int ith, int nth) {
 
 void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x,
                  int x_stride, const dspy_block_q8 *xq, int tokens, float *scratch) {
-    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, scratch, 16, 0};
-    for (int i = 0; i < count; i++) job.total_rows += matrices[i].rows;
+    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, NULL, 0, scratch, 16, 0};
+    int lanes_wanted = 0;
+    for (int i = 0; i < count; i++) {
+        job.total_rows += matrices[i].rows;
+        lanes_wanted |= lanes_dot_for(matrices[i].type) != NULL;
+    }
+    // Whole groups of eight, and a last group of at least four; fewer stay with the row kernels.
+    int lane_tokens = tokens % 8 >= 4 ? tokens : tokens / 8 * 8;
+    dspy_block_q8_lanes *lanes = NULL;
+    if (xq && lanes_wanted && lane_tokens > 0) {
+        int blocks = matrices[0].cols / 32;
+        int groups = (lane_tokens + 7) / 8;
+        lanes = aligned_alloc(32, sizeof *lanes * (size_t)groups * (size_t)blocks);
+        if (lanes) {
+            for (int g = 0; g < groups; g++) {
+                int n = lane_tokens - 8 * g < 8 ? lane_tokens - 8 * g : 8;
+                dspy_pack_q8_lanes(xq + (size_t)8 * g * blocks, blocks, n, blocks, lanes + (size_t)g * blocks);
+            }
+            job.lanes = lanes;
+            job.lane_tokens = lane_tokens;
+        }
+    }
     // About eight chunks per thread, so a late or slow thread costs little.
     int per_chunk = job.total_rows / (8 * dspy_pool_threads(pool));
     job.chunk_rows = per_chunk > 16 ? (per_chunk + 3) / 4 * 4 : 16;
     dspy_pool_run(pool, matmul_worker, &job);
+    free(lanes);
 }

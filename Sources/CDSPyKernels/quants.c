@@ -184,3 +184,15 @@ void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n) {
 #endif
     fp32_to_fp16_row_scalar(x, y, n);
 }
+
+void dspy_pack_q8_lanes(const dspy_block_q8 *xq, int xs, int n, int blocks, dspy_block_q8_lanes *out) {
+    memset(out, 0, sizeof *out * (size_t)blocks);
+    for (int t = 0; t < n; t++) {
+        const dspy_block_q8 *x = xq + (size_t)t * xs;
+        for (int b = 0; b < blocks; b++) {
+            for (int k = 0; k < 8; k++) memcpy(&out[b].qs[k][4 * t], &x[b].qs[4 * k], 4);
+            out[b].d[t] = x[b].d;
+            out[b].s[t] = x[b].s;
+        }
+    }
+}

@@ -4,7 +4,7 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("Dequantization of ggml block formats")
+@Suite("Dequantization of ggml block formats", .serialized)
 struct DequantizationTests {
     static func half(_ value: Float) -> [UInt8] {
         withUnsafeBytes(of: dspy_fp32_to_fp16(value).littleEndian) { Array($0) }
@@ -132,6 +132,48 @@ struct DequantizationTests {
                 }
             }
             dspy_set_force_scalar(0)
+        }
+    }
+
+    @Test("A batch of tokens gets the same products, bit for bit, as each token alone", arguments: [1, 3, 4, 5, 8, 9, 12, 13, 19])
+    func batchedProductsEqualSingleTokenProducts(tokens: Int) {
+        let columns = 96, rows = 5
+        var generator = SystemRandomNumberGenerator()
+        for type in [TensorType.q4_0, .q4_1, .q8_0] {
+            let rowBytes = type.byteCount(elements: columns)
+            var weights = (0..<rowBytes * rows).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            for block in 0..<rows * columns / 32 {
+                let offset = block * type.blockBytes
+                weights.replaceSubrange(offset..<offset + 2, with: Self.half(Float.random(in: 0.001...0.05, using: &generator)))
+                if type == .q4_1 { weights.replaceSubrange(offset + 2..<offset + 4, with: Self.half(-0.05)) }
+            }
+            let input = (0..<tokens * columns).map { _ in Float.random(in: -2...2, using: &generator) }
+            var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: tokens * columns / 32)
+            dspy_quantize_q8(input, Int32(columns), &quantized, Int32(tokens), Int32(columns))
+
+            func products(first: Int, count: Int) -> [Float] {
+                var output = [Float](repeating: .nan, count: count * rows)
+                input.withUnsafeBufferPointer { x in
+                    quantized.withUnsafeBufferPointer { xq in
+                        weights.withUnsafeBytes { w in
+                            output.withUnsafeMutableBufferPointer { out in
+                                var matrix = dspy_matrix(type: Int32(type.rawValue), weights: w.baseAddress, row_bytes: rowBytes,
+                                                         rows: Int32(rows), cols: Int32(columns), out: out.baseAddress, out_stride: Int32(rows))
+                                dspy_matmul(nil, &matrix, 1, x.baseAddress! + first * columns, Int32(columns),
+                                            xq.baseAddress! + first * columns / 32, Int32(count), nil)
+                            }
+                        }
+                    }
+                }
+                return output
+            }
+            for disableVNNI in [0, 1] {  // AVX-VNNI kernels where the CPU has them, then AVX2
+                dspy_set_disable_vnni(Int32(disableVNNI))
+                let batched = products(first: 0, count: tokens)
+                let alone = (0..<tokens).flatMap { products(first: $0, count: 1) }
+                #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(tokens) tokens, VNNI off: \(disableVNNI)")
+            }
+            dspy_set_disable_vnni(0)
         }
     }
 }
