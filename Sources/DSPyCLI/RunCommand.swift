@@ -1,5 +1,6 @@
 import ArgumentParser
 import DSPy
+import DSPyEmbedded
 import DSPyStore
 import Foundation
 
@@ -16,6 +17,28 @@ enum DSPyStoreAccess {
         }
         try program.loadState(try DSPy.JSONValue.parse(record.state))
         return (program, record)
+    }
+
+    /// A program compiled by `knn` stores no demos (they are chosen per call from the nearest
+    /// training examples), so it is rebuilt with the stored settings over the engine's
+    /// embeddings. Other programs come back as they are.
+    ///
+    /// Cost for `knn`: one embedding per training example.
+    static func restoringPerCallDemos(
+        _ program: any Program, record: CompiledProgramRecord?, spec: ProgramSpec, session: ProgramSession
+    ) async throws -> any Program {
+        guard let record, case .string("knn")? = record.metadata["optimizer"] else { return program }
+        var settings: [String: String] = [:]
+        if case .string(let text)? = record.metadata["summary"],
+           let summary = try? JSONDecoder().decode(CompileSummary.self, from: Data(text.utf8)) {
+            settings = summary.settings
+        }
+        let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
+        let optimizer = try OptimizerRegistry.standard.make(
+            OptimizerChoice("knn", settings: settings),
+            context: .init(metric: spec.metric, embedder: EngineEmbedder(model: session.lm.model)))
+        Log.status("knn: embedding \(trainset.count) training examples to choose demos per call")
+        return try await session.with { try await optimizer.compile(program, trainset: trainset).program }
     }
 }
 
@@ -38,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let spec = try program.spec()
-        let (instance, record) = uncompiled
+        let (stored, record) = uncompiled
             ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: false)
         if record == nil && !uncompiled {
             Log.status("note: \(spec.name) has no compiled state yet; running it zero-shot")
@@ -50,6 +73,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let session = try ProgramSession.open(
             kind: .run, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+        let instance = try await DSPyStoreAccess.restoringPerCallDemos(stored, record: record, spec: spec, session: session)
         let prediction = try await session.with {
             try await DSPySettings.with({ $0.traceID = UUID().uuidString }) { try await instance(fields) }
         }
@@ -92,12 +116,13 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         let spec = try program.spec()
-        let (instance, _) = uncompiled ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: true)
+        let (stored, record) = uncompiled ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: true)
         let url = data.map { URL(fileURLWithPath: $0) } ?? spec.devset
         var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         if let limit { examples = Array(examples.prefix(limit)) }
         let session = try ProgramSession.open(
             kind: .eval, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+        let instance = try await DSPyStoreAccess.restoringPerCallDemos(stored, record: record, spec: spec, session: session)
         let evaluate = Evaluate(devset: examples, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil,
                                 displayProgress: true, progressOutput: { Log.write($0) })
         let result = try await session.with { try await evaluate(instance) }

@@ -38,6 +38,27 @@ struct CompileCommandTests {
         #expect(runs.output.contains("\"compile\""))
     }
 
+    @Test("KNN compiles with the engine's own embeddings, and the compiled program runs")
+    func knnUsesEngineEmbeddings() throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let train = try dspyc.write("train.jsonl", positive)
+        let dev = try dspyc.write("dev.jsonl", Array(positive.prefix(2)))
+        let compile = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", dev,
+                                     "--optimizer", "knn", "--set", "k=2", "--threads", "1", "--json"])
+        #expect(compile.status == 0, "\(compile.output)")
+        #expect(compile.output.contains("\"optimizer\" : \"knn\""), "\(compile.output)")
+        let run = try dspyc.run(["run", "--signature", signature, "--trainset", train, "--devset", dev,
+                                 "--input", "text=What a lovely day",
+                                 "--threads", "1", "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("\"sentiment\": \"positive\"") || run.output.contains("\"sentiment\": \"negative\""))
+        // The stored state has no demos; `run` rebuilt the KNN program, so the prompt shows neighbours.
+        let inspect = try dspyc.run(["inspect", "--last", "1"])
+        #expect(inspect.output.contains("[[ ## text ## ]]\nWhat a lovely day"), "\(inspect.output)")
+        #expect(inspect.output.components(separatedBy: "User message:").count - 1 == 3, "two demos, then the input: \(inspect.output)")
+    }
+
     @Test("Ctrl-C in the middle of a compile corrupts nothing, and the rerun reuses the calls already made")
     func interruptedCompile() async throws {
         let dspyc = try DSPyCRunner()

@@ -126,4 +126,20 @@ struct EmbeddedLMTests {
         }
         #expect(calls.count >= 1, "the calculator tool never ran; trajectory: \(String(describing: prediction["trajectory"])); completions: \(log.records.map { ($0.completions, $0.error ?? "") })")
     }
+
+    @Test("the engine's embeddings are unit vectors, in input order, nearer for texts that mean the same")
+    func engineEmbeddings() async throws {
+        let texts = ["I love this, what a wonderful day", "This is awful, I hate it",
+                     "What a lovely, wonderful day, I love it", "I hate this awful thing"]
+        let vectors = try await EngineEmbedder(model: try RealModel.model(), maxConcurrency: 3).embed(texts)
+        #expect(vectors.count == 4)
+        for v in vectors { #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-3) }
+        func cosine(_ a: Int, _ b: Int) -> Float { zip(vectors[a], vectors[b]).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cosine(0, 2) > cosine(0, 1), "\(cosine(0, 2)) vs \(cosine(0, 1))")
+        #expect(cosine(1, 3) > cosine(1, 2), "\(cosine(1, 3)) vs \(cosine(1, 2))")
+        // Embedding one text alone gives the vector it got in the batch.
+        let alone = try await EngineEmbedder(model: try RealModel.model()).embed([texts[2]])
+        #expect(zip(alone[0], vectors[2]).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
 }
+

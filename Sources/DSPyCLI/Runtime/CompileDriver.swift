@@ -1,4 +1,5 @@
 import DSPy
+import DSPyEmbedded
 import DSPyEngine
 import DSPyStore
 import DSPyUtilities
@@ -59,7 +60,7 @@ struct CompileDriver {
             return summary
         }
         // Validate the optimizer before spending any model time.
-        _ = try makeOptimizer()
+        _ = try makeOptimizer(embedder: NotYetLoadedEmbedder())
         let session = try ProgramSession.open(
             kind: .compile, program: spec.name, modelOptions: modelOptions,
             structuredDecoding: structuredDecoding, useCache: true)
@@ -84,7 +85,7 @@ struct CompileDriver {
         Log.status("[1/3] baseline: \(spec.name) zero-shot on \(devset.count) dev examples")
         let baseline = try await session.with { try await evaluate(program) }
         Log.status("[2/3] compile: optimizer \(optimizer) on \(trainset.count) training examples")
-        let optimizer = try makeOptimizer()
+        let optimizer = try makeOptimizer(embedder: EngineEmbedder(model: session.lm.model))
         let compiled = try await session.with { try await optimizer.compile(program, trainset: trainset) }
         Log.status("[3/3] evaluate: compiled program on \(devset.count) dev examples")
         let score = try await session.with { try await evaluate(compiled.program) }
@@ -108,10 +109,18 @@ struct CompileDriver {
         return summary
     }
 
-    func makeOptimizer() throws -> any Optimizer {
+    /// The chosen optimizer with its settings; `embedder` serves `knn`.
+    func makeOptimizer(embedder: any Embedder) throws -> any Optimizer {
         var choice = OptimizerChoice(optimizer, settings: settings)
         if choice.settings["seed"] == nil { choice.settings["seed"] = String(seed) }
-        return try OptimizerRegistry.standard.make(choice, context: .init(metric: spec.metric))
+        return try OptimizerRegistry.standard.make(choice, context: .init(metric: spec.metric, embedder: embedder))
+    }
+}
+
+/// Stands in for the engine's embedder while settings are checked, before the model loads.
+private struct NotYetLoadedEmbedder: Embedder {
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        throw OptimizerError.invalidArgument("the model is not loaded yet")
     }
 }
 
