@@ -181,8 +181,43 @@ final class BiasedScoringLM: LanguageModel, @unchecked Sendable {
     }
 }
 
+/// Scores choices the way BiasedScoringLM does, but only with demos in the prompt or only without.
+final class DemoSensitiveScoringLM: LanguageModel, @unchecked Sendable {
+    let modelIdentifier = "demo-sensitive-scoring"
+    let informativeWithDemos: Bool
+    init(informativeWithDemos: Bool) { self.informativeWithDemos = informativeWithDemos }
+
+    func complete(_ request: LMRequest) async throws -> LMResponse {
+        let hasDemos = request.messages.count > 2  // system + the input, plus a user/assistant pair per demo
+        let bad = request.messages.last?.content.contains("[[ ## text ## ]]\nbad") ?? false
+        let negative = hasDemos == informativeWithDemos ? (bad ? -0.7 : -1.2) : -1.0
+        let metadata: JSONObject = ["choice_scores": [[
+            "field": "sentiment", "values": ["positive", "negative"], "logprobs": [-0.5, .double(negative)],
+            "offsets": [0.0, 0.0], "chosen": "positive",
+        ]]]
+        return LMResponse(completions: [LMCompletion(text: "[[ ## sentiment ## ]]\npositive\n\n[[ ## completed ## ]]")],
+                          metadata: metadata)
+    }
+}
+
 @Suite("Choice calibration")
 struct ChoiceCalibrationTests {
+    @Test("the stratified default keeps demos only if they beat calibrated zero-shot on held-out training examples")
+    func comparesWithZeroShot() async throws {
+        for demosHelp in [false, true] {
+            let compiled = try await DSPySettings.with(DSPySettings(lm: DemoSensitiveScoringLM(informativeWithDemos: demosHelp))) {
+                try await BootstrapFewShot(metric: .exactMatch(), maxBootstrappedDemos: 2, maxLabeledDemos: 2)
+                    .compile(SimpleModule("text -> sentiment: Literal['positive', 'negative']"), trainset: sentimentTrain)
+            }
+            let predictor = try #require(compiled.program.predictors().first)
+            #expect(predictor.demos.count == (demosHelp ? 2 : 0), "\(compiled.report.notes)")
+            #expect(predictor.signature.outputs[0].choiceOffsets != nil)
+            let verdict = try #require(compiled.report.notes.last)
+            #expect(verdict.contains("calibrated on the 6 training examples not used as demos"), "\(verdict)")
+            #expect(verdict.hasSuffix(demosHelp ? "keeping the demos" : "keeping zero-shot"), "\(verdict)")
+        }
+    }
+
     @Test("offsets learned from reported choice scores fix a one-label bias")
     func calibrates() async throws {
         let program = SimpleModule("text -> sentiment: Literal['positive', 'negative']")

@@ -23,6 +23,11 @@ import Foundation
 ///   by label. Measured with DSPy 3.4 and a small local model, walking in
 ///   order kept four demos of one label on three datasets and the compiled
 ///   program answered that label every time; balanced demos teach the task.
+///   Choices are then calibrated (``ChoiceCalibration``) on the training
+///   examples not used as demos, and the demos are kept only if they get more
+///   of those right than the calibrated zero-shot program (``compareZeroShot``):
+///   with the 135M model, sentiment's bootstrapped demo sets scored 54–65.5 %
+///   on dev where calibrated zero-shot scored 68.5 %, and tied it on train.
 ///
 /// Cost: at most `|trainset| × maxRounds` teacher runs, in practice about
 /// `maxBootstrappedDemos / success rate`.
@@ -55,13 +60,17 @@ public struct BootstrapFewShot: Optimizer {
     public var calibrateChoices: Bool
     /// What calibration fits (``ChoiceCalibration/Objective``).
     public var calibrationObjective: ChoiceCalibration.Objective
+    /// After calibrating, also calibrate the zero-shot program on the same held-out training
+    /// examples and return it instead unless the demos get more of them right: demos that do
+    /// not beat zero-shot are dropped. Defaults to on in `.stratified` mode with calibration.
+    public var compareZeroShot: Bool
 
     public init(
         metric: Metric? = nil, metricThreshold: Double? = nil, maxBootstrappedDemos: Int = 4,
         maxLabeledDemos: Int = 16, maxRounds: Int = 1, maxErrors: Int = 10, mode: Mode = .stratified,
         seed: Int = 0, teacher: (any Program)? = nil, teacherLM: (any LanguageModel)? = nil,
         maxConcurrency: Int = 4, labelField: String? = nil, calibrateChoices: Bool? = nil,
-        calibrationObjective: ChoiceCalibration.Objective = .labelPrior
+        calibrationObjective: ChoiceCalibration.Objective = .labelPrior, compareZeroShot: Bool? = nil
     ) {
         self.metric = metric
         self.metricThreshold = metricThreshold
@@ -77,6 +86,7 @@ public struct BootstrapFewShot: Optimizer {
         self.labelField = labelField
         self.calibrateChoices = calibrateChoices ?? (mode == .stratified)
         self.calibrationObjective = calibrationObjective
+        self.compareZeroShot = compareZeroShot ?? (mode == .stratified && self.calibrateChoices)
     }
 
     public var name: String { "bootstrap" }
@@ -84,12 +94,12 @@ public struct BootstrapFewShot: Optimizer {
     public func compile(_ program: any Program, trainset: [Example], valset: [Example]?) async throws -> CompiledProgram {
         let clock = ContinuousClock()
         let start = clock.now
-        let ((outcome, calibration), calls, hits) = try await CallCounter.counting { () -> (Outcome, [String]) in
+        let ((outcome, student, calibration), calls, hits) = try await CallCounter.counting {
+            () -> (Outcome, any Program, [String]) in
             let outcome = try await run(program, trainset: trainset)
-            let notes = calibrateChoices
-                ? try await ChoiceCalibration(maxConcurrency: maxConcurrency * 2, objective: calibrationObjective).calibrate(outcome.student, trainset: trainset)
-                : []
-            return (outcome, notes)
+            guard calibrateChoices else { return (outcome, outcome.student, []) }
+            let (student, notes) = try await calibrated(outcome.student, against: program, trainset: trainset)
+            return (outcome, student, notes)
         }
         var report = CompileReport(optimizer: name)
         report.lmCalls = calls
@@ -97,9 +107,36 @@ public struct BootstrapFewShot: Optimizer {
         report.seed = mode == .dspy ? 0 : seed
         report.errors = outcome.errors
         report.notes = [outcome.note, "mode: \(mode.rawValue)"] + calibration
-        report.recordDemos(of: outcome.student)
+        report.recordDemos(of: student)
         report.elapsed = clock.now - start
-        return CompiledProgram(program: outcome.student, report: report)
+        return CompiledProgram(program: student, report: report)
+    }
+
+    /// Calibrates the student on the training examples its demos were not drawn from (its
+    /// own demos would flatter it) and, when ``compareZeroShot`` is on, calibrates the
+    /// zero-shot program on the same examples and keeps it instead unless the demos get more right.
+    ///
+    /// Cost: one student run per held-out example; as many again for the comparison.
+    private func calibrated(
+        _ student: any Program, against program: any Program, trainset: [Example]
+    ) async throws -> (any Program, [String]) {
+        let calibration = ChoiceCalibration(maxConcurrency: maxConcurrency * 2, objective: calibrationObjective)
+        let demos = student.predictors().flatMap(\.demos)
+        let heldOut = trainset.filter { example in
+            let keys = example.inputKeys ?? example.keys.filter { $0 != "augmented" }
+            return !demos.contains { demo in keys.allSatisfy { demo[$0] == example[$0] } }
+        }
+        let withDemos = try await calibration.calibrateSummarizing(student, trainset: heldOut)
+        guard compareZeroShot, withDemos.scored > 0, !demos.isEmpty else { return (student, withDemos.notes) }
+        let zeroShot = program.resetCopy()
+        let plain = try await calibration.calibrateSummarizing(zeroShot, trainset: heldOut)
+        let verdict = "calibrated on the \(heldOut.count) training examples not used as demos: with demos "
+            + "\(withDemos.correct)/\(withDemos.scored) right, zero-shot \(plain.correct)/\(plain.scored)"
+        // Demos lengthen every prompt: they stay only if they do better, not merely as well.
+        if plain.scored == withDemos.scored, plain.correct >= withDemos.correct {
+            return (zeroShot, withDemos.notes + plain.notes + [verdict + "; keeping zero-shot"])
+        }
+        return (student, withDemos.notes + [verdict + "; keeping the demos"])
     }
 
     struct Outcome {

@@ -36,9 +36,24 @@ public struct ChoiceCalibration: Sendable {
         self.objective = objective
     }
 
+    /// What a calibration learned.
+    public struct Summary: Sendable {
+        /// One note per calibrated field.
+        public var notes: [String] = []
+        /// Calibrated predictions that match the gold label, over every calibrated field.
+        public var correct = 0
+        /// Predictions scored, over every calibrated field.
+        public var scored = 0
+    }
+
     /// Calibrates `program` in place on `trainset`; returns one note per calibrated field
     /// (empty when there was nothing to calibrate or no scores were reported).
     public func calibrate(_ program: any Program, trainset: [Example]) async throws -> [String] {
+        try await calibrateSummarizing(program, trainset: trainset).notes
+    }
+
+    /// ``calibrate(_:trainset:)``, also reporting how many calibrated predictions were right.
+    public func calibrateSummarizing(_ program: any Program, trainset: [Example]) async throws -> Summary {
         let named = program.namedPredictors()
         var targets: [(predictor: Int, field: String, values: [String])] = []
         for (i, (_, p)) in named.enumerated() {
@@ -46,7 +61,7 @@ public struct ChoiceCalibration: Sendable {
                 if let choices = f.choices, choices.count > 1 { targets.append((i, f.name, choices)) }
             }
         }
-        guard !targets.isEmpty, !trainset.isEmpty, let baseLM = DSPySettings.current.lm else { return [] }
+        guard !targets.isEmpty, !trainset.isEmpty, let baseLM = DSPySettings.current.lm else { return Summary() }
         let saved = named.map(\.predictor.signature)
         for t in targets { named[t.predictor].predictor.signature = named[t.predictor].predictor.signature.withChoiceOffsets(t.field, nil) }
         let structures = named.map { OutputStructure(style: .chatHeaders, signature: $0.predictor.signature) }
@@ -63,7 +78,7 @@ public struct ChoiceCalibration: Sendable {
         let first = await run(trainset[0])
         guard first.contains(where: { $0.1.metadata["choice_scores"] != nil }) else {
             for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
-            return []
+            return Summary()
         }
         let slots = ResultSlots<[(LMRequest, LMResponse)]>(count: trainset.count)
         _ = slots.set(0, first, failed: false)
@@ -76,7 +91,7 @@ public struct ChoiceCalibration: Sendable {
         }
         let runs = slots.values.map { $0 ?? [] }
 
-        var notes: [String] = []
+        var summary = Summary()
         for t in targets {
             var data: [(logprobs: [Double], gold: Int)] = []
             for (example, records) in zip(trainset, runs) {
@@ -94,14 +109,16 @@ public struct ChoiceCalibration: Sendable {
             let p = named[t.predictor].predictor
             p.signature = p.signature.withChoiceOffsets(t.field, Dictionary(uniqueKeysWithValues: zip(t.values, offsets)))
             let shown = zip(t.values, offsets).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
-            notes.append("calibrated \(named[t.predictor].name).\(t.field) on \(data.count) examples: training accuracy "
+            summary.notes.append("calibrated \(named[t.predictor].name).\(t.field) on \(data.count) examples: training accuracy "
                 + "\(before)/\(data.count) → \(after)/\(data.count) (\(objective.rawValue)); offsets \(shown)")
+            summary.correct += after
+            summary.scored += data.count
         }
-        if notes.isEmpty {
+        if summary.notes.isEmpty {
             // Nothing learned: restore whatever offsets the program had.
             for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
         }
-        return notes
+        return summary
     }
 
     /// Offsets for `objective`; returns them with the uncalibrated and calibrated

@@ -163,7 +163,7 @@ public struct OptimizerRegistry: Sendable {
             maxRounds: try s.int("max_rounds", 1), maxErrors: try s.int("max_errors", 10), mode: try s.mode(),
             seed: try s.int("seed", 0), teacherLM: c.teacherLM, maxConcurrency: try s.int("num_threads", 4),
             labelField: s.string("label_field"), calibrateChoices: try s.optionalBool("calibrate"),
-            calibrationObjective: try s.calibrationObjective())
+            calibrationObjective: try s.calibrationObjective(), compareZeroShot: try s.optionalBool("compare_zero_shot"))
     }
 
     private static func randomSearch(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> BootstrapFewShotWithRandomSearch {

@@ -97,6 +97,7 @@ struct CompileDriver {
             baseline: ScoreSummary(baseline), compiled: ScoreSummary(score),
             demos: Dictionary(compiled.program.namedPredictors().map { ($0.name, $0.predictor.demos.count) },
                               uniquingKeysWith: { a, _ in a }),
+            notes: compiled.report.notes,
             lmCalls: totals.calls, cacheHits: totals.cacheHits, promptTokens: totals.promptTokens,
             completionTokens: totals.completionTokens, cachedPromptTokens: totals.cachedPromptTokens,
             wallSeconds: (clock.now - start).seconds)
@@ -160,6 +161,9 @@ struct CompileSummary: Codable {
     var baseline: ScoreSummary
     var compiled: ScoreSummary
     var demos: [String: Int]
+    /// What the optimizer reported (demo counts, calibration, choices it made); absent in
+    /// summaries stored before it was recorded.
+    var notes: [String]?
     var lmCalls: Int
     var cacheHits: Int
     var promptTokens: Int
@@ -193,6 +197,7 @@ struct CompileSummary: Codable {
             String(format: "  wall time           %.2f s", wallSeconds),
             "  run                 \(runID)  (dspyc inspect --run \(runID.prefix(8)))",
         ]
+        for note in notes ?? [] { lines.append("  note                \(note)") }
         if cached { lines.append("  (use --force to recompile)") }
         return lines.joined(separator: "\n")
     }
