@@ -28,18 +28,37 @@ int dspy_kernels_use_avx2(void) {
     return cached;
 }
 
-static _Atomic int disable_vnni = 0;
+static _Atomic int vector_limit = 0;
 
-void dspy_set_disable_vnni(int disable) { atomic_store(&disable_vnni, disable ? 1 : 0); }
+void dspy_set_vector_limit(int limit) { atomic_store(&vector_limit, limit); }
 
 int dspy_cpu_has_avx_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (atomic_load_explicit(&disable_vnni, memory_order_relaxed)) return 0;
+    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 2) return 0;
     static _Atomic int cached = -1;
     int value = atomic_load_explicit(&cached, memory_order_relaxed);
     if (value < 0) {
         __builtin_cpu_init();
         value = __builtin_cpu_supports("avxvnni") ? 1 : 0;
+        atomic_store(&cached, value);
+    }
+    return value;
+#else
+    return 0;
+#endif
+}
+
+int dspy_cpu_has_avx512_vnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 1) return 0;
+    static _Atomic int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        __builtin_cpu_init();
+        // The runtime reports AVX-512 only when the OS also saves the 512-bit registers.
+        value = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("avx512vnni");
         atomic_store(&cached, value);
     }
     return value;

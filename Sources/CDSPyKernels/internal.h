@@ -36,6 +36,11 @@ void dspy_pack_q8_lanes(const dspy_block_q8 *xq, int xs, int n, int blocks, dspy
 typedef void (*dspy_lanes_dot)(const void *w, const dspy_block_q8_lanes *x, int blocks,
                                float *out, int out_stride, int n);
 
+/// The lane kernels for two weight rows at once (AVX-512): row A's results go to outA, row B's
+/// to outB, each `out_stride` apart per token.
+typedef void (*dspy_lanes2_dot)(const void *wa, const void *wb, const dspy_block_q8_lanes *x, int blocks,
+                                float *outA, float *outB, int out_stride, int n);
+
 /// A job run on every thread of a pool: `ith` of `nth`.
 typedef void (*dspy_job)(void *context, int ith, int nth);
 void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context);
@@ -61,7 +66,11 @@ void dspy_dot_q8_0_lanes_avx2(const void *, const dspy_block_q8_lanes *, int, fl
 void dspy_dot_q4_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
 void dspy_dot_q4_1_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
 void dspy_dot_q8_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
+void dspy_dot_q4_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
+void dspy_dot_q4_1_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
+void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
 int dspy_cpu_has_avx_vnni(void);
+int dspy_cpu_has_avx512_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);

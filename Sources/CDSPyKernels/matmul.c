@@ -64,29 +64,65 @@ static dspy_lanes_dot lanes_dot_for(int type) {
 #endif
 }
 
+static dspy_lanes2_dot lanes2_dot_for(int type) {
+#if DSPY_X86
+    if (!dspy_kernels_use_avx2() || !dspy_cpu_has_avx512_vnni()) return NULL;
+    switch (type) {
+    case DSPY_TYPE_Q4_0: return dspy_dot_q4_0_lanes2_avx512;
+    case DSPY_TYPE_Q4_1: return dspy_dot_q4_1_lanes2_avx512;
+    case DSPY_TYPE_Q8_0: return dspy_dot_q8_0_lanes2_avx512;
+    default: return NULL;
+    }
+#else
+    (void)type;
+    return NULL;
+#endif
+}
+
+// Rows [r0, r1) against the tokens packed in lanes, two rows at a time where AVX-512 allows.
+static void lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, dspy_lanes_dot one,
+                       dspy_lanes2_dot two) {
+    const uint8_t *base = m->weights;
+    int blocks = m->cols / 32, os = m->out_stride;
+    int r = r0;
+    for (; two && r + 2 <= r1; r += 2) {
+        const void *wa = base + (size_t)r * m->row_bytes, *wb = base + (size_t)(r + 1) * m->row_bytes;
+        for (int t = 0; t < job->lane_tokens; t += 8) {
+            int n = job->lane_tokens - t < 8 ? job->lane_tokens - t : 8;
+            float *out = m->out + (size_t)t * os + r;
+            two(wa, wb, job->lanes + (size_t)(t / 8) * blocks, blocks, out, out + 1, os, n);
+        }
+    }
+    for (; r < r1; r++) {
+        const void *w = base + (size_t)r * m->row_bytes;
+        for (int t = 0; t < job->lane_tokens; t += 8) {
+            int n = job->lane_tokens - t < 8 ? job->lane_tokens - t : 8;
+            one(w, job->lanes + (size_t)(t / 8) * blocks, blocks, m->out + (size_t)t * os + r, os, n);
+        }
+    }
+}
+
 static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, float *row) {
     int avx2 = dspy_kernels_use_avx2();
-    dspy_row_dot dot = row_dot_for(m->type, avx2);
-    dspy_lanes_dot lanes_dot = job->lanes ? lanes_dot_for(m->type) : NULL;
-    int lane_tokens = lanes_dot ? job->lane_tokens : 0;
     const uint8_t *base = m->weights;
     int blocks = m->cols / 32;
     size_t os = (size_t)m->out_stride;
+    dspy_row_dot dot = row_dot_for(m->type, avx2);
+    if (dot) {
+        // Quantized rows: the packed tokens through the lane kernels, the rest one row at a time.
+        dspy_lanes_dot lanes_dot = job->lanes ? lanes_dot_for(m->type) : NULL;
+        int done = lanes_dot ? job->lane_tokens : 0;
+        if (lanes_dot) lanes_rows(job, m, r0, r1, lanes_dot, lanes2_dot_for(m->type));
+        if (done == job->tokens) return;
+        for (int r = r0; r < r1; r++)
+            dot(base + (size_t)r * m->row_bytes, job->xq + (size_t)done * blocks, blocks, job->tokens - done,
+                m->out + done * os + r, m->out_stride, blocks);
+        return;
+    }
     for (int r = r0; r < r1; r++) {
-        const void *w = base + (size_t)r * m->row_bytes;
-        if (dot) {
-            for (int t = 0; t < lane_tokens; t += 8) {
-                int n = lane_tokens - t < 8 ? lane_tokens - t : 8;
-                lanes_dot(w, job->lanes + (size_t)(t / 8) * blocks, blocks, m->out + t * os + r, m->out_stride, n);
-            }
-            if (lane_tokens < job->tokens)
-                dot(w, job->xq + (size_t)lane_tokens * blocks, blocks, job->tokens - lane_tokens,
-                    m->out + lane_tokens * os + r, m->out_stride, blocks);
-            continue;
-        }
-        const float *wf = w;
+        const float *wf = (const float *)(base + (size_t)r * m->row_bytes);
         if (m->type != DSPY_TYPE_F32) {
-            dspy_dequantize(m->type, w, row, m->cols);
+            dspy_dequantize(m->type, wf, row, m->cols);
             wf = row;
         }
         for (int t = 0; t < job->tokens; t++) {

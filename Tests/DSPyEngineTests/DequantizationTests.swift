@@ -167,13 +167,13 @@ struct DequantizationTests {
                 }
                 return output
             }
-            for disableVNNI in [0, 1] {  // AVX-VNNI kernels where the CPU has them, then AVX2
-                dspy_set_disable_vnni(Int32(disableVNNI))
+            for limit in [0, 1, 2] {  // AVX-512 where the CPU has it, AVX-VNNI, then plain AVX2
+                dspy_set_vector_limit(Int32(limit))
                 let batched = products(first: 0, count: tokens)
                 let alone = (0..<tokens).flatMap { products(first: $0, count: 1) }
-                #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(tokens) tokens, VNNI off: \(disableVNNI)")
+                #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(tokens) tokens, vector limit \(limit)")
             }
-            dspy_set_disable_vnni(0)
+            dspy_set_vector_limit(0)
         }
     }
 }

@@ -10,9 +10,9 @@ int dspy_cpu_has_avx2_fma(void);
 /// Forces the portable scalar kernels (1) or lets the CPU check decide (0). For tests.
 void dspy_set_force_scalar(int force);
 
-/// Keeps the AVX-VNNI kernels out (1), so the AVX2 ones run, or lets the CPU check decide (0).
-/// For tests: both give identical results.
-void dspy_set_disable_vnni(int disable);
+/// Caps the vector kernels for tests (all give identical results): 0 lets the CPU check
+/// decide, 1 keeps AVX-512 out, 2 also keeps AVX-VNNI out (plain AVX2).
+void dspy_set_vector_limit(int limit);
 
 /// Returns 1 when the vector kernels are in use.
 int dspy_kernels_use_avx2(void);

@@ -1,0 +1,111 @@
+// AVX-512 lane kernels: two weight rows against eight tokens per pass, row A in lanes
+// 0-7 and row B in lanes 8-15 of each 512-bit register (see dot_lanes.inc for the lane
+// layout). Every lane does the same integer products, conversions, multiplies and FMAs,
+// in the same order, as the one-token kernels do for its row, so results are identical
+// bit for bit; a 512-bit instruction just does two rows' work.
+//
+// AVX-512 has no byte sign instruction, so signed weights (Q8_0) and Q4_0's offset nibbles
+// use unsigned bytes and subtract the offset's share: (w + 128)·y − 128·Σy and u·y − 8·Σy,
+// with Σy, each token's sum of the group's four activation bytes, computed once per block.
+// Integer sums are exact, so the partial sums equal the AVX2 kernels'.
+#include "internal.h"
+
+#if DSPY_X86
+#include <immintrin.h>
+#include <string.h>
+
+#define DSPY_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+enum { PLAIN, Q4_0_OFFSET, Q8_0_OFFSET };
+
+// The 32 weight bytes of one block as unsigned bytes: 4-bit values, or Q8_0's w + 128.
+DSPY_AVX512 static inline __m256i nibbles(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+DSPY_AVX512 static inline __m256i biased_bytes(const int8_t *qs) {
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)qs), _mm256_set1_epi8((char)0x80));
+}
+
+// Lanes 0-7 = a, 8-15 = b.
+DSPY_AVX512 static inline __m512 pair_ps(float a, float b) {
+    return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
+}
+
+DSPY_AVX512 static inline __m512 twice_ps(const float *v) {
+    return _mm512_broadcast_f32x8(_mm256_loadu_ps(v));
+}
+
+// One block: the eight group accumulators for weight bytes wa (row A) and wb (row B).
+DSPY_AVX512 static inline void lanes2_block(__m512 acc[8], __m256i wa, __m256i wb, const dspy_block_q8_lanes *x,
+                                            __m512 scale, int offset) {
+    const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(wa), wb, 1);
+    for (int k = 0; k < 8; k++) {
+        __m512i index = _mm512_inserti64x4(_mm512_set1_epi32(k), _mm256_set1_epi32(8 + k), 1);
+        __m512i wk = _mm512_permutexvar_epi32(index, w);
+        __m512i y = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qs[k]));
+        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wk, y);
+        if (offset != PLAIN) {
+            // Σy per token: the four bytes of each dword, summed by a dot product with ones.
+            __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), y);
+            p = _mm512_sub_epi32(p, _mm512_slli_epi32(sums, offset == Q8_0_OFFSET ? 7 : 3));
+        }
+        acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(p), acc[k]);
+    }
+}
+
+// Sums the group accumulators as the one-token kernels' horizontal sum does, adds `tail` if any,
+// and writes row A's first n lanes to outA and row B's to outB.
+DSPY_AVX512 static inline void lanes2_store(const __m512 a[8], const __m512 *tail, float *outA, float *outB, int os,
+                                            int n) {
+    __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a[0], a[4]), _mm512_add_ps(a[2], a[6])),
+                               _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7])));
+    float v[16];
+    _mm512_storeu_ps(v, tail ? _mm512_add_ps(sum, *tail) : sum);
+    for (int t = 0; t < n; t++) {
+        outA[(size_t)t * os] = v[t];
+        outB[(size_t)t * os] = v[8 + t];
+    }
+}
+
+#define LANES2_BEGIN                                          \
+    __m512 acc[8];                                            \
+    for (int k = 0; k < 8; k++) acc[k] = _mm512_setzero_ps();
+
+DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
+                                             int blocks, float *outA, float *outB, int os, int n) {
+    const dspy_block_q4_1 *wa = wav, *wb = wbv;
+    LANES2_BEGIN
+    __m512 tail = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
+        tail = _mm512_fmadd_ps(pair_ps(_cvtsh_ss(wa[b].m), _cvtsh_ss(wb[b].m)), twice_ps(x[b].s), tail);
+        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], scale, PLAIN);
+    }
+    lanes2_store(acc, &tail, outA, outB, os, n);
+}
+
+DSPY_AVX512 void dspy_dot_q4_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
+                                             int blocks, float *outA, float *outB, int os, int n) {
+    const dspy_block_q4_0 *wa = wav, *wb = wbv;
+    LANES2_BEGIN
+    for (int b = 0; b < blocks; b++) {
+        __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
+        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], scale, Q4_0_OFFSET);
+    }
+    lanes2_store(acc, NULL, outA, outB, os, n);
+}
+
+DSPY_AVX512 void dspy_dot_q8_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
+                                             int blocks, float *outA, float *outB, int os, int n) {
+    const dspy_block_q8_0 *wa = wav, *wb = wbv;
+    LANES2_BEGIN
+    for (int b = 0; b < blocks; b++) {
+        __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
+        lanes2_block(acc, biased_bytes(wa[b].qs), biased_bytes(wb[b].qs), &x[b], scale, Q8_0_OFFSET);
+    }
+    lanes2_store(acc, NULL, outA, outB, os, n);
+}
+#endif
