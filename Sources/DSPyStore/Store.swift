@@ -111,31 +111,41 @@ public struct Store: Sendable {
     ///   a database, ``StoreError/databaseLocked(path:timeout:)`` when another process
     ///   holds the lock through the whole busy timeout,
     ///   ``StoreError/newerSchema(path:unknownMigrations:)``, ``StoreError/cannotOpen(path:detail:)``.
+    /// Stores on the same file in one process share one connection pool (``SharedPools``);
+    /// the first one's options apply to it.
     public init(path: String, options: Options = Options()) throws {
+        try self.init(path: path, options: options, sharingPool: true)
+    }
+
+    /// `sharingPool: false` opens a pool of its own, as another process would (for tests).
+    init(path: String, options: Options, sharingPool: Bool) throws {
         self.path = path
         self.options = options
-        try Self.checkHeader(path: path)
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StoreError.cannotOpen(path: path, detail: "cannot create \(directory.path): \(error.localizedDescription)")
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(options.busyTimeout)
-        configuration.label = "dspyc.store"
-        // Two processes opening a fresh file at once can meet SQLITE_BUSY where
-        // SQLite does not call the busy handler (switching to WAL, the first
-        // schema read). Opening retries those within the same busy timeout.
         let deadline = Date().addingTimeInterval(options.busyTimeout)
-        do {
-            self.writer = try Self.retryingWhileBusy(until: deadline) {
-                try DatabasePool(path: path, configuration: configuration)
+        let (pool, isNew) = try SharedPools.pool(for: path, shared: sharingPool) {
+            try Self.checkHeader(path: path)
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.cannotOpen(path: path, detail: "cannot create \(directory.path): \(error.localizedDescription)")
             }
-        } catch {
-            throw Self.map(error, path: path, operation: "opening the database", timeout: options.busyTimeout)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(options.busyTimeout)
+            configuration.label = "dspyc.store"
+            // Two processes opening a fresh file at once can meet SQLITE_BUSY where
+            // SQLite does not call the busy handler (switching to WAL, the first
+            // schema read). Opening retries those within the same busy timeout.
+            do {
+                return try Self.retryingWhileBusy(until: deadline) {
+                    try DatabasePool(path: path, configuration: configuration)
+                }
+            } catch {
+                throw Self.map(error, path: path, operation: "opening the database", timeout: options.busyTimeout)
+            }
         }
-        try Self.retryingWhileBusy(until: deadline) { try migrate() }
+        self.writer = pool
+        if isNew { try Self.retryingWhileBusy(until: deadline) { try migrate() } }
     }
 
     /// Runs `body`, retrying every 20 ms while it fails with a busy or locked
@@ -279,7 +289,7 @@ public struct Store: Sendable {
         let detail = error.message ?? "\(error.resultCode)"
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-            return .corruptDatabase(path: path, detail: detail)
+            return .corruptDatabase(path: path, detail: "\(detail), while \(operation)")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return .databaseLocked(path: path, timeout: timeout)
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:

@@ -10,6 +10,14 @@ private let positive = [
 ]
 private let signature = "text -> sentiment: Literal['positive', 'negative']"
 
+/// Text collected from a running process (or a note that it finished).
+private final class ProgressText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
+    func contains(_ part: String) -> Bool { lock.withLock { text.contains(part) } }
+}
+
 @Suite("dspyc compile, run, eval and their bad inputs", .serialized)
 struct CompileCommandTests {
     @Test("An ad-hoc compile prints a summary; the identical second compile is a cache hit")
@@ -75,18 +83,52 @@ struct CompileCommandTests {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["DSPYC_HOME": dspyc.home.path]) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let progress = Pipe()
+        process.standardError = progress
+        let seen = ProgressText()
+        progress.fileHandleForReading.readabilityHandler = { seen.append($0.availableData) }
         try process.run()
-        // Interrupt once some dev examples have been scored.
-        try await Task.sleep(for: .seconds(4))
+        // Interrupt once the progress bar shows scored examples (however loaded the machine is).
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, process.isRunning, !seen.contains("25%") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         process.interrupt()
         process.waitUntilExit()
+        progress.fileHandleForReading.readabilityHandler = nil
         #expect(process.terminationStatus != 0)
         let rerun = try dspyc.run(arguments)
         #expect(rerun.status == 0, "\(rerun.output)")
         #expect(rerun.output.contains("\"cached\" : false"))
         let hits = rerun.output.split(separator: "\n").first { $0.contains("\"cacheHits\"") }
         #expect(hits != nil && !hits!.contains(": 0,"), "the rerun should reuse cached calls: \(rerun.output)")
+    }
+
+    @Test("Another dspyc reading the store while a compile runs costs the compile nothing")
+    func concurrentReaders() async throws {
+        let dspyc = try DSPyCRunner()
+        defer { dspyc.remove() }
+        let rows = (0..<24).map { index in
+            #"{"text": "example number \#(index) is \#(index % 2 == 0 ? "great" : "awful")", "sentiment": "\#(index % 2 == 0 ? "positive" : "negative")"}"#
+        }
+        let train = try dspyc.write("train.jsonl", Array(rows.prefix(8)))
+        let dev = try dspyc.write("dev.jsonl", rows)
+        let finished = ProgressText()
+        let compile = Task.detached {
+            defer { finished.append(Data("finished".utf8)) }
+            return try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", dev,
+                                  "--optimizer", "labeled", "--threads", "1", "--concurrency", "1", "--json"])
+        }
+        // Readers open and close the database over and over (each close used to reset the WAL
+        // under the compile once the compile had dropped its own lock by opening the file twice).
+        while !finished.contains("finished") {
+            _ = try dspyc.run(["inspect", "--last", "1"])
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let result = try await compile.value
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("\"errors\" : 0"), "\(result.output)")
+        #expect(result.output.range(of: #""errors" : [1-9]"#, options: .regularExpression) == nil, "\(result.output)")
     }
 
     @Test("An unknown program is an error that lists the available ones")
