@@ -54,6 +54,8 @@ def main():
     parser.add_argument("--dev", type=int, default=100, help="dev examples to score")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=1, help="Evaluate num_threads")
+    parser.add_argument("--max-errors", type=int, default=None,
+                        help="BootstrapFewShot max_errors (DSPy's default, 10, when omitted)")
     args = parser.parse_args()
 
     import dspy
@@ -101,10 +103,19 @@ def main():
         program = dspy.Predict(signature)
         report = {"dataset": args.dataset, "signature": signature, "dev": len(devset), "dspy": dspy.__version__}
         report["zero_shot"] = evaluate(program)
+        print(json.dumps({"zero_shot": report["zero_shot"]}), file=sys.stderr, flush=True)
         start, calls_before = time.time(), len(lm.history)
-        optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=4)
-        compiled = optimizer.compile(program, trainset=trainset)
+        optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=4,
+                                          max_errors=args.max_errors)
+        try:
+            compiled = optimizer.compile(program, trainset=trainset)
+        except Exception as error:  # DSPy re-raises the teacher's error once max_errors are reached
+            report["compile"] = {"seconds": round(time.time() - start, 1), "lm_calls": len(lm.history) - calls_before,
+                                 "error": f"{type(error).__name__}: {str(error)[:300]}"}
+            print(json.dumps(report, indent=2))
+            return
         report["compile"] = {"seconds": round(time.time() - start, 1), "lm_calls": len(lm.history) - calls_before,
+                             "max_errors": args.max_errors,
                              "demo_labels": [d.get(output) for d in compiled.predictors()[0].demos]}
         report["bootstrap"] = evaluate(compiled)
         print(json.dumps(report, indent=2))
