@@ -32,17 +32,33 @@ static _Atomic int vector_limit = 0;
 
 void dspy_set_vector_limit(int limit) { atomic_store(&vector_limit, limit); }
 
-int dspy_cpu_has_avx_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 2) return 0;
-    static _Atomic int cached = -1;
-    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+// `probe()` once per process, then its cached answer.
+static int cached_probe(_Atomic int *cache, int (*probe)(void)) {
+    int value = atomic_load_explicit(cache, memory_order_relaxed);
     if (value < 0) {
         __builtin_cpu_init();
-        value = __builtin_cpu_supports("avxvnni") ? 1 : 0;
-        atomic_store(&cached, value);
+        value = probe() ? 1 : 0;
+        atomic_store(cache, value);
     }
     return value;
+}
+
+static int probe_avx_vnni(void) { return __builtin_cpu_supports("avxvnni"); }
+
+// The runtime reports AVX-512 only when the OS also saves the 512-bit registers.
+static int probe_avx512_vnni(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
+int dspy_cpu_has_avx_vnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    static _Atomic int cached = -1;
+    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 2) return 0;
+    return cached_probe(&cached, probe_avx_vnni);
 #else
     return 0;
 #endif
@@ -50,18 +66,9 @@ int dspy_cpu_has_avx_vnni(void) {
 
 int dspy_cpu_has_avx512_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 1) return 0;
     static _Atomic int cached = -1;
-    int value = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (value < 0) {
-        __builtin_cpu_init();
-        // The runtime reports AVX-512 only when the OS also saves the 512-bit registers.
-        value = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-                __builtin_cpu_supports("avx512vnni");
-        atomic_store(&cached, value);
-    }
-    return value;
+    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 1) return 0;
+    return cached_probe(&cached, probe_avx512_vnni);
 #else
     return 0;
 #endif

@@ -9,6 +9,10 @@ private let positive = [
     #"{"text": "Terrible service and a rude waiter", "sentiment": "negative"}"#,
 ]
 private let signature = "text -> sentiment: Literal['positive', 'negative']"
+/// 24 examples for compiles that run long enough to interrupt or read alongside.
+private let numberedRows = (0..<24).map { index in
+    #"{"text": "example number \#(index) is \#(index % 2 == 0 ? "great" : "awful")", "sentiment": "\#(index % 2 == 0 ? "positive" : "negative")"}"#
+}
 
 /// Text collected from a running process (or a note that it finished).
 private final class ProgressText: @unchecked Sendable {
@@ -71,11 +75,8 @@ struct CompileCommandTests {
     func interruptedCompile() async throws {
         let dspyc = try DSPyCRunner()
         defer { dspyc.remove() }
-        let rows = (0..<24).map { index in
-            #"{"text": "example number \#(index) is \#(index % 2 == 0 ? "great" : "awful")", "sentiment": "\#(index % 2 == 0 ? "positive" : "negative")"}"#
-        }
-        let train = try dspyc.write("train.jsonl", Array(rows.prefix(8)))
-        let dev = try dspyc.write("dev.jsonl", rows)
+        let train = try dspyc.write("train.jsonl", Array(numberedRows.prefix(8)))
+        let dev = try dspyc.write("dev.jsonl", numberedRows)
         let arguments = ["compile", "--signature", signature, "--trainset", train, "--devset", dev,
                          "--optimizer", "labeled", "--threads", "1", "--concurrency", "1", "--json"]
         let process = Process()
@@ -108,11 +109,8 @@ struct CompileCommandTests {
     func concurrentReaders() async throws {
         let dspyc = try DSPyCRunner()
         defer { dspyc.remove() }
-        let rows = (0..<24).map { index in
-            #"{"text": "example number \#(index) is \#(index % 2 == 0 ? "great" : "awful")", "sentiment": "\#(index % 2 == 0 ? "positive" : "negative")"}"#
-        }
-        let train = try dspyc.write("train.jsonl", Array(rows.prefix(8)))
-        let dev = try dspyc.write("dev.jsonl", rows)
+        let train = try dspyc.write("train.jsonl", Array(numberedRows.prefix(8)))
+        let dev = try dspyc.write("dev.jsonl", numberedRows)
         let finished = ProgressText()
         let compile = Task.detached {
             defer { finished.append(Data("finished".utf8)) }
