@@ -218,6 +218,22 @@ struct ChoiceCalibrationTests {
         }
     }
 
+    @Test("demos win only with more right answers and a higher gold log-probability")
+    func demosMustWinOnBothMeasures() {
+        func summary(_ correct: Int, _ meanLogProbability: Double) -> ChoiceCalibration.Summary {
+            var s = ChoiceCalibration.Summary()
+            s.correct = correct
+            s.scored = 96
+            s.goldLogProbability = meanLogProbability * 96
+            return s
+        }
+        let zeroShot = summary(62, -0.607)
+        #expect(BootstrapFewShot.demosWin(summary(70, -0.550), over: zeroShot))
+        #expect(!BootstrapFewShot.demosWin(summary(66, -0.659), over: zeroShot))  // sentiment, seed 0
+        #expect(!BootstrapFewShot.demosWin(summary(62, -0.550), over: zeroShot))  // a tie in accuracy
+        #expect(!BootstrapFewShot.demosWin(summary(58, -0.600), over: zeroShot))
+    }
+
     @Test("offsets learned from reported choice scores fix a one-label bias")
     func calibrates() async throws {
         let program = SimpleModule("text -> sentiment: Literal['positive', 'negative']")

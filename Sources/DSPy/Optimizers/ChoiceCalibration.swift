@@ -44,6 +44,12 @@ public struct ChoiceCalibration: Sendable {
         public var correct = 0
         /// Predictions scored, over every calibrated field.
         public var scored = 0
+        /// The summed log-probability of the gold choice, normalized over the choices after
+        /// calibration: a lower-variance measure of fit than ``correct``.
+        public var goldLogProbability = 0.0
+
+        /// ``goldLogProbability`` per scored prediction (0 when nothing was scored).
+        public var meanGoldLogProbability: Double { scored > 0 ? goldLogProbability / Double(scored) : 0 }
     }
 
     /// Calibrates `program` in place on `trainset`; returns one note per calibrated field
@@ -113,6 +119,7 @@ public struct ChoiceCalibration: Sendable {
                 + "\(before)/\(data.count) → \(after)/\(data.count) (\(objective.rawValue)); offsets \(shown)")
             summary.correct += after
             summary.scored += data.count
+            summary.goldLogProbability += data.reduce(0) { $0 + Self.goldLogProbability($1, offsets: offsets) }
         }
         if summary.notes.isEmpty {
             // Nothing learned: restore whatever offsets the program had.
@@ -140,6 +147,14 @@ public struct ChoiceCalibration: Sendable {
         var best = 0
         for j in 1..<logprobs.count where logprobs[j] - o[j] > logprobs[best] - o[best] { best = j }
         return best
+    }
+
+    /// `log softmax(logprobs − offsets)[gold]`: how sure the calibrated choice is of the gold label.
+    static func goldLogProbability(_ item: (logprobs: [Double], gold: Int), offsets: [Double]) -> Double {
+        let shifted = zip(item.logprobs, offsets).map { $0 - $1 }
+        let top = shifted.max() ?? 0
+        let normalizer = top + Foundation.log(shifted.reduce(0) { $0 + Foundation.exp($1 - top) })
+        return shifted[item.gold] - normalizer
     }
 
     static func correctCount(_ data: [(logprobs: [Double], gold: Int)], offsets: [Double]) -> Int {
