@@ -5,9 +5,10 @@
 // bit for bit; a 512-bit instruction just does two rows' work.
 //
 // AVX-512 has no byte sign instruction, so signed weights (Q8_0) and Q4_0's offset nibbles
-// use unsigned bytes and subtract the offset's share: (w + 128)·y − 128·Σy and u·y − 8·Σy,
-// with Σy, each token's sum of the group's four activation bytes, computed once per block.
-// Integer sums are exact, so the partial sums equal the AVX2 kernels'.
+// use unsigned bytes and start from the offset's share: (w + 128)·y − 128·Σy and u·y − 8·Σy,
+// with −128·Σy (Σy: each token's sum of the group's four activation bytes) computed once
+// per product by dspy_lanes_bias_fill, not once per row. Integer sums are exact, so the
+// partial sums equal the AVX2 kernels'.
 #include "internal.h"
 
 #if DSPY_X86
@@ -38,20 +39,21 @@ DSPY_AVX512 static inline __m512 twice_ps(const float *v) {
     return _mm512_broadcast_f32x8(_mm256_loadu_ps(v));
 }
 
-// One block: the eight group accumulators for weight bytes wa (row A) and wb (row B).
+// One block: the eight group accumulators for weight bytes wa (row A) and wb (row B); `bias`
+// is the block's offset terms for Q4_0 and Q8_0.
 DSPY_AVX512 static inline void lanes2_block(__m512 acc[8], __m256i wa, __m256i wb, const dspy_block_q8_lanes *x,
-                                            __m512 scale, int offset) {
+                                            const dspy_lanes_bias *bias, __m512 scale, int offset) {
     const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(wa), wb, 1);
     for (int k = 0; k < 8; k++) {
         __m512i index = _mm512_inserti64x4(_mm512_set1_epi32(k), _mm256_set1_epi32(8 + k), 1);
         __m512i wk = _mm512_permutexvar_epi32(index, w);
         __m512i y = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qs[k]));
-        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wk, y);
+        __m512i start = _mm512_setzero_si512();
         if (offset != PLAIN) {
-            // Σy per token: the four bytes of each dword, summed by a dot product with ones.
-            __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1), y);
-            p = _mm512_sub_epi32(p, _mm512_slli_epi32(sums, offset == Q8_0_OFFSET ? 7 : 3));
+            start = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)bias->v[k]));
+            if (offset == Q4_0_OFFSET) start = _mm512_srai_epi32(start, 4);  // −128·Σy / 16 = −8·Σy
         }
+        __m512i p = _mm512_dpbusd_epi32(start, wk, y);
         acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(p), acc[k]);
     }
 }
@@ -74,37 +76,54 @@ DSPY_AVX512 static inline void lanes2_store(const __m512 a[8], const __m512 *tai
     __m512 acc[8];                                            \
     for (int k = 0; k < 8; k++) acc[k] = _mm512_setzero_ps();
 
+// Rows A and B are adjacent (B = A + one row), and the next call takes the two rows after
+// them: prefetching those while this pair computes hides the weights' memory latency, which
+// otherwise stalls the lane kernels (eight tokens' work per weight byte leaves no slack).
+DSPY_AVX512 static inline void prefetch_next_pair(const void *wa, const void *wb, size_t offset) {
+    const char *a = wa, *b = wb;
+    ptrdiff_t row = b - a;
+    _mm_prefetch(b + row + offset, _MM_HINT_T0);
+    _mm_prefetch(b + 2 * row + offset, _MM_HINT_T0);
+}
+
 DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
-                                             int blocks, float *outA, float *outB, int os, int n) {
+                                             const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
+                                             int os, int n) {
     const dspy_block_q4_1 *wa = wav, *wb = wbv;
+    (void)bias;  // Q4_1's weights are unsigned: no offset
     LANES2_BEGIN
     __m512 tail = _mm512_setzero_ps();
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
         tail = _mm512_fmadd_ps(pair_ps(_cvtsh_ss(wa[b].m), _cvtsh_ss(wb[b].m)), twice_ps(x[b].s), tail);
-        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], scale, PLAIN);
+        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], NULL, scale, PLAIN);
     }
     lanes2_store(acc, &tail, outA, outB, os, n);
 }
 
 DSPY_AVX512 void dspy_dot_q4_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
-                                             int blocks, float *outA, float *outB, int os, int n) {
+                                             const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
+                                             int os, int n) {
     const dspy_block_q4_0 *wa = wav, *wb = wbv;
     LANES2_BEGIN
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], scale, Q4_0_OFFSET);
+        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], &bias[b], scale, Q4_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
 }
 
 DSPY_AVX512 void dspy_dot_q8_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
-                                             int blocks, float *outA, float *outB, int os, int n) {
+                                             const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
+                                             int os, int n) {
     const dspy_block_q8_0 *wa = wav, *wb = wbv;
     LANES2_BEGIN
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        lanes2_block(acc, biased_bytes(wa[b].qs), biased_bytes(wb[b].qs), &x[b], scale, Q8_0_OFFSET);
+        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        lanes2_block(acc, biased_bytes(wa[b].qs), biased_bytes(wb[b].qs), &x[b], &bias[b], scale, Q8_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
 }

@@ -36,10 +36,22 @@ void dspy_pack_q8_lanes(const dspy_block_q8 *xq, int xs, int n, int blocks, dspy
 typedef void (*dspy_lanes_dot)(const void *w, const dspy_block_q8_lanes *x, int blocks,
                                float *out, int out_stride, int n);
 
+/// The offset term of one lane block for the AVX-512 kernels, whose byte products need
+/// unsigned weights: v[k][t] = −128 × the sum of token t's four activation bytes of group k.
+/// Computed once per product (`dspy_lanes_bias_fill`) rather than once per weight row.
+typedef struct {
+    int32_t v[8][8];
+} dspy_lanes_bias; // 256 bytes
+
+/// Fills the offset terms of `count` lane blocks.
+void dspy_lanes_bias_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out);
+
 /// The lane kernels for two weight rows at once (AVX-512): row A's results go to outA, row B's
-/// to outB, each `out_stride` apart per token.
-typedef void (*dspy_lanes2_dot)(const void *wa, const void *wb, const dspy_block_q8_lanes *x, int blocks,
-                                float *outA, float *outB, int out_stride, int n);
+/// to outB, each `out_stride` apart per token. `bias` (one per lane block) is needed by the
+/// Q4_0 and Q8_0 kernels and ignored by Q4_1's.
+typedef void (*dspy_lanes2_dot)(const void *wa, const void *wb, const dspy_block_q8_lanes *x,
+                                const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
+                                int out_stride, int n);
 
 /// A job run on every thread of a pool: `ith` of `nth`.
 typedef void (*dspy_job)(void *context, int ith, int nth);
@@ -66,9 +78,12 @@ void dspy_dot_q8_0_lanes_avx2(const void *, const dspy_block_q8_lanes *, int, fl
 void dspy_dot_q4_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
 void dspy_dot_q4_1_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
 void dspy_dot_q8_0_lanes_vnni(const void *, const dspy_block_q8_lanes *, int, float *, int, int);
-void dspy_dot_q4_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
-void dspy_dot_q4_1_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
-void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, int, float *, float *, int, int);
+void dspy_dot_q4_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, const dspy_lanes_bias *, int,
+                                 float *, float *, int, int);
+void dspy_dot_q4_1_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, const dspy_lanes_bias *, int,
+                                 float *, float *, int, int);
+void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, const dspy_lanes_bias *, int,
+                                 float *, float *, int, int);
 int dspy_cpu_has_avx_vnni(void);
 int dspy_cpu_has_avx512_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);

@@ -17,6 +17,7 @@ typedef struct {
     const dspy_block_q8 *xq;
     int tokens;
     const dspy_block_q8_lanes *lanes; // the first lane_tokens tokens, eight per group
+    const dspy_lanes_bias *bias;      // their offset terms, when an AVX-512 kernel needs them
     int lane_tokens;
     float *scratch;
     int chunk_rows;
@@ -90,7 +91,8 @@ static void lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int 
         for (int t = 0; t < job->lane_tokens; t += 8) {
             int n = job->lane_tokens - t < 8 ? job->lane_tokens - t : 8;
             float *out = m->out + (size_t)t * os + r;
-            two(wa, wb, job->lanes + (size_t)(t / 8) * blocks, blocks, out, out + 1, os, n);
+            size_t group = (size_t)(t / 8) * blocks;
+            two(wa, wb, job->lanes + group, job->bias ? job->bias + group : NULL, blocks, out, out + 1, os, n);
         }
     }
     for (; r < r1; r++) {
@@ -112,7 +114,9 @@ static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int
         // Quantized rows: the packed tokens through the lane kernels, the rest one row at a time.
         dspy_lanes_dot lanes_dot = job->lanes ? lanes_dot_for(m->type) : NULL;
         int done = lanes_dot ? job->lane_tokens : 0;
-        if (lanes_dot) lanes_rows(job, m, r0, r1, lanes_dot, lanes2_dot_for(m->type));
+        // The two-row kernels of signed weights need the offset terms (absent if out of memory).
+        dspy_lanes2_dot two = m->type == DSPY_TYPE_Q4_1 || job->bias ? lanes2_dot_for(m->type) : NULL;
+        if (lanes_dot) lanes_rows(job, m, r0, r1, lanes_dot, two);
         if (done == job->tokens) return;
         for (int r = r0; r < r1; r++)
             dot(base + (size_t)r * m->row_bytes, job->xq + (size_t)done * blocks, blocks, job->tokens - done,
@@ -165,15 +169,17 @@ static void matmul_worker(void *context, int ith, int nth) {
 
 void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x,
                  int x_stride, const dspy_block_q8 *xq, int tokens, float *scratch) {
-    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, NULL, 0, scratch, 16, 0};
-    int lanes_wanted = 0;
+    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, NULL, NULL, 0, scratch, 16, 0};
+    int lanes_wanted = 0, bias_wanted = 0;
     for (int i = 0; i < count; i++) {
         job.total_rows += matrices[i].rows;
         lanes_wanted |= lanes_dot_for(matrices[i].type) != NULL;
+        bias_wanted |= matrices[i].type != DSPY_TYPE_Q4_1 && lanes2_dot_for(matrices[i].type) != NULL;
     }
     // Whole groups of eight, and a last group of at least four; fewer stay with the row kernels.
     int lane_tokens = tokens % 8 >= 4 ? tokens : tokens / 8 * 8;
     dspy_block_q8_lanes *lanes = NULL;
+    dspy_lanes_bias *bias = NULL;
     if (xq && lanes_wanted && lane_tokens > 0) {
         int blocks = matrices[0].cols / 32;
         int groups = (lane_tokens + 7) / 8;
@@ -185,11 +191,15 @@ void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const 
             }
             job.lanes = lanes;
             job.lane_tokens = lane_tokens;
+            if (bias_wanted) bias = aligned_alloc(32, sizeof *bias * (size_t)groups * (size_t)blocks);
+            if (bias) dspy_lanes_bias_fill(lanes, groups * blocks, bias);
+            job.bias = bias;
         }
     }
     // About eight chunks per thread, so a late or slow thread costs little.
     int per_chunk = job.total_rows / (8 * dspy_pool_threads(pool));
     job.chunk_rows = per_chunk > 16 ? (per_chunk + 3) / 4 * 4 : 16;
     dspy_pool_run(pool, matmul_worker, &job);
+    free(bias);
     free(lanes);
 }
