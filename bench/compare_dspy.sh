@@ -5,7 +5,8 @@
 # fresh DSPYC_HOME (no LM cache); DSPy runs with its cache off. Prints each side's JSON
 # and one summary line with the wall-time ratio.
 #   bench/compare_dspy.sh sentiment            # dataset sentiment-tweets, all of dev
-#   REF_PYTHON=/path/to/python bench/compare_dspy.sh country-region
+#   REF_PYTHON=/path/to/python bench/compare_dspy.sh country-region --labeled
+# Arguments after the name go to bench/dspy_reference.py (--labeled, --max-errors N).
 # Without REF_PYTHON, a virtual environment .venv-ref gets dspy==3.4.1 and
 # llama-cpp-python[server]==0.3.36 from PyPI (llama.cpp compiles for a few minutes).
 set -euo pipefail
@@ -31,7 +32,7 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 ln -s "$(dirname "$model")" "$home/models"
 DSPYC_HOME=$home "$dspyc" compile "$program" --optimizer bootstrap --json 2>/dev/null > "$home/dspyc.json"
-"$python" bench/dspy_reference.py --dataset "$dataset" --model "$model" --dev "$dev" --parallel 8 > "$home/dspy.json"
+"$python" bench/dspy_reference.py --dataset "$dataset" --model "$model" --dev "$dev" --parallel 8 "${@:2}" > "$home/dspy.json"
 cat "$home/dspyc.json" "$home/dspy.json"
 python3 - "$home/dspyc.json" "$home/dspy.json" <<'PY'
 import json, sys

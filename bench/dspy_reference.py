@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """DSPy 3.4.1 + llama.cpp's server on the same GGUF: the reference dspyc is measured against.
 
-Runs zero-shot evaluation, BootstrapFewShot (max_bootstrapped_demos=4,
+Runs zero-shot evaluation, optionally LabeledFewShot(k=4) (--labeled), BootstrapFewShot (max_bootstrapped_demos=4,
 max_labeled_demos=4) on the train split and evaluation of the compiled program
 on the dev split, with the model served by llama-cpp-python's OpenAI-compatible
 server on loopback. Prints one JSON object: scores, label distributions of the
@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--parallel", type=int, default=1, help="Evaluate num_threads")
     parser.add_argument("--max-errors", type=int, default=None,
                         help="BootstrapFewShot max_errors (DSPy's default, 10, when omitted)")
+    parser.add_argument("--labeled", action="store_true",
+                        help="also compile and score LabeledFewShot(k=4)")
     args = parser.parse_args()
 
     import dspy
@@ -104,6 +106,10 @@ def main():
         report = {"dataset": args.dataset, "signature": signature, "dev": len(devset), "dspy": dspy.__version__}
         report["zero_shot"] = evaluate(program)
         print(json.dumps({"zero_shot": report["zero_shot"]}), file=sys.stderr, flush=True)
+        if args.labeled:
+            labeled = dspy.LabeledFewShot(k=4).compile(program, trainset=trainset)
+            report["labeled"] = evaluate(labeled)
+            print(json.dumps({"labeled": report["labeled"]}), file=sys.stderr, flush=True)
         start, calls_before = time.time(), len(lm.history)
         optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=4,
                                           max_errors=args.max_errors)
