@@ -19,15 +19,27 @@
 
 enum { PLAIN, Q4_0_OFFSET, Q8_0_OFFSET };
 
-// The 32 weight bytes of one block as unsigned bytes: 4-bit values, or Q8_0's w + 128.
-DSPY_AVX512 static inline __m256i nibbles(const uint8_t *qs) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+// One block's 32 weight bytes of rows A and B as unsigned bytes (4-bit values, or Q8_0's
+// w + 128): dwords 0-3 in `lo` and 4-7 in `hi`, each laid out [A | A | B | B] by 128-bit lane,
+// so that one in-lane shuffle puts dword k of row A in lanes 0-7 and of row B in lanes 8-15.
+typedef struct {
+    __m512i lo, hi;
+} weight_pair;
+
+DSPY_AVX512 static inline __m512i quads(const void *a, const void *b) {
+    return _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)a)), 0xFF00,
+                                       _mm_loadu_si128((const __m128i *)b));
 }
 
-DSPY_AVX512 static inline __m256i biased_bytes(const int8_t *qs) {
-    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)qs), _mm256_set1_epi8((char)0x80));
+// Q4_0 and Q4_1: element j is the low nibble of byte j and element j + 16 its high nibble.
+DSPY_AVX512 static inline weight_pair nibble_pair(const uint8_t *qa, const uint8_t *qb) {
+    __m512i raw = quads(qa, qb), mask = _mm512_set1_epi8(0x0F);
+    return (weight_pair){_mm512_and_si512(raw, mask), _mm512_and_si512(_mm512_srli_epi16(raw, 4), mask)};
+}
+
+DSPY_AVX512 static inline weight_pair biased_pair(const int8_t *qa, const int8_t *qb) {
+    __m512i bias = _mm512_set1_epi8((char)0x80);
+    return (weight_pair){_mm512_xor_si512(quads(qa, qb), bias), _mm512_xor_si512(quads(qa + 16, qb + 16), bias)};
 }
 
 // Lanes 0-7 = a, 8-15 = b.
@@ -39,23 +51,24 @@ DSPY_AVX512 static inline __m512 twice_ps(const float *v) {
     return _mm512_broadcast_f32x8(_mm256_loadu_ps(v));
 }
 
-// One block: the eight group accumulators for weight bytes wa (row A) and wb (row B); `bias`
-// is the block's offset terms for Q4_0 and Q8_0.
-DSPY_AVX512 static inline void lanes2_block(__m512 acc[8], __m256i wa, __m256i wb, const dspy_block_q8_lanes *x,
+// One block: the eight group accumulators for the weight pair w; `bias` is the block's
+// offset terms for Q4_0 and Q8_0.
+#define LANES2_STEP(k, half)                                                                          \
+    do {                                                                                              \
+        __m512i wk = _mm512_shuffle_epi32(w.half, (_MM_PERM_ENUM)(0x55 * ((k) & 3)));                 \
+        __m512i y = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qs[k]));            \
+        __m512i start = _mm512_setzero_si512();                                                       \
+        if (offset != PLAIN) {                                                                        \
+            start = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)bias->v[k]));          \
+            if (offset == Q4_0_OFFSET) start = _mm512_srai_epi32(start, 4); /* −128·Σy / 16 = −8·Σy */ \
+        }                                                                                             \
+        acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(start, wk, y)), acc[k]); \
+    } while (0)
+
+DSPY_AVX512 static inline void lanes2_block(__m512 acc[8], weight_pair w, const dspy_block_q8_lanes *x,
                                             const dspy_lanes_bias *bias, __m512 scale, int offset) {
-    const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(wa), wb, 1);
-    for (int k = 0; k < 8; k++) {
-        __m512i index = _mm512_inserti64x4(_mm512_set1_epi32(k), _mm256_set1_epi32(8 + k), 1);
-        __m512i wk = _mm512_permutexvar_epi32(index, w);
-        __m512i y = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qs[k]));
-        __m512i start = _mm512_setzero_si512();
-        if (offset != PLAIN) {
-            start = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)bias->v[k]));
-            if (offset == Q4_0_OFFSET) start = _mm512_srai_epi32(start, 4);  // −128·Σy / 16 = −8·Σy
-        }
-        __m512i p = _mm512_dpbusd_epi32(start, wk, y);
-        acc[k] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(p), acc[k]);
-    }
+    LANES2_STEP(0, lo); LANES2_STEP(1, lo); LANES2_STEP(2, lo); LANES2_STEP(3, lo);
+    LANES2_STEP(4, hi); LANES2_STEP(5, hi); LANES2_STEP(6, hi); LANES2_STEP(7, hi);
 }
 
 // Sums the group accumulators as the one-token kernels' horizontal sum does, adds `tail` if any,
@@ -82,8 +95,8 @@ DSPY_AVX512 static inline void lanes2_store(const __m512 a[8], const __m512 *tai
 DSPY_AVX512 static inline void prefetch_next_pair(const void *wa, const void *wb, size_t offset) {
     const char *a = wa, *b = wb;
     ptrdiff_t row = b - a;
-    _mm_prefetch(b + row + offset, _MM_HINT_T0);
-    _mm_prefetch(b + 2 * row + offset, _MM_HINT_T0);
+    _mm_prefetch(b + 3 * row + offset, _MM_HINT_T0);
+    _mm_prefetch(b + 4 * row + offset, _MM_HINT_T0);
 }
 
 DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
@@ -97,7 +110,7 @@ DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, c
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
         tail = _mm512_fmadd_ps(pair_ps(_cvtsh_ss(wa[b].m), _cvtsh_ss(wb[b].m)), twice_ps(x[b].s), tail);
         prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
-        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], NULL, scale, PLAIN);
+        lanes2_block(acc, nibble_pair(wa[b].qs, wb[b].qs), &x[b], NULL, scale, PLAIN);
     }
     lanes2_store(acc, &tail, outA, outB, os, n);
 }
@@ -110,7 +123,7 @@ DSPY_AVX512 void dspy_dot_q4_0_lanes2_avx512(const void *wav, const void *wbv, c
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
         prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
-        lanes2_block(acc, nibbles(wa[b].qs), nibbles(wb[b].qs), &x[b], &bias[b], scale, Q4_0_OFFSET);
+        lanes2_block(acc, nibble_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q4_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
 }
@@ -123,7 +136,7 @@ DSPY_AVX512 void dspy_dot_q8_0_lanes2_avx512(const void *wav, const void *wbv, c
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
         prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
-        lanes2_block(acc, biased_bytes(wa[b].qs), biased_bytes(wb[b].qs), &x[b], &bias[b], scale, Q8_0_OFFSET);
+        lanes2_block(acc, biased_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q8_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
 }
