@@ -102,6 +102,7 @@ DSPY_AVX2 static void attend_one_avx2(const float *q, const uint16_t *keys, cons
     for (int i = 0; i < hd; i += 8)
         _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i))), inverse));
 }
+
 #endif
 
 static inline float round_to_half(float x) { return dspy_fp16_to_fp32(dspy_fp32_to_fp16(x)); }
@@ -141,16 +142,28 @@ static void attention_worker(void *context, int ith, int nth) {
     int group = job->heads / job->kv_heads;
     int kv_stride = job->kv_heads * job->head_dim;
     int hd = job->head_dim;
+    // A task is one query head of one token, or on AVX-512 (64-dimensional heads) all the
+    // query heads sharing a key/value head, which then read the cache once.
+    int grouped = 0;
+#if DSPY_X86
+    grouped = avx2 && hd == 64 && group <= DSPY_ATTENTION_GROUP_MAX && dspy_cpu_has_avx512_vnni();
+#endif
+    int per_task = grouped ? group : 1;
+    int tasks_per_token = job->heads / per_task;
     for (;;) {
         int task = atomic_fetch_add_explicit(&job->next_task, 1, memory_order_relaxed);
-        if (task >= job->tokens * job->heads) return;
-        int t = task / job->heads, h = task % job->heads, g = h / group;
+        if (task >= job->tokens * tasks_per_token) return;
+        int t = task / tasks_per_token, h = task % tasks_per_token * per_task, g = h / group;
         const float *q = job->q + (size_t)t * job->q_stride + (size_t)h * hd;
         float *o = job->out + (size_t)t * job->out_stride + (size_t)h * hd;
         const dspy_attention_span span = job->spans[t];
         const uint16_t *keys = span.keys + (size_t)g * hd;
         const uint16_t *values = span.values + (size_t)g * hd;
 #if DSPY_X86
+        if (grouped) {
+            dspy_attend_group_hd64_avx512(q, group, keys, values, span.visible, kv_stride, job->scale, o);
+            continue;
+        }
         if (avx2) {
             attend_one_avx2(q, keys, values, span.visible, kv_stride, hd, job->scale, o);
             continue;

@@ -84,6 +84,13 @@ void dspy_dot_q4_1_lanes2_avx512(const void *, const void *, const dspy_block_q8
                                  float *, float *, int, int);
 void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8_lanes *, const dspy_lanes_bias *, int,
                                  float *, float *, int, int);
+/// The most query heads dspy_attend_group_hd64_avx512 takes at once.
+#define DSPY_ATTENTION_GROUP_MAX 8
+/// Decoding attention of one token for `heads` (≤ DSPY_ATTENTION_GROUP_MAX) consecutive
+/// 64-dimensional query heads sharing one key/value head, with the same results as
+/// attention.c's per-head AVX2 path (llama.cpp's half-precision online softmax).
+void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *keys, const uint16_t *values,
+                                   int visible, int kv_stride, float scale, float *o);
 int dspy_cpu_has_avx_vnni(void);
 int dspy_cpu_has_avx512_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);

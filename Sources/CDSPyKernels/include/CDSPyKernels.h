@@ -104,7 +104,9 @@ typedef struct {
 
 /// Scaled dot-product attention with grouped query heads, for `tokens` query rows, the
 /// way llama.cpp's CPU flash attention computes one query row: query rounded to halves,
-/// online softmax, values accumulated in halves. Each (token, head) is one pool task.
+/// online softmax, values accumulated in halves. Each (token, head) is one pool task; on
+/// AVX-512 CPUs, with 64-dimensional heads, each (token, key/value head), so that the query
+/// heads sharing a cached key and value read it once (same results).
 ///
 /// q is [token][head][head_dim] floats (`q_stride` per token); out has the same shape.
 /// Query head h reads key/value head h / (heads / kv_heads).
