@@ -14,6 +14,7 @@ Set up once (not needed by CI):
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import socket
@@ -114,7 +115,8 @@ def main():
         optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=4,
                                           max_errors=args.max_errors)
         try:
-            compiled = optimizer.compile(program, trainset=trainset)
+            with contextlib.redirect_stdout(sys.stderr):  # DSPy prints its bootstrap summary
+                compiled = optimizer.compile(program, trainset=trainset)
         except Exception as error:  # DSPy re-raises the teacher's error once max_errors are reached
             report["compile"] = {"seconds": round(time.time() - start, 1), "lm_calls": len(lm.history) - calls_before,
                                  "error": f"{type(error).__name__}: {str(error)[:300]}"}

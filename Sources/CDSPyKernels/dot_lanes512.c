@@ -70,6 +70,7 @@ DSPY_AVX512 static inline void lanes2_block(__m512 acc[8], weight_pair w, const 
     LANES2_STEP(0, lo); LANES2_STEP(1, lo); LANES2_STEP(2, lo); LANES2_STEP(3, lo);
     LANES2_STEP(4, hi); LANES2_STEP(5, hi); LANES2_STEP(6, hi); LANES2_STEP(7, hi);
 }
+#undef LANES2_STEP
 
 // Sums the group accumulators as the one-token kernels' horizontal sum does, adds `tail` if any,
 // and writes row A's first n lanes to outA and row B's to outB.
@@ -89,10 +90,10 @@ DSPY_AVX512 static inline void lanes2_store(const __m512 a[8], const __m512 *tai
     __m512 acc[8];                                            \
     for (int k = 0; k < 8; k++) acc[k] = _mm512_setzero_ps();
 
-// Rows A and B are adjacent (B = A + one row), and the next call takes the two rows after
-// them: prefetching those while this pair computes hides the weights' memory latency, which
-// otherwise stalls the lane kernels (eight tokens' work per weight byte leaves no slack).
-DSPY_AVX512 static inline void prefetch_next_pair(const void *wa, const void *wb, size_t offset) {
+// Rows A and B are adjacent (B = A + one row) and later calls take the rows after them:
+// fetching the pair after next (rows A + 4 and A + 5) while this pair computes hides the
+// weights' memory latency, which otherwise stalls these kernels (perf: at the weight loads).
+DSPY_AVX512 static inline void prefetch_pair_after_next(const void *wa, const void *wb, size_t offset) {
     const char *a = wa, *b = wb;
     ptrdiff_t row = b - a;
     _mm_prefetch(b + 3 * row + offset, _MM_HINT_T0);
@@ -109,7 +110,7 @@ DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, c
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
         tail = _mm512_fmadd_ps(pair_ps(_cvtsh_ss(wa[b].m), _cvtsh_ss(wb[b].m)), twice_ps(x[b].s), tail);
-        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);
         lanes2_block(acc, nibble_pair(wa[b].qs, wb[b].qs), &x[b], NULL, scale, PLAIN);
     }
     lanes2_store(acc, &tail, outA, outB, os, n);
@@ -122,7 +123,7 @@ DSPY_AVX512 void dspy_dot_q4_0_lanes2_avx512(const void *wav, const void *wbv, c
     LANES2_BEGIN
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);
         lanes2_block(acc, nibble_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q4_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
@@ -135,7 +136,7 @@ DSPY_AVX512 void dspy_dot_q8_0_lanes2_avx512(const void *wav, const void *wbv, c
     LANES2_BEGIN
     for (int b = 0; b < blocks; b++) {
         __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        prefetch_next_pair(wa, wb, sizeof *wa * (size_t)b);
+        prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);
         lanes2_block(acc, biased_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q8_0_OFFSET);
     }
     lanes2_store(acc, NULL, outA, outB, os, n);
