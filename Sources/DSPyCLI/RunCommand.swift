@@ -21,7 +21,7 @@ enum DSPyStoreAccess {
 
     /// A program compiled by `knn` stores no demos (they are chosen per call from the nearest
     /// training examples), so it is rebuilt with the stored settings over the engine's
-    /// embeddings. Other programs come back as they are.
+    /// embeddings, and the seed it was compiled with. Other programs come back as they are.
     ///
     /// Cost for `knn`: one embedding per training example.
     static func restoringPerCallDemos(
@@ -32,6 +32,7 @@ enum DSPyStoreAccess {
         if case .string(let text)? = record.metadata["summary"],
            let summary = try? JSONDecoder().decode(CompileSummary.self, from: Data(text.utf8)) {
             settings = summary.settings
+            if settings["seed"] == nil, let seed = summary.seed { settings["seed"] = String(seed) }
         }
         let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         let optimizer = try OptimizerRegistry.standard.make(

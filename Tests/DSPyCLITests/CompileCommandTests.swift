@@ -57,9 +57,11 @@ struct CompileCommandTests {
         let train = try dspyc.write("train.jsonl", positive)
         let dev = try dspyc.write("dev.jsonl", Array(positive.prefix(2)))
         let compile = try dspyc.run(["compile", "--signature", signature, "--trainset", train, "--devset", dev,
-                                     "--optimizer", "knn", "--set", "k=2", "--threads", "1", "--json"])
+                                     "--optimizer", "knn", "--set", "k=2", "--seed", "3", "--threads", "1", "--json"])
         #expect(compile.status == 0, "\(compile.output)")
         #expect(compile.output.contains("\"optimizer\" : \"knn\""), "\(compile.output)")
+        // The seed is stored with the summary, so `run` rebuilds the program with it.
+        #expect(compile.output.contains("\"seed\" : 3"), "\(compile.output)")
         let run = try dspyc.run(["run", "--signature", signature, "--trainset", train, "--devset", dev,
                                  "--input", "text=What a lovely day",
                                  "--threads", "1", "--json"])

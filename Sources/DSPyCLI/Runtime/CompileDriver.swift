@@ -93,7 +93,7 @@ struct CompileDriver {
         let totals = session.recorder.snapshot
         let summary = CompileSummary(
             program: spec.name, fingerprint: fingerprint, cached: false, runID: session.run.id,
-            optimizer: self.optimizer, settings: settings, model: session.lm.modelIdentifier,
+            optimizer: self.optimizer, settings: settings, seed: seed, model: session.lm.modelIdentifier,
             baseline: ScoreSummary(baseline), compiled: ScoreSummary(score),
             demos: Dictionary(compiled.program.namedPredictors().map { ($0.name, $0.predictor.demos.count) },
                               uniquingKeysWith: { a, _ in a }),
@@ -157,6 +157,9 @@ struct CompileSummary: Codable {
     var runID: String
     var optimizer: String
     var settings: [String: String]
+    /// The seed behind the optimizer's random choices (`--seed`); absent in summaries stored
+    /// before it was recorded. `run` and `eval` rebuild a `knn` program with it.
+    var seed: Int?
     var model: String
     var baseline: ScoreSummary
     var compiled: ScoreSummary
