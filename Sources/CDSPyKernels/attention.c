@@ -102,7 +102,6 @@ DSPY_AVX2 static void attend_one_avx2(const float *q, const uint16_t *keys, cons
     for (int i = 0; i < hd; i += 8)
         _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + i))), inverse));
 }
-
 #endif
 
 static inline float round_to_half(float x) { return dspy_fp16_to_fp32(dspy_fp32_to_fp16(x)); }
