@@ -28,7 +28,13 @@ DSPY_AVX512F static inline float dot64(const __m512 q[4], const __m512 k[4]) {
     return _mm_cvtss_f32(t8) + _mm_cvtss_f32(_mm_shuffle_ps(t8, t8, 1));
 }
 
-DSPY_AVX512F static inline void widen64(const uint16_t *h, __m512 out[4]) {
+// Cached row `position` (64 halves, rows `stride` apart) as floats; the row a few positions
+// on is prefetched, since reading the cache bounds batched decoding over long prompts.
+DSPY_AVX512F static inline void widen_row(const uint16_t *rows, int position, int stride, __m512 out[4]) {
+    enum { AHEAD = 8 };
+    const uint16_t *h = rows + (size_t)position * stride;
+    _mm_prefetch((const char *)(h + (size_t)AHEAD * stride), _MM_HINT_T0);
+    _mm_prefetch((const char *)(h + (size_t)AHEAD * stride + 32), _MM_HINT_T0);
     for (int j = 0; j < 4; j++) out[j] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + 16 * j)));
 }
 
@@ -39,7 +45,7 @@ DSPY_AVX512F static inline __m512 round_to_halves(__m512 x) {
 DSPY_AVX512F void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *keys,
                                                 const uint16_t *values, int visible, int kv_stride, float scale,
                                                 float *o) {
-    enum { CHUNK = 64, AHEAD = 8 };
+    enum { CHUNK = 64 };
     float score[DSPY_ATTENTION_GROUP_MAX][CHUNK], rescale[DSPY_ATTENTION_GROUP_MAX][CHUNK],
         weight[DSPY_ATTENTION_GROUP_MAX][CHUNK], best[DSPY_ATTENTION_GROUP_MAX], total[DSPY_ATTENTION_GROUP_MAX];
     __m512 q16[DSPY_ATTENTION_GROUP_MAX][4], acc[DSPY_ATTENTION_GROUP_MAX][4];
@@ -54,11 +60,8 @@ DSPY_AVX512F void dspy_attend_group_hd64_avx512(const float *q, int heads, const
     for (int j0 = 0; j0 < visible; j0 += CHUNK) {
         int n = visible - j0 < CHUNK ? visible - j0 : CHUNK;
         for (int j = 0; j < n; j++) {
-            const uint16_t *k = keys + (size_t)(j0 + j) * kv_stride;
-            _mm_prefetch((const char *)(k + (size_t)AHEAD * kv_stride), _MM_HINT_T0);
-            _mm_prefetch((const char *)(k + (size_t)AHEAD * kv_stride + 32), _MM_HINT_T0);
             __m512 kf[4];
-            widen64(k, kf);
+            widen_row(keys, j0 + j, kv_stride, kf);
             for (int h = 0; h < heads; h++) score[h][j] = dot64(q16[h], kf) * scale;
         }
         for (int h = 0; h < heads; h++) {
@@ -77,11 +80,8 @@ DSPY_AVX512F void dspy_attend_group_hd64_avx512(const float *q, int heads, const
             }
         }
         for (int j = 0; j < n; j++) {
-            const uint16_t *v = values + (size_t)(j0 + j) * kv_stride;
-            _mm_prefetch((const char *)(v + (size_t)AHEAD * kv_stride), _MM_HINT_T0);
-            _mm_prefetch((const char *)(v + (size_t)AHEAD * kv_stride + 32), _MM_HINT_T0);
             __m512 vf[4];
-            widen64(v, vf);
+            widen_row(values, j0 + j, kv_stride, vf);
             for (int h = 0; h < heads; h++) {
                 if (rescale[h][j] != 1.0f) {  // scaling halves by 1 changes nothing
                     __m512 m = _mm512_set1_ps(rescale[h][j]);

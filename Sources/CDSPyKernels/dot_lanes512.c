@@ -13,7 +13,6 @@
 
 #if DSPY_X86
 #include <immintrin.h>
-#include <string.h>
 
 #define DSPY_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma,f16c")))
 
@@ -116,29 +115,22 @@ DSPY_AVX512 void dspy_dot_q4_1_lanes2_avx512(const void *wav, const void *wbv, c
     lanes2_store(acc, &tail, outA, outB, os, n);
 }
 
-DSPY_AVX512 void dspy_dot_q4_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
-                                             const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
-                                             int os, int n) {
-    const dspy_block_q4_0 *wa = wav, *wb = wbv;
-    LANES2_BEGIN
-    for (int b = 0; b < blocks; b++) {
-        __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);
-        lanes2_block(acc, nibble_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q4_0_OFFSET);
+// The kernels of signed weights (Q4_0's offset nibbles, Q8_0's bytes) differ only in the
+// block type and how its bytes become unsigned.
+#define LANES2_SIGNED(NAME, BLOCK, PAIR, OFFSET)                                                         \
+    DSPY_AVX512 void NAME(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,                 \
+                          const dspy_lanes_bias *bias, int blocks, float *outA, float *outB, int os, int n) { \
+        const BLOCK *wa = wav, *wb = wbv;                                                                 \
+        LANES2_BEGIN                                                                                      \
+        for (int b = 0; b < blocks; b++) {                                                                \
+            __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d)); \
+            prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);                                     \
+            lanes2_block(acc, PAIR(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, OFFSET);                  \
+        }                                                                                                 \
+        lanes2_store(acc, NULL, outA, outB, os, n);                                                       \
     }
-    lanes2_store(acc, NULL, outA, outB, os, n);
-}
 
-DSPY_AVX512 void dspy_dot_q8_0_lanes2_avx512(const void *wav, const void *wbv, const dspy_block_q8_lanes *x,
-                                             const dspy_lanes_bias *bias, int blocks, float *outA, float *outB,
-                                             int os, int n) {
-    const dspy_block_q8_0 *wa = wav, *wb = wbv;
-    LANES2_BEGIN
-    for (int b = 0; b < blocks; b++) {
-        __m512 scale = _mm512_mul_ps(pair_ps(_cvtsh_ss(wa[b].d), _cvtsh_ss(wb[b].d)), twice_ps(x[b].d));
-        prefetch_pair_after_next(wa, wb, sizeof *wa * (size_t)b);
-        lanes2_block(acc, biased_pair(wa[b].qs, wb[b].qs), &x[b], &bias[b], scale, Q8_0_OFFSET);
-    }
-    lanes2_store(acc, NULL, outA, outB, os, n);
-}
+LANES2_SIGNED(dspy_dot_q4_0_lanes2_avx512, dspy_block_q4_0, nibble_pair, Q4_0_OFFSET)
+LANES2_SIGNED(dspy_dot_q8_0_lanes2_avx512, dspy_block_q8_0, biased_pair, Q8_0_OFFSET)
+#undef LANES2_SIGNED
 #endif

@@ -80,6 +80,9 @@ static dspy_lanes2_dot lanes2_dot_for(int type) {
 #endif
 }
 
+// Whether the two-row kernel for `type` needs the offset terms (signed weights: Q4_0, Q8_0).
+static int lanes2_needs_bias(int type) { return type != DSPY_TYPE_Q4_1 && lanes2_dot_for(type) != NULL; }
+
 // Rows [r0, r1) against the tokens packed in lanes, two rows at a time where AVX-512 allows.
 static void lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, dspy_lanes_dot one,
                        dspy_lanes2_dot two) {
@@ -115,7 +118,7 @@ static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int
         dspy_lanes_dot lanes_dot = job->lanes ? lanes_dot_for(m->type) : NULL;
         int done = lanes_dot ? job->lane_tokens : 0;
         // The two-row kernels of signed weights need the offset terms (absent if out of memory).
-        dspy_lanes2_dot two = m->type == DSPY_TYPE_Q4_1 || job->bias ? lanes2_dot_for(m->type) : NULL;
+        dspy_lanes2_dot two = job->bias || !lanes2_needs_bias(m->type) ? lanes2_dot_for(m->type) : NULL;
         if (lanes_dot) lanes_rows(job, m, r0, r1, lanes_dot, two);
         if (done == job->tokens) return;
         for (int r = r0; r < r1; r++)
@@ -174,7 +177,7 @@ void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const 
     for (int i = 0; i < count; i++) {
         job.total_rows += matrices[i].rows;
         lanes_wanted |= lanes_dot_for(matrices[i].type) != NULL;
-        bias_wanted |= matrices[i].type != DSPY_TYPE_Q4_1 && lanes2_dot_for(matrices[i].type) != NULL;
+        bias_wanted |= lanes2_needs_bias(matrices[i].type);
     }
     // Whole groups of eight, and a last group of at least four; fewer stay with the row kernels.
     int lane_tokens = tokens % 8 >= 4 ? tokens : tokens / 8 * 8;

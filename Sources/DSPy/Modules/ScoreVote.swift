@@ -69,8 +69,13 @@ public func scoreVote(_ predictions: [Prediction], field: String? = nil) -> Pred
 /// exponentials); `nil` when one is NaN or the largest is not finite.
 private func logSoftmax(_ scores: [String: Double]) -> [String: Double]? {
     guard !scores.values.contains(where: \.isNaN), let top = scores.values.max(), top.isFinite else { return nil }
-    let logSum = top + log(scores.values.reduce(0) { $0 + exp($1 - top) })
+    let logSum = logSumExp(scores.values, largest: top)
     return scores.mapValues { $0 - logSum }
+}
+
+/// `log(Σ exp(v))`, computed stably by factoring out `largest` (the largest of `values`).
+func logSumExp<Values: Sequence<Double>>(_ values: Values, largest: Double) -> Double {
+    largest + log(values.reduce(0) { $0 + exp($1 - largest) })
 }
 
 /// The choice among `values` that a prediction answered for `field`: its

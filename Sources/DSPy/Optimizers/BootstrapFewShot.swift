@@ -24,10 +24,10 @@ import Foundation
 ///   order kept four demos of one label on three datasets and the compiled
 ///   program answered that label every time; balanced demos teach the task.
 ///   Choices are then calibrated (``ChoiceCalibration``) on the training
-///   examples not used as demos, and the demos are kept only if they get more
-///   of those right than the calibrated zero-shot program (``compareZeroShot``):
+///   examples not used as demos, and the demos are kept only if they beat the
+///   calibrated zero-shot program there (``compareZeroShot``, ``demosWin(_:over:)``):
 ///   with the 135M model, sentiment's bootstrapped demo sets scored 54–65.5 %
-///   on dev where calibrated zero-shot scored 68.5 %, within a few examples on train.
+///   on dev where calibrated zero-shot scored 66–68.5 %.
 ///
 /// Cost: at most `|trainset| × maxRounds` teacher runs, in practice about
 /// `maxBootstrappedDemos / success rate`.

@@ -152,9 +152,7 @@ public struct ChoiceCalibration: Sendable {
     /// `log softmax(logprobs − offsets)[gold]`: how sure the calibrated choice is of the gold label.
     static func goldLogProbability(_ item: (logprobs: [Double], gold: Int), offsets: [Double]) -> Double {
         let shifted = zip(item.logprobs, offsets).map { $0 - $1 }
-        let top = shifted.max() ?? 0
-        let normalizer = top + Foundation.log(shifted.reduce(0) { $0 + Foundation.exp($1 - top) })
-        return shifted[item.gold] - normalizer
+        return shifted[item.gold] - logSumExp(shifted, largest: shifted.max() ?? 0)
     }
 
     static func correctCount(_ data: [(logprobs: [Double], gold: Int)], offsets: [Double]) -> Int {
