@@ -16,12 +16,21 @@ public struct EvaluationRequest: Sendable {
     public var logits: OutputSelection
     /// Whether to return final hidden states for the selected tokens.
     public var hiddenStates: Bool
+    /// The positions of the call the tokens belong to, which decides each token's attention
+    /// path as llama.cpp would (see `AttentionPath`). Default (nil): the tokens alone. A
+    /// prompt resumed after a cached prefix passes the whole prompt, `0..<prompt.count`, so
+    /// that its result does not depend on how much of it was cached.
+    public var call: Range<Int>?
 
-    public init(sequence: SequenceID, tokens: [Int32], logits: OutputSelection = .last, hiddenStates: Bool = false) {
+    public init(
+        sequence: SequenceID, tokens: [Int32], logits: OutputSelection = .last, hiddenStates: Bool = false,
+        call: Range<Int>? = nil
+    ) {
         self.sequence = sequence
         self.tokens = tokens
         self.logits = logits
         self.hiddenStates = hiddenStates
+        self.call = call
     }
 }
 
@@ -135,7 +144,7 @@ public actor LanguageEngine {
         let segments = try requests.map { request in
             LlamaModel.Segment(
                 cache: try cache(for: request.sequence), tokens: request.tokens,
-                logits: request.logits, hiddenStates: request.hiddenStates)
+                logits: request.logits, hiddenStates: request.hiddenStates, call: request.call)
         }
         let outputs = try model.forward(segments)
         return zip(segments, outputs).map { segment, output in

@@ -1,25 +1,10 @@
 import CDSPyKernels
 
 extension LlamaModel {
-    /// The micro-batch size llama.cpp splits a call's tokens into (its default `n_ubatch`).
-    static let llamaCppMicroBatch = 512
-
-    /// Tokens in one of llama.cpp's micro-batches from which its CPU flash attention takes
-    /// the tiled float path; shorter ones (decoding) go one query row at a time in halves.
-    static let tiledAttentionThreshold = 64
-
-    /// Whether llama.cpp computes the attention of new token `index` of a call's `count`
-    /// tokens for one sequence in its tiled path. Decided on llama.cpp's micro-batches of
-    /// 512 rather than this engine's (256), so a 300-token prompt is tiled throughout here
-    /// too; each row's result depends only on its path and the keys it sees.
-    static func attendsTiled(tokenIndex index: Int, of count: Int) -> Bool {
-        count - index / llamaCppMicroBatch * llamaCppMicroBatch >= tiledAttentionThreshold
-    }
-
     /// Attention for every entry of the micro-batch, reading `s.query`, writing `s.attention`.
     ///
     /// Consecutive entries of one sequence marked `tiled` go through `dspy_attention_tiled`,
-    /// which reproduces llama.cpp's tiled float path for prefill; the rest go through
+    /// which reproduces llama.cpp's tiled float path for prefill (see ``AttentionPath``); the rest go through
     /// `dspy_attention`, which reproduces its half-precision online softmax for decoding.
     func attend(entries: ArraySlice<Entry>, segments: [Segment], spans: [dspy_attention_span], layerIndex: Int) {
         let list = Array(entries)

@@ -24,6 +24,9 @@ final class LlamaModel {
         let tokens: [Int32]
         let logits: OutputSelection
         let hiddenStates: Bool
+        /// The positions of the llama.cpp call the tokens belong to (see ``AttentionPath``);
+        /// nil: the tokens alone.
+        var call: Range<Int>? = nil
     }
 
     /// Maps the weights of `file` (already parsed) for `threads` kernel threads.
@@ -66,6 +69,11 @@ final class LlamaModel {
                 throw EngineError.promptTooLong(
                     tokens: segment.tokens.count, cached: segment.cache.length, contextLength: c.contextLength)
             }
+            let new = segment.cache.length..<segment.cache.length + segment.tokens.count
+            let call = segment.call ?? new
+            guard call.lowerBound >= 0, call.lowerBound <= new.lowerBound, call.upperBound >= new.upperBound else {
+                throw EngineError.invalidArgument("call \(call) does not cover the new positions \(new)")
+            }
             if let bad = segment.tokens.first(where: { $0 < 0 || Int($0) >= c.vocabularySize }) {
                 throw EngineError.tokenOutOfRange(token: bad, vocabularySize: c.vocabularySize)
             }
@@ -82,7 +90,7 @@ final class LlamaModel {
                 let row = wanted.remove(index) != nil ? (selected.firstIndex(of: index) ?? -1) : -1
                 entries.append(Entry(
                     segment: s, token: token, position: segment.cache.length + index, outputRow: row,
-                    tiled: Self.attendsTiled(tokenIndex: index, of: segment.tokens.count)))
+                    tiled: AttentionPath.isTiled(tokenIndex: new.lowerBound + index - call.lowerBound, of: call.count)))
             }
         }
         for segment in segments { segment.cache.reserve(segment.cache.length + segment.tokens.count) }
@@ -104,7 +112,7 @@ final class LlamaModel {
         let token: Int32
         let position: Int
         let outputRow: Int
-        /// Whether its attention takes the tiled prefill path (see `attendsTiled`).
+        /// Whether its attention takes the tiled prefill path (see ``AttentionPath``).
         let tiled: Bool
         /// The entry's row within its micro-batch (set when the micro-batch is formed).
         var batchRow = 0

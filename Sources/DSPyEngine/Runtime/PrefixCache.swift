@@ -4,8 +4,10 @@
 /// DSPy prompts share their instructions and demos across every example of an
 /// evaluation, so usually only the last user message must be computed. Entries
 /// are engine sequences holding a whole prompt; lookup forks the entry with the
-/// longest common prefix. Eviction is least-recently-used under a budget of
-/// cached positions (each costs 46 KB for SmolLM2-135M).
+/// longest common prefix over which both prompts give each token the same attention
+/// path (``AttentionPath``), so a prompt's result never depends on what was cached.
+/// Eviction is least-recently-used under a budget of cached positions (each costs
+/// 46 KB for SmolLM2-135M).
 struct PrefixCache {
     private struct Entry {
         var tokens: [Int32]
@@ -25,12 +27,16 @@ struct PrefixCache {
         self.minimumLength = minimumLength
     }
 
-    /// The entry sharing the longest prefix with `prompt`, and that length (at
+    /// The entry sharing the longest reusable prefix with `prompt`, and that length (at
     /// most `prompt.count - 1`, so at least one token is left to evaluate).
+    ///
+    /// Reusable: the same tokens, each computed on the attention path that evaluating
+    /// `prompt` in one call gives it (entries were evaluated as whole prompts).
     mutating func longestMatch(for prompt: [Int32]) -> (sequence: SequenceID, length: Int)? {
         var best: (index: Int, length: Int)?
         for (index, entry) in entries.enumerated() {
-            let limit = min(entry.tokens.count, prompt.count - 1)
+            let limit = AttentionPath.sharedPrefix(
+                calls: entry.tokens.count, prompt.count, limit: min(entry.tokens.count, prompt.count - 1))
             var length = 0
             while length < limit, entry.tokens[length] == prompt[length] { length += 1 }
             if length > (best?.length ?? 0) { best = (index, length) }
@@ -54,7 +60,10 @@ struct PrefixCache {
         clock += 1
         var evicted: [SequenceID] = []
         entries.removeAll { entry in
+            // Superseded: the new entry holds the same tokens on the same attention paths.
             let isPrefix = entry.tokens.count <= prompt.count && Array(prompt.prefix(entry.tokens.count)) == entry.tokens
+                && AttentionPath.sharedPrefix(calls: entry.tokens.count, prompt.count, limit: entry.tokens.count)
+                    == entry.tokens.count
             if isPrefix { evicted.append(entry.sequence) }
             return isPrefix
         }

@@ -27,7 +27,9 @@ extension TextModel {
         let start = clock.now
         var (sequence, cached) = await startSequence(for: prompt)
         do {
-            let first = try await scheduler.evaluate(EvaluationRequest(sequence: sequence, tokens: Array(prompt[cached...])))
+            // The whole prompt is one call, however much of it came from the prefix cache.
+            let first = try await scheduler.evaluate(
+                EvaluationRequest(sequence: sequence, tokens: Array(prompt[cached...]), call: 0..<prompt.count))
             await remember(prompt, in: sequence)
             let promptEnd = clock.now
             var state = GenerationState(
