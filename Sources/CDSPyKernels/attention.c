@@ -148,6 +148,7 @@ static void attention_worker(void *context, int ith, int nth) {
     grouped = avx2 && hd == 64 && group <= DSPY_ATTENTION_GROUP_MAX && dspy_cpu_has_avx512_vnni();
 #endif
     int per_task = grouped ? group : 1;
+    dspy_path_hit(grouped ? DSPY_PATH_ATTEND_GROUP_AVX512 : avx2 ? DSPY_PATH_ATTEND_AVX2 : DSPY_PATH_ATTEND_SCALAR);
     int tasks_per_token = job->heads / per_task;
     for (;;) {
         int task = atomic_fetch_add_explicit(&job->next_task, 1, memory_order_relaxed);

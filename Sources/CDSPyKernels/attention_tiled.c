@@ -336,5 +336,6 @@ void dspy_attention_tiled(dspy_pool *pool, const float *q, int q_stride, float *
     int row_tiles = (tokens + ROW_TILE - 1) / ROW_TILE;
     tiled_job job = {q, q_stride, out, out_stride, keys, values, visible, tokens, heads, kv_heads, head_dim,
                      scale, row_tiles, DSPY_X86 && dspy_kernels_use_avx2() && head_dim % 8 == 0, scratch};
+    dspy_path_hit(job.avx2 ? DSPY_PATH_TILED_AVX2 : DSPY_PATH_TILED_SCALAR);
     dspy_parallel_for(pool, row_tiles * heads, tiled_task, &job);
 }

@@ -13,13 +13,15 @@ int dspy_cpu_has_avx2_fma(void) {
 #endif
 }
 
-static _Atomic int force_scalar = 0;
+// The test caps are per thread: kernels run without a pool run on the calling thread, so a
+// test's caps never reach kernels that other tests run at the same time.
+static _Thread_local int force_scalar = 0;
 static _Atomic int has_avx2 = -1;
 
-void dspy_set_force_scalar(int force) { atomic_store(&force_scalar, force ? 1 : 0); }
+void dspy_set_force_scalar(int force) { force_scalar = force ? 1 : 0; }
 
 int dspy_kernels_use_avx2(void) {
-    if (atomic_load_explicit(&force_scalar, memory_order_relaxed)) return 0;
+    if (force_scalar) return 0;
     int cached = atomic_load_explicit(&has_avx2, memory_order_relaxed);
     if (cached < 0) {
         cached = dspy_cpu_has_avx2_fma();
@@ -28,9 +30,9 @@ int dspy_kernels_use_avx2(void) {
     return cached;
 }
 
-static _Atomic int vector_limit = 0;
+static _Thread_local int vector_limit = 0;
 
-void dspy_set_vector_limit(int limit) { atomic_store(&vector_limit, limit); }
+void dspy_set_vector_limit(int limit) { vector_limit = limit; }
 
 #if defined(__x86_64__) || defined(__i386__)
 // `probe()` once per process, then its cached answer.
@@ -57,7 +59,7 @@ static int probe_avx512_vnni(void) {
 int dspy_cpu_has_avx_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
     static _Atomic int cached = -1;
-    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 2) return 0;
+    if (vector_limit >= 2) return 0;
     return cached_probe(&cached, probe_avx_vnni);
 #else
     return 0;
@@ -67,7 +69,7 @@ int dspy_cpu_has_avx_vnni(void) {
 int dspy_cpu_has_avx512_vnni(void) {
 #if defined(__x86_64__) || defined(__i386__)
     static _Atomic int cached = -1;
-    if (atomic_load_explicit(&vector_limit, memory_order_relaxed) >= 1) return 0;
+    if (vector_limit >= 1) return 0;
     return cached_probe(&cached, probe_avx512_vnni);
 #else
     return 0;

@@ -101,4 +101,7 @@ void dspy_rope_rotate_avx2(float *v, const float *cosines, const float *sines, i
 #endif
 float dspy_dot_f32_scalar(const float *a, const float *b, int n);
 
+/// Counts one dispatch of kernel variant `path` (a DSPY_PATH_* value).
+void dspy_path_hit(int path);
+
 #endif

@@ -119,13 +119,19 @@ static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int
         int done = lanes_dot ? job->lane_tokens : 0;
         // The two-row kernels of signed weights need the offset terms (absent if out of memory).
         dspy_lanes2_dot two = job->bias || !lanes2_needs_bias(m->type) ? lanes2_dot_for(m->type) : NULL;
-        if (lanes_dot) lanes_rows(job, m, r0, r1, lanes_dot, two);
+        if (lanes_dot) {
+            dspy_path_hit(two ? DSPY_PATH_LANES2_AVX512
+                              : dspy_cpu_has_avx_vnni() ? DSPY_PATH_LANES_VNNI : DSPY_PATH_LANES_AVX2);
+            lanes_rows(job, m, r0, r1, lanes_dot, two);
+        }
         if (done == job->tokens) return;
+        dspy_path_hit(!avx2 ? DSPY_PATH_DOT_SCALAR : dspy_cpu_has_avx_vnni() ? DSPY_PATH_DOT_VNNI : DSPY_PATH_DOT_AVX2);
         for (int r = r0; r < r1; r++)
             dot(base + (size_t)r * m->row_bytes, job->xq + (size_t)done * blocks, blocks, job->tokens - done,
                 m->out + done * os + r, m->out_stride, blocks);
         return;
     }
+    dspy_path_hit(DSPY_X86 && avx2 ? DSPY_PATH_DOT_FLOAT_AVX2 : DSPY_PATH_DOT_FLOAT_SCALAR);
     for (int r = r0; r < r1; r++) {
         const float *wf = (const float *)(base + (size_t)r * m->row_bytes);
         if (m->type != DSPY_TYPE_F32) {

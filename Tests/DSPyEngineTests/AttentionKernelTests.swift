@@ -23,16 +23,31 @@ struct AttentionKernelTests {
         return output
     }
 
-    @Test("Grouped AVX-512 attention gives the same bits as the per-head AVX2 path",
+    @Test("Grouped AVX-512 decoding attention gives the same bits as the per-head AVX2 path",
+          .enabled(if: KernelPaths.hasSeveralVectorLevels, "this CPU has one vector level: nothing to compare it with"),
           arguments: [[1, 2, 3], [64, 65, 150]])
-    func sameBitsAtEveryVectorLevel(visible: [Int]) {
-        var results: [[UInt32]] = []
-        for limit in [0, 1] {  // AVX-512 where the CPU has it, then AVX2
-            dspy_set_vector_limit(Int32(limit))
-            results.append(Self.attend(tokens: visible.count, visible: visible, heads: 9, kvHeads: 3, seed: 7).map(\.bitPattern))
+    func sameBitsAtEveryVectorLevel(visible: [Int]) throws {
+        let runs = KernelPaths.distinctRuns(KernelPaths.vectorSettings) {
+            Self.attend(tokens: visible.count, visible: visible, heads: 9, kvHeads: 3, seed: 7).map(\.bitPattern)
         }
-        dspy_set_vector_limit(0)
-        #expect(results[0] == results[1], "AVX-512 against AVX2, visible \(visible)")
-        #expect(!results[0].contains(Float.nan.bitPattern))
+        print("attention, visible \(visible): compared \(runs.map { "\($0.setting): \($0.paths.joined(separator: "+"))" })")
+        try #require(runs.count >= 2, "only one vector path ran (\(runs.map(\.paths))): nothing was compared")
+        #expect(runs.allSatisfy { $0.paths.count == 1 }, "one attention variant per setting: \(runs.map(\.paths))")
+        for run in runs.dropFirst() {
+            #expect(run.result == runs[0].result, "\(run.paths) against \(runs[0].paths), visible \(visible)")
+        }
+        #expect(!runs[0].result.contains(Float.nan.bitPattern))
+    }
+
+    @Test("The scalar attention path stays within rounding of the vector paths")
+    func scalarAgreesWithVector() throws {
+        let visible = [5, 64, 130]
+        let runs = KernelPaths.distinctRuns([KernelPaths.settings[0], KernelPaths.settings[3]]) {
+            Self.attend(tokens: visible.count, visible: visible, heads: 9, kvHeads: 3, seed: 11)
+        }
+        try #require(runs.count == 2, "vector and scalar ran the same variants: \(runs.map(\.paths))")
+        #expect(runs[1].paths == ["attend-scalar"])
+        let worst = zip(runs[0].result, runs[1].result).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-2, "largest difference \(worst)")
     }
 }

@@ -96,8 +96,7 @@ struct BadInputTests {
         #expect(throws: missing) { _ = try LanguageEngine(contentsOf: url2) }
     }
 
-    @Test("A prompt longer than the context is an error and leaves the sequence unchanged",
-          .enabled(if: GoldenFiles.modelAvailable))
+    @Test("A prompt longer than the context is an error and leaves the sequence unchanged")
     func promptTooLong() async throws {
         let engine = try LanguageEngine(contentsOf: Fixtures.defaultModel)
         let sequence = await engine.makeSequence()

@@ -3,9 +3,11 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("ChatAdapter completion automaton", .enabled(if: ConstraintFixtures.hasModel))
+@Suite("ChatAdapter completion automaton")
 struct ConstraintChatAdapterTests {
-    let vocabulary = ConstraintFixtures.vocabulary!
+    let vocabulary: ConstraintVocabulary
+
+    init() throws { vocabulary = try ConstraintFixtures.vocabulary() }
 
     @Test("The segments follow DSPy's assistant-turn format: headers, values, completed marker")
     func segmentsMatchDSPyFormat() {

@@ -2,9 +2,11 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("Constrained choices", .enabled(if: ConstraintFixtures.hasModel))
+@Suite("Constrained choices")
 struct ConstraintChoiceTests {
-    let vocabulary = ConstraintFixtures.vocabulary!
+    let vocabulary: ConstraintVocabulary
+
+    init() throws { vocabulary = try ConstraintFixtures.vocabulary() }
 
     @Test("A choice field only ever yields one of its values, whatever the logits")
     func choiceYieldsAllowedValue() throws {

@@ -3,9 +3,11 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("Constrained JSON", .enabled(if: ConstraintFixtures.hasModel))
+@Suite("Constrained JSON")
 struct ConstraintJSONTests {
-    let vocabulary = ConstraintFixtures.vocabulary!
+    let vocabulary: ConstraintVocabulary
+
+    init() throws { vocabulary = try ConstraintFixtures.vocabulary() }
 
     static let person: JSONSchema = .object([
         JSONProperty("name", .string(maxLength: 12)),

@@ -3,12 +3,15 @@ import Testing
 
 @testable import DSPyEngine
 
-/// Mask cost per decoding step on the real 49,152-token vocabulary, printed (not
-/// asserted). Run in release for meaningful numbers:
-/// `swift test -c release -Xswiftc -enable-testing --filter ConstraintPerformance`.
-@Suite("Constraint mask cost", .enabled(if: ConstraintFixtures.hasModel))
+/// Masks of every kind of constraint state on the real 49,152-token vocabulary: each must
+/// allow something, and walks over random completions must end. The cost per step is
+/// printed for information, never asserted (timings belong to `dspyc bench`); run in release
+/// for meaningful numbers: `swift test -c release -Xswiftc -enable-testing --filter ConstraintPerformance`.
+@Suite("Constraint masks on the real vocabulary")
 struct ConstraintPerformanceTests {
-    let vocabulary = ConstraintFixtures.vocabulary!
+    let vocabulary: ConstraintVocabulary
+
+    init() throws { vocabulary = try ConstraintFixtures.vocabulary() }
 
     /// Mean cost of `allowedTokens(into:)` over `repeats` runs, each on a decoder from
     /// `make` over a fresh constraint (so the shared mask cache is empty), then again.
@@ -28,9 +31,10 @@ struct ConstraintPerformanceTests {
             return String(format: "%8.1f µs", micros / Double(repeats))
         }
         print("mask cost  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) first \(us(fresh))  again \(us(cached))  allowed \(allowed)")
+        #expect(allowed > 0, "\(label): the mask allows no token")
     }
 
-    @Test("Mask cost per step is measured for every kind of state")
+    @Test("Every kind of constraint state allows at least one token, fresh and from the mask cache")
     func maskCost() throws {
         let fields = [
             ConstrainedField("answer", .text), ConstrainedField("label", .choice(["positive", "negative", "neutral"])),
@@ -74,7 +78,7 @@ struct ConstraintPerformanceTests {
         print("forcedTokens() for the first header (fresh decoder): \(forced / 20)")
     }
 
-    @Test("Mask and forced-token cost per step over whole random completions is measured")
+    @Test("Random walks through a four-field completion always reach its end")
     func costPerStepOverCompletions() throws {
         let fields = [
             ConstrainedField("reasoning", .text), ConstrainedField("label", .choice(["positive", "negative"])),
@@ -89,7 +93,9 @@ struct ConstraintPerformanceTests {
         for seed in 0..<20 as Range<UInt64> {
             var rng = SeededGenerator(seed: seed)
             var decoder = ConstrainedDecoder(constraint)
-            while !decoder.hasEnded {
+            var stepsHere = 0
+            while !decoder.hasEnded, stepsHere < 5_000 {
+                stepsHere += 1
                 var forced: [Int32] = []
                 let cost = clock.measure {
                     forced = decoder.forcedTokens()
@@ -109,8 +115,11 @@ struct ConstraintPerformanceTests {
                 let token = (Int.random(in: 0..<6, using: &rng) == 0 ? newline : nil) ?? allowed.randomElement(using: &rng)!
                 try decoder.accept(token)
             }
-            completions += 1
+            #expect(decoder.hasEnded, "seed \(seed): no end after \(stepsHere) steps")
+            if decoder.hasEnded { completions += 1 }
         }
+        #expect(completions == 20)
+        #expect(forcedTokens > 20 * 4, "every completion forces its headers: \(forcedTokens) forced tokens")
         print("per step over \(completions) completions: \(steps) steps (\(forcedTokens) forced tokens), mean \(total / steps), worst \(worst) (the first free-text and JSON-string walks)")
     }
 }

@@ -8,14 +8,16 @@ import Testing
 
 /// The default model's vocabulary as a ``ConstraintVocabulary``, with a greedy
 /// longest-match stand-in for the canonical encoder (the real tokenizer is wired in
-/// by the engine). `nil` when the model is not in the cache.
+/// by the engine). Loaded once; a missing model is an error in every test that needs it.
 enum ConstraintFixtures {
-    static let vocabulary: ConstraintVocabulary? = try? loadDefaultVocabulary()
-    static var hasModel: Bool { vocabulary != nil }
+    private static let loaded = Result { try loadDefaultVocabulary() }
+
+    /// The vocabulary, or the error that loading it gave (e.g. the model is not pulled).
+    static func vocabulary() throws -> ConstraintVocabulary { try loaded.get() }
 
     /// Token ids by their exact bytes.
     static let idsByBytes: [[UInt8]: Int32] = {
-        guard let vocabulary else { return [:] }
+        guard let vocabulary = try? loaded.get() else { return [:] }
         var map: [[UInt8]: Int32] = [:]
         for (id, bytes) in vocabulary.tokenBytes.enumerated() where !vocabulary.isSpecial[id] {
             if map[bytes] == nil { map[bytes] = Int32(id) }
@@ -143,10 +145,9 @@ enum GPT2Bytes {
 
 @Suite("Constraint vocabulary and trie")
 struct ConstraintVocabularyTests {
-    @Test("The SmolLM2 vocabulary loads from the GGUF metadata with its special tokens",
-          .enabled(if: ConstraintFixtures.hasModel))
+    @Test("The SmolLM2 vocabulary loads from the GGUF metadata with its special tokens")
     func loadsVocabulary() throws {
-        let vocabulary = try #require(ConstraintFixtures.vocabulary)
+        let vocabulary = try ConstraintFixtures.vocabulary()
         #expect(vocabulary.count == 49152)
         #expect(vocabulary.endOfText == [0, 2])
         #expect(vocabulary.isSpecial[2])
@@ -154,10 +155,9 @@ struct ConstraintVocabularyTests {
         print("constraint trie: \(vocabulary.trie.nodeCount) nodes, longest token \(vocabulary.trie.maxDepth) bytes")
     }
 
-    @Test("Every ordinary token is found in the trie as its own longest match",
-          .enabled(if: ConstraintFixtures.hasModel))
+    @Test("Every ordinary token is found in the trie as its own longest match")
     func trieFindsEveryToken() throws {
-        let vocabulary = try #require(ConstraintFixtures.vocabulary)
+        let vocabulary = try ConstraintFixtures.vocabulary()
         var missing: [Int] = []
         for (id, bytes) in vocabulary.tokenBytes.enumerated() where !vocabulary.isSpecial[id] && !bytes.isEmpty {
             guard let (token, length) = vocabulary.trie.longestToken(in: bytes, from: 0), length == bytes.count,

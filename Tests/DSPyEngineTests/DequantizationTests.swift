@@ -111,32 +111,35 @@ struct DequantizationTests {
             }
             let input = (0..<columns).map { _ in Float.random(in: -1...1, using: &generator) }
             let dense = Self.decode(type, weights, count: rows * columns)
-            for forceScalar in [0, 1] {
-                dspy_set_force_scalar(Int32(forceScalar))
-                var output = [Float](repeating: 0, count: rows)
-                var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: columns / 32)
-                input.withUnsafeBufferPointer { x in
-                    dspy_quantize_q8(x.baseAddress, Int32(columns), &quantized, 1, Int32(columns))
-                    weights.withUnsafeBytes { w in
-                        output.withUnsafeMutableBufferPointer { out in
-                            var matrix = dspy_matrix(type: Int32(type.rawValue), weights: w.baseAddress, row_bytes: rowBytes,
-                                                     rows: Int32(rows), cols: Int32(columns), out: out.baseAddress, out_stride: Int32(rows))
-                            dspy_matmul(nil, &matrix, 1, x.baseAddress, Int32(columns), quantized, 1, nil)
+            for setting in [KernelPaths.settings[0], KernelPaths.settings[3]] {
+                let (output, paths) = KernelPaths.run(setting) {
+                    var output = [Float](repeating: 0, count: rows)
+                    var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: columns / 32)
+                    input.withUnsafeBufferPointer { x in
+                        dspy_quantize_q8(x.baseAddress, Int32(columns), &quantized, 1, Int32(columns))
+                        weights.withUnsafeBytes { w in
+                            output.withUnsafeMutableBufferPointer { out in
+                                var matrix = dspy_matrix(type: Int32(type.rawValue), weights: w.baseAddress, row_bytes: rowBytes,
+                                                         rows: Int32(rows), cols: Int32(columns), out: out.baseAddress, out_stride: Int32(rows))
+                                dspy_matmul(nil, &matrix, 1, x.baseAddress, Int32(columns), quantized, 1, nil)
+                            }
                         }
                     }
+                    return output
                 }
+                #expect(setting.forceScalar == (paths == ["dot-scalar"]), "\(type), \(setting) ran \(paths)")
                 for r in 0..<rows {
                     var exact: Float = 0
                     for c in 0..<columns { exact += dense[r * columns + c] * input[c] }
-                    #expect(abs(output[r] - exact) < 0.05, "\(type) row \(r) scalar=\(forceScalar): \(output[r]) vs \(exact)")
+                    #expect(abs(output[r] - exact) < 0.05, "\(type) row \(r) \(paths): \(output[r]) vs \(exact)")
                 }
             }
-            dspy_set_force_scalar(0)
         }
     }
 
-    @Test("A batch of tokens gets the same products, bit for bit, as each token alone", arguments: [1, 3, 4, 5, 8, 9, 12, 13, 19])
-    func batchedProductsEqualSingleTokenProducts(tokens: Int) {
+    @Test("A batch of tokens gets the same products, bit for bit, as each token alone, at every vector level the CPU has",
+          arguments: [4, 5, 8, 9, 12, 13, 19])
+    func batchedProductsEqualSingleTokenProducts(tokens: Int) throws {
         let columns = 96, rows = 5
         var generator = SystemRandomNumberGenerator()
         for type in [TensorType.q4_0, .q4_1, .q8_0] {
@@ -167,13 +170,56 @@ struct DequantizationTests {
                 }
                 return output
             }
-            for limit in [0, 1, 2] {  // AVX-512 where the CPU has it, AVX-VNNI, then plain AVX2
-                dspy_set_vector_limit(Int32(limit))
-                let batched = products(first: 0, count: tokens)
-                let alone = (0..<tokens).flatMap { products(first: $0, count: 1) }
-                #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(tokens) tokens, vector limit \(limit)")
+            // Batched runs take the lane kernels, single tokens the row kernels: two different
+            // variants, compared at every vector level the CPU has.
+            var levels: [(paths: [String], result: [UInt32])] = []
+            for setting in KernelPaths.vectorSettings {
+                let batched = KernelPaths.run(setting) { products(first: 0, count: tokens).map(\.bitPattern) }
+                if levels.contains(where: { $0.paths == batched.paths }) { continue }
+                let alone = KernelPaths.run(setting) { (0..<tokens).flatMap { products(first: $0, count: 1) }.map(\.bitPattern) }
+                #expect(batched.paths != alone.paths, "\(type), \(setting): batched and alone both ran \(alone.paths)")
+                #expect(batched.result == alone.result, "\(type), \(tokens) tokens, \(setting): \(batched.paths) against \(alone.paths)")
+                levels.append((batched.paths, batched.result))
             }
-            dspy_set_vector_limit(0)
+            #expect(levels.allSatisfy { $0.result == levels[0].result }, "\(type): \(levels.map(\.paths)) disagree")
+            if type == .q4_0 && tokens == 8 { print("lane kernels against row kernels at: \(levels.map { $0.paths.joined(separator: "+") })") }
+        }
+    }
+
+    @Test("Every vector level gives the same products, bit for bit",
+          .enabled(if: KernelPaths.hasSeveralVectorLevels, "this CPU has one vector level: nothing to compare it with"))
+    func vectorLevelsAgree() throws {
+        print("vector levels on this CPU: \(KernelPaths.vectorLevels)")
+        let columns = 128, rows = 6
+        var generator = SeededGenerator(seed: 42)
+        for type in [TensorType.q4_0, .q4_1, .q8_0] {
+            for tokens in [1, 3, 8, 13] {
+                let rowBytes = type.byteCount(elements: columns)
+                var weights = (0..<rowBytes * rows).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                for block in 0..<rows * columns / 32 {
+                    let offset = block * type.blockBytes
+                    weights.replaceSubrange(offset..<offset + 2, with: Self.half(Float.random(in: 0.001...0.05, using: &generator)))
+                    if type == .q4_1 { weights.replaceSubrange(offset + 2..<offset + 4, with: Self.half(-0.05)) }
+                }
+                let input = (0..<tokens * columns).map { _ in Float.random(in: -2...2, using: &generator) }
+                var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: tokens * columns / 32)
+                dspy_quantize_q8(input, Int32(columns), &quantized, Int32(tokens), Int32(columns))
+                let runs = KernelPaths.distinctRuns(KernelPaths.vectorSettings) {
+                    var output = [Float](repeating: .nan, count: tokens * rows)
+                    weights.withUnsafeBytes { w in
+                        output.withUnsafeMutableBufferPointer { out in
+                            var matrix = dspy_matrix(type: Int32(type.rawValue), weights: w.baseAddress, row_bytes: rowBytes,
+                                                     rows: Int32(rows), cols: Int32(columns), out: out.baseAddress, out_stride: Int32(rows))
+                            dspy_matmul(nil, &matrix, 1, input, Int32(columns), quantized, Int32(tokens), nil)
+                        }
+                    }
+                    return output.map(\.bitPattern)
+                }
+                try #require(runs.count >= 2, "\(type), \(tokens) tokens: one variant ran (\(runs.map(\.paths)))")
+                for run in runs.dropFirst() {
+                    #expect(run.result == runs[0].result, "\(type), \(tokens) tokens: \(run.paths) against \(runs[0].paths)")
+                }
+            }
         }
     }
 }

@@ -6,8 +6,7 @@ import Testing
 
 @Suite("GGUF reader")
 struct GGUFFileTests {
-    @Test("The default model's metadata and tensor directory equal gguf_metadata.json",
-          .enabled(if: GoldenFiles.modelAvailable))
+    @Test("The default model's metadata and tensor directory equal gguf_metadata.json")
     func defaultModelMatchesGoldenMetadata() throws {
         let golden = try GoldenFiles.metadataJSON()
         let file = try GGUFFile(contentsOf: Fixtures.defaultModel)
@@ -46,7 +45,7 @@ struct GGUFFileTests {
         }
     }
 
-    @Test("The default model's configuration has SmolLM2-135M's shape", .enabled(if: GoldenFiles.modelAvailable))
+    @Test("The default model's configuration has SmolLM2-135M's shape")
     func defaultModelConfiguration() throws {
         let file = try GGUFFile(contentsOf: Fixtures.defaultModel)
         let configuration = try ModelConfiguration(metadata: file.metadata)

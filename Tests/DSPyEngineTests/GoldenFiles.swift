@@ -1,7 +1,7 @@
 import DSPyTestSupport
 import Foundation
 
-/// Readers for llama.cpp's golden outputs in `shared/golden`.
+/// Readers for llama.cpp's golden outputs, copied into `Tests/Fixtures/golden`.
 enum GoldenFiles {
     /// A prompt of `golden/logits/NAME.json`: ids, per-position top-5, greedy ids.
     struct LogitsPrompt: Decodable {
@@ -116,8 +116,6 @@ enum GoldenFiles {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
-    /// Whether the default model is present (tests that need it are skipped otherwise).
-    static var modelAvailable: Bool { FileManager.default.fileExists(atPath: Fixtures.defaultModel.path) }
 }
 
 /// Indices of the `k` largest values, largest first.

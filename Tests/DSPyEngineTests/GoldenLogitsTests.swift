@@ -5,7 +5,7 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("Golden logits from llama.cpp", .enabled(if: GoldenFiles.modelAvailable))
+@Suite("Golden logits from llama.cpp")
 struct GoldenLogitsTests {
     @Test("Last-position logits match llama.cpp's for every golden prompt", arguments: GoldenFiles.logitsPromptNames)
     func lastPositionLogits(name: String) async throws {

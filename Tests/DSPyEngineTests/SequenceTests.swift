@@ -4,7 +4,7 @@ import Testing
 
 @testable import DSPyEngine
 
-@Suite("Sequences, batching and prefix reuse", .enabled(if: GoldenFiles.modelAvailable))
+@Suite("Sequences, batching and prefix reuse")
 struct SequenceTests {
     static let capital: [Int32] = [504, 3575, 282, 4649, 314]
     static let other: [Int32] = [504, 1797, 1918, 553, 253, 2155, 282]

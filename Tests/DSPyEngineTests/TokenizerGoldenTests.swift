@@ -108,26 +108,17 @@ struct TokenizerGoldenTests {
         #expect(tokenizer.decode(ids, renderSpecial: true) == text)
     }
 
-    @Test("Tokenizing a few KB of text stays well under a millisecond per hundred tokens in release builds")
-    func speed() throws {
+    @Test("Long prompts with unusual words round-trip through encode and decode")
+    func longPromptsRoundTrip() throws {
         let tokenizer = try DefaultModelTokenizer.get().tokenizer
         let directory = Fixtures.golden.appendingPathComponent("logits")
         let text = try String(contentsOf: directory.appendingPathComponent("long_dspy_demos.prompt.txt"), encoding: .utf8)
         let variants = (0..<8).map { "\($0) " + text.replacingOccurrences(of: "the", with: "the\($0)") }
-        let clock = ContinuousClock()
-        var tokens = 0
-        let elapsed = clock.measure {
-            for variant in variants { tokens += tokenizer.encode(variant).count }
+        for variant in variants {
+            let ids = tokenizer.encode(variant)
+            #expect(tokenizer.decode(ids, renderSpecial: true) == variant)
+            #expect(ids.count > variant.utf8.count / 8, "\(ids.count) tokens for \(variant.utf8.count) bytes")
         }
-        let perHundred = elapsed / max(tokens / 100, 1)
-        // Release builds measure about 0.05 ms; unoptimized builds are ~20× slower,
-        // so they only guard against pathologies.
-        #if DEBUG
-        let budget = Duration.milliseconds(10)
-        #else
-        let budget = Duration.milliseconds(1)
-        #endif
-        #expect(perHundred < budget, "\(perHundred) per 100 tokens")
     }
 }
 

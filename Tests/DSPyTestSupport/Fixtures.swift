@@ -1,23 +1,23 @@
 import Foundation
 
-/// Locations of the shared fixtures that tests read.
+/// Locations of the fixtures that tests read, all inside the repository.
 ///
-/// The project expects `../shared` beside its root (as CI lays it out); the
-/// default model lives in the model cache (`$DSPYC_HOME/models`).
+/// llama.cpp's golden outputs are copied into `Tests/Fixtures/golden` (their README
+/// says where they came from); the datasets are the programs' own data under
+/// `programs/NAME/data`. The default model lives in the model cache
+/// (`$DSPYC_HOME/models`), pulled by `scripts/test`.
 public enum Fixtures {
     /// The package root, found from this source file's path.
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared` beside the package root.
-    public static let shared: URL = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared")
+    /// The golden outputs of llama.cpp for the default model (`Tests/Fixtures/golden`).
+    public static let golden: URL = packageRoot.appendingPathComponent("Tests/Fixtures/golden")
 
-    /// The golden outputs of llama.cpp for the default model.
-    public static let golden: URL = shared.appendingPathComponent("golden")
-
-    /// The labelled datasets.
-    public static let data: URL = shared.appendingPathComponent("data")
+    /// A split (`train`, `dev` or `test`) of a built-in program's dataset, e.g. `sentiment`.
+    public static func dataset(_ program: String, split: String) -> URL {
+        packageRoot.appendingPathComponent("programs/\(program)/data/\(split).jsonl")
+    }
 
     /// The dspyc home used by tests: `$DSPYC_HOME` or `~/.cache/dspyc`.
     public static var dspycHome: URL {

@@ -68,7 +68,7 @@ struct EmbeddedLMTests {
 
     @Test("A constrained choice field only ever yields an allowed value")
     func constrainedChoice() async throws {
-        let rows = try JSONL.load(Fixtures.data.appendingPathComponent("sentiment-tweets/dev.jsonl")).prefix(12)
+        let rows = try JSONL.load(Fixtures.dataset("sentiment", split: "dev")).prefix(12)
         for mode in [EmbeddedLM.ChoiceMode.score, .sample] {
             let lm = try RealModel.lm(choiceMode: mode)
             let predict = try Predict("text -> sentiment: Literal['positive', 'negative']")

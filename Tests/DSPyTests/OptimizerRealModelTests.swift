@@ -9,7 +9,7 @@ import Testing
 @Suite("Optimizers on the real embedded model", .serialized)
 struct OptimizerRealModelTests {
     static func load(_ split: String, limit: Int) throws -> [Example] {
-        let url = Fixtures.data.appendingPathComponent("sentiment-tweets/\(split).jsonl")
+        let url = Fixtures.dataset("sentiment", split: split)
         return Array(try JSONL.load(url, inputKeys: ["text"]).prefix(limit))
     }
 

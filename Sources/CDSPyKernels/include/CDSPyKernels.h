@@ -7,15 +7,43 @@
 /// Returns 1 when the CPU supports AVX2, FMA and F16C, so the vector kernels may run.
 int dspy_cpu_has_avx2_fma(void);
 
-/// Forces the portable scalar kernels (1) or lets the CPU check decide (0). For tests.
+/// Forces the portable scalar kernels (1) or lets the CPU check decide (0), for kernels run
+/// on the calling thread (without a pool). For tests.
 void dspy_set_force_scalar(int force);
 
-/// Caps the vector kernels for tests (all give identical results): 0 lets the CPU check
-/// decide, 1 keeps AVX-512 out, 2 also keeps AVX-VNNI out (plain AVX2).
+/// Caps the vector kernels run on the calling thread, for tests (all give identical
+/// results): 0 lets the CPU check decide, 1 keeps AVX-512 out, 2 also keeps AVX-VNNI out.
 void dspy_set_vector_limit(int limit);
 
 /// Returns 1 when the vector kernels are in use.
 int dspy_kernels_use_avx2(void);
+
+/// The kernel variants the dispatch chooses between. Each dispatch counts the variant it
+/// ran on the thread that ran it, so tests (calling kernels without a pool, on their own
+/// thread) can state which paths ran and never compare a path with itself.
+enum {
+    DSPY_PATH_DOT_SCALAR = 0,
+    DSPY_PATH_DOT_AVX2,
+    DSPY_PATH_DOT_VNNI,
+    DSPY_PATH_LANES_AVX2,
+    DSPY_PATH_LANES_VNNI,
+    DSPY_PATH_LANES2_AVX512,
+    DSPY_PATH_DOT_FLOAT_SCALAR,
+    DSPY_PATH_DOT_FLOAT_AVX2,
+    DSPY_PATH_ATTEND_SCALAR,
+    DSPY_PATH_ATTEND_AVX2,
+    DSPY_PATH_ATTEND_GROUP_AVX512,
+    DSPY_PATH_TILED_SCALAR,
+    DSPY_PATH_TILED_AVX2,
+    DSPY_PATH_COUNT
+};
+
+/// Sets the calling thread's path counters to zero.
+void dspy_path_counts_reset(void);
+/// How many dispatches on the calling thread chose `path` since its last reset.
+uint64_t dspy_path_count(int path);
+/// A short name of `path` ("lanes2-avx512-vnni", "attend-avx2", …).
+const char *dspy_path_name(int path);
 
 // MARK: - Tensor types (ggml type ids)
 

@@ -1,6 +1,6 @@
 """Fingerprints llama.cpp's last-position logits for the golden prompts on this machine.
 
-The files in shared/golden were produced by llama.cpp on another CPU; llama.cpp
+The files in Tests/Fixtures/golden (copied from shared/golden) were produced by llama.cpp on another CPU; llama.cpp
 0.3.36 (llama-cpp-python, flash attention on, as the golden files were made) built
 here differs from them by up to 0.93. This records what llama.cpp computes here,
 as SHA-256 of the 49,152 little-endian float32 logits, so the engine tests can
@@ -14,7 +14,7 @@ import hashlib, json, pathlib, sys
 import numpy as np
 from llama_cpp import Llama
 
-GOLDEN = pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "golden" / "logits"
+GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "Fixtures" / "golden" / "logits"
 NAMES = ["raw_capital", "raw_code", "chat_capital", "chat_colors_sys", "long_dspy_demos"]
 
 out = {"llama_cpp_python": "0.3.36", "flash_attn": True, "n_batch": 512, "prompts": {}}
