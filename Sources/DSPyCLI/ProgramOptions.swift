@@ -22,14 +22,10 @@ struct ProgramOptions: ParsableArguments {
     @Option(help: "Ad-hoc program module: predict or cot.")
     var module: String = "predict"
 
-    @Option(help: ArgumentHelp(
-        "Training examples (JSONL) for an ad-hoc program.",
-        discussion: "compile needs it; run, eval and export use the compile made on it (by content), or without it the latest compile of the signature."))
+    @Option(help: "Training examples (JSONL) for an ad-hoc program (compile needs it).")
     var trainset: String?
 
-    @Option(help: ArgumentHelp(
-        "Development examples (JSONL) for an ad-hoc program.",
-        discussion: "compile needs it; run, eval and export use the compile made on it (by content), or without it the latest compile of the signature."))
+    @Option(help: "Development examples (JSONL) for an ad-hoc program (compile needs it).")
     var devset: String?
 
     @Option(help: "Metric for an ad-hoc program: exact_match (default), f1, contains or prefix.")
