@@ -74,7 +74,9 @@ let package = Package(
         .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
-        .testTarget(name: "DSPyCLITests", dependencies: ["DSPyCLI", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyCLITests", dependencies: [
+            "DSPyCLI", "DSPyStore", "DSPyTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "DSPyProgramsTests", dependencies: ["DSPyPrograms", "DSPy", "DSPyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

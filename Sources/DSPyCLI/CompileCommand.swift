@@ -44,6 +44,12 @@ struct CompileCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object (progress stays on standard error).")
     var json = false
 
+    func validate() throws {
+        if program.signature != nil && (program.trainset == nil || program.devset == nil) {
+            throw ValidationError("an ad-hoc --signature program needs --trainset and --devset to compile")
+        }
+    }
+
     func run() async throws {
         let spec = try program.spec()
         var merged = spec.optimizer == (optimizer ?? spec.optimizer) ? spec.optimizerSettings : [:]
@@ -54,7 +60,9 @@ struct CompileCommand: AsyncParsableCommand {
         }
         let driver = CompileDriver(
             spec: spec, optimizer: optimizer ?? spec.optimizer, settings: merged, seed: seed, devLimit: dev,
-            concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions)
+            concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions,
+            adHocModule: program.signature == nil ? nil : program.module,
+            adHocInstructions: program.signature == nil ? nil : program.instructions)
         let summary = try await driver.run(force: force)
         if let output {
             let store = try DSPyStoreAccess.store()

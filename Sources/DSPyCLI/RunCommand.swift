@@ -8,11 +8,13 @@ import Foundation
 enum DSPyStoreAccess {
     static func store() throws -> Store { try Store.open() }
 
-    /// The latest compiled state of a program, loaded into a fresh instance.
+    /// The latest compiled state of a registered program, loaded into a fresh instance.
     static func compiledProgram(_ spec: ProgramSpec, required: Bool) throws -> (any Program, CompiledProgramRecord?) {
         let program = try spec.makeProgram()
         guard let record = try store().latestCompiledProgram(named: spec.name) else {
-            if required { throw CLIError("\(spec.name) has not been compiled yet; run `dspyc compile \(spec.name)`") }
+            if required {
+                throw CLIError("\(spec.name) has not been compiled yet; run `\(Shell.command(["dspyc", "compile", spec.name]))`")
+            }
             return (program, nil)
         }
         try program.loadState(try DSPy.JSONValue.parse(record.state))
@@ -24,17 +26,16 @@ enum DSPyStoreAccess {
     /// embeddings, and the seed it was compiled with. Other programs come back as they are.
     ///
     /// Cost for `knn`: one embedding per training example.
-    static func restoringPerCallDemos(
-        _ program: any Program, record: CompiledProgramRecord?, spec: ProgramSpec, session: ProgramSession
-    ) async throws -> any Program {
-        guard let record, case .string("knn")? = record.metadata["optimizer"] else { return program }
+    static func restoringPerCallDemos(_ resolved: ResolvedProgram, session: ProgramSession) async throws -> any Program {
+        let (program, spec) = (resolved.program, resolved.spec)
+        guard let record = resolved.record, case .string("knn")? = record.metadata["optimizer"] else { return program }
         var settings: [String: String] = [:]
         if case .string(let text)? = record.metadata["summary"],
            let summary = try? JSONDecoder().decode(CompileSummary.self, from: Data(text.utf8)) {
             settings = summary.settings
             if settings["seed"] == nil, let seed = summary.seed { settings["seed"] = String(seed) }
         }
-        let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
+        let trainset = try DatasetLoader.load(try resolved.trainset(), inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         let optimizer = try OptimizerRegistry.standard.make(
             OptimizerChoice("knn", settings: settings),
             context: .init(metric: spec.metric, embedder: EngineEmbedder(model: session.lm.model)))
@@ -43,10 +44,19 @@ enum DSPyStoreAccess {
     }
 }
 
+/// How `run`, `eval` and `export` choose the compile of an ad-hoc program (their `--help` says it).
+let adHocCompileChoice = """
+    An ad-hoc --signature program uses the latest compile with the same signature, --instructions and \
+    --module whose data match the --trainset, --devset and --metric given (files compared by content; \
+    once one of them is given, --metric's default exact_match counts). With none of them it uses the \
+    latest compile of the signature and names the data it was compiled on.
+    """
+
 /// `dspyc run`: run a compiled program on one input.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a program (its latest compiled state) on one input.")
+        commandName: "run", abstract: "Run a program (its latest compiled state) on one input.",
+        discussion: adHocCompileChoice)
 
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -61,12 +71,8 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let spec = try program.spec()
-        let (stored, record) = uncompiled
-            ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: false)
-        if record == nil && !uncompiled {
-            Log.status("note: \(spec.name) has no compiled state yet; running it zero-shot")
-        }
+        let resolved = try program.resolve(compiled: !uncompiled, required: false)
+        let spec = resolved.spec
         let fields = try InputValues.parse(inputs)
         let missing = spec.inputKeys.filter { fields[$0] == nil }
         guard missing.isEmpty else {
@@ -74,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let session = try ProgramSession.open(
             kind: .run, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
-        let instance = try await DSPyStoreAccess.restoringPerCallDemos(stored, record: record, spec: spec, session: session)
+        let instance = try await DSPyStoreAccess.restoringPerCallDemos(resolved, session: session)
         let prediction = try await session.with {
             try await DSPySettings.with({ $0.traceID = UUID().uuidString }) { try await instance(fields) }
         }
@@ -92,7 +98,8 @@ struct RunCommand: AsyncParsableCommand {
 /// `dspyc eval`: score a program on its dev (or test) set.
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Score a program (its latest compiled state) on its dev set.")
+        commandName: "eval", abstract: "Score a program (its latest compiled state) on its dev set.",
+        discussion: adHocCompileChoice)
 
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -116,14 +123,15 @@ struct EvalCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let spec = try program.spec()
-        let (stored, record) = uncompiled ? (try spec.makeProgram(), nil) : try DSPyStoreAccess.compiledProgram(spec, required: true)
-        let url = data.map { URL(fileURLWithPath: $0) } ?? spec.devset
+        let given = data.map { URL(fileURLWithPath: $0) }
+        let resolved = try program.resolve(compiled: !uncompiled, required: !uncompiled, fallbackData: given)
+        let spec = resolved.spec
+        let url = try given ?? resolved.devset()
         var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         if let limit { examples = Array(examples.prefix(limit)) }
         let session = try ProgramSession.open(
             kind: .eval, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
-        let instance = try await DSPyStoreAccess.restoringPerCallDemos(stored, record: record, spec: spec, session: session)
+        let instance = try await DSPyStoreAccess.restoringPerCallDemos(resolved, session: session)
         let evaluate = Evaluate(devset: examples, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil,
                                 displayProgress: true, progressOutput: { Log.write($0) })
         let result = try await session.with { try await evaluate(instance) }
@@ -142,7 +150,8 @@ struct EvalCommand: AsyncParsableCommand {
 /// `dspyc export`: print a compiled program's state in DSPy's JSON shape.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Print a compiled program's state as DSPy's save() JSON.")
+        commandName: "export", abstract: "Print a compiled program's state as DSPy's save() JSON.",
+        discussion: adHocCompileChoice)
 
     @OptionGroup var program: ProgramOptions
 
@@ -150,8 +159,7 @@ struct ExportCommand: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let spec = try program.spec()
-        let (instance, _) = try DSPyStoreAccess.compiledProgram(spec, required: true)
+        let instance = try program.resolve(compiled: true, required: true).program
         if let output {
             try instance.save(to: URL(fileURLWithPath: output))
             Log.status("wrote \(output)")

@@ -21,24 +21,27 @@ struct CompileDriver {
     var concurrency: Int
     var structuredDecoding: Bool
     var modelOptions: ModelOptions
+    /// An ad-hoc program's `--module` and `--instructions` (`nil` for a registered program),
+    /// recorded with the compiled state so `run`, `eval` and `export` can find it.
+    var adHocModule: String? = nil
+    var adHocInstructions: String? = nil
+
+    /// What this compile is compiled from, as stored with its result. Cost: one read of each data file.
+    func compiledFrom() throws -> CompiledFrom {
+        CompiledFrom(trainset: try DataFile(spec.trainset), devset: try DataFile(spec.devset), metric: spec.metric.name,
+                     module: adHocModule, instructions: adHocInstructions)
+    }
 
     /// The fingerprint of this compile, without loading the model.
-    func fingerprint(trainset: URL, devset: URL, modelURL: URL) throws -> String {
+    func fingerprint(from: CompiledFrom, modelURL: URL) throws -> String {
         let program = try spec.makeProgram()
         var parts: [String] = ["dspyc-compile-v1", spec.name, program.dumpState().pythonJSON(), optimizer]
         parts += settings.keys.sorted().map { "\($0)=\(settings[$0] ?? "")" }
         parts += ["seed=\(seed)", "dev=\(devLimit.map(String.init) ?? "all")", "metric=\(spec.metric.name)"]
-        parts += ["train=" + (try Self.fileHash(trainset)), "devset=" + (try Self.fileHash(devset))]
+        parts += ["train=" + from.trainset.sha256, "devset=" + from.devset.sha256]
         let size = (try? FileManager.default.attributesOfItem(atPath: modelURL.path)[.size] as? NSNumber)?.intValue ?? 0
         parts += ["model=\(modelURL.lastPathComponent)#\(size)", "structured=\(structuredDecoding)"]
         return SHA256.hash(parts.joined(separator: "\n")).hexString
-    }
-
-    private static func fileHash(_ url: URL) throws -> String {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw CLIError("cannot read \(url.path)")
-        }
-        return SHA256.hash(Array(data)).hexString
     }
 
     /// Runs the compile (or returns the stored one), reporting phases on standard error.
@@ -50,11 +53,17 @@ struct CompileDriver {
         var devset = try DatasetLoader.load(spec.devset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
         if let devLimit { devset = Array(devset.prefix(devLimit)) }
         let modelURL = try modelOptions.resolveModelURL()
-        let key = try fingerprint(trainset: spec.trainset, devset: spec.devset, modelURL: modelURL)
+        let from = try compiledFrom()
+        let key = try fingerprint(from: from, modelURL: modelURL)
         let store = try Store.open()
-        if !force, let stored = try await store.compiledProgram(fingerprint: key),
+        if !force, var stored = try await store.compiledProgram(fingerprint: key),
            case .string(let text)? = stored.metadata["summary"],
            var summary = try? JSONDecoder().decode(CompileSummary.self, from: Data(text.utf8)) {
+            // Asking for this compile again makes it the latest one `run`, `eval` and `export` use;
+            // a record saved before data were recorded gains its description.
+            stored.metadata[CompiledFrom.metadataKey] = try from.metadataValue()
+            stored.savedAt = Date()
+            try await store.saveCompiledProgram(stored)
             summary.cached = true
             summary.wallSeconds = (clock.now - start).seconds
             return summary
@@ -65,7 +74,8 @@ struct CompileDriver {
             kind: .compile, program: spec.name, modelOptions: modelOptions,
             structuredDecoding: structuredDecoding, useCache: true)
         do {
-            let summary = try await compile(session: session, trainset: trainset, devset: devset, fingerprint: key, start: start)
+            let summary = try await compile(
+                session: session, trainset: trainset, devset: devset, fingerprint: key, from: from, start: start)
             session.finish(status: .succeeded, summary: summary.storeSummary)
             return summary
         } catch {
@@ -75,7 +85,8 @@ struct CompileDriver {
     }
 
     private func compile(
-        session: ProgramSession, trainset: [Example], devset: [Example], fingerprint: String, start: ContinuousClock.Instant
+        session: ProgramSession, trainset: [Example], devset: [Example], fingerprint: String, from: CompiledFrom,
+        start: ContinuousClock.Instant
     ) async throws -> CompileSummary {
         let clock = ContinuousClock()
         let program = try spec.makeProgram()
@@ -105,7 +116,8 @@ struct CompileDriver {
         try await session.store.saveCompiledProgram(CompiledProgramRecord(
             fingerprint: fingerprint, program: spec.name, state: state,
             scores: ["baseline": baseline.score, "dev": score.score],
-            metadata: ["summary": .string(summaryText), "optimizer": .string(self.optimizer)],
+            metadata: ["summary": .string(summaryText), "optimizer": .string(self.optimizer),
+                       CompiledFrom.metadataKey: try from.metadataValue()],
             runID: session.run.id))
         return summary
     }
