@@ -25,7 +25,9 @@ public enum DSPyError: Error, Equatable, Sendable, CustomStringConvertible {
     case languageModel(String)
     /// The prompt does not fit the model's context window (ReAct truncates its trajectory on it).
     case contextWindowExceeded(String)
-    /// A dataset file is malformed.
+    /// JSON text is malformed; `offset` is the byte offset (from 0) in its UTF-8 where reading stopped.
+    case invalidJSON(offset: Int, message: String)
+    /// A dataset file is malformed; `line` counts from 1, and 0 means the file as a whole.
     case dataset(file: String, line: Int, message: String)
     /// A value could not be converted to the requested type.
     case conversion(field: String, message: String)
@@ -59,7 +61,8 @@ public enum DSPyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "No LM is loaded. Configure one with `DSPySettings.with(lm:)` or pass `lm:` to the module."
         case .languageModel(let message): return "LM error: \(message)"
         case .contextWindowExceeded(let message): return message
-        case .dataset(let file, let line, let message): return "\(file):\(line): \(message)"
+        case .invalidJSON(let offset, let message): return "invalid JSON: \(message) at offset \(offset)"
+        case .dataset(let file, let line, let message): return line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)"
         case .conversion(let field, let message): return "Cannot convert field `\(field)`: \(message)"
         case .state(let message): return "Invalid program state: \(message)"
         case .module(let message): return message

@@ -100,11 +100,17 @@ extension Module {
     }
 
     /// Reads a state file written by ``save(to:)`` or by DSPy.
+    ///
+    /// - Throws: ``DSPyError/state(_:)`` naming the file when it cannot be read or is not JSON.
     public func load(from url: URL) throws {
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            let exists = FileManager.default.fileExists(atPath: url.path)
+            throw DSPyError.state("cannot read \(url.path): \(exists ? "not UTF-8 text" : "no such file")")
+        }
         var state: JSONValue
         do { state = try JSONValue.parse(text) } catch {
-            throw DSPyError.state("\(url.path) is not valid JSON: \(error)")
+            throw DSPyError.state("\(url.path): \(error)")
         }
         if case .object(var o) = state { o["metadata"] = nil; state = .object(o) }
         try loadState(state)

@@ -32,11 +32,19 @@ enum SchemaSniffer {
         var required: [String] = []
     }
 
+    /// A stand-in value of `type` for the decoding to go on: a `CaseIterable`
+    /// type's first case (its own decoder would reject the empty raw value the
+    /// sniffing decoder hands it), else whatever `type` decodes from nothing.
     static func dummy<T: Decodable>(_ type: T.Type) throws -> T {
-        if let cases = T.self as? any CaseIterable.Type, let first = (cases.allCases as any Collection).first as? T {
+        if let cases = T.self as? any CaseIterable.Type, let first = firstCase(of: cases) as? T {
             return first
         }
         return try T(from: SniffDecoder(recorder: nil))
+    }
+
+    /// The first of `allCases` (opening the existential `any CaseIterable.Type`).
+    private static func firstCase<C: CaseIterable>(of type: C.Type) -> Any? {
+        C.allCases.first
     }
 
     static func fieldSchema(_ type: Any.Type) -> JSONValue {

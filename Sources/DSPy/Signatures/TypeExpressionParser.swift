@@ -4,15 +4,20 @@
 ///
 /// Names resolve like DSPy's `_parse_type_node`: the `typing` names and the
 /// builtins; anything else is ``DSPyError/unknownType(_:)`` ("Unknown name: X").
-/// `customTypes` plays the part of DSPy's `custom_types=`.
+/// `customTypes` plays the part of DSPy's `custom_types=`. Brackets may nest
+/// ``maximumDepth`` deep; deeper is an error, so no annotation can exhaust the stack.
 struct TypeExpressionParser {
     private indirect enum Node {
         case name(String)
         case constant(JSONValue)
         case subscripted(String, [Node])
-        case union(Node, Node)
+        /// `a | b | c`, in order (at least two members).
+        case union([Node])
         case tuple([Node])
     }
+
+    /// The deepest bracket nesting an annotation may have (100, about where Python's own parser stops).
+    static let maximumDepth = 100
 
     private let chars: [Character]
     private var index = 0
@@ -24,7 +29,7 @@ struct TypeExpressionParser {
     }
 
     mutating func parse() throws -> FieldType {
-        let node = try parseUnion()
+        let node = try parseUnion(depth: 0)
         skipSpaces()
         guard index == chars.count else { throw syntax("unexpected '\(chars[index])'") }
         return try resolve(node)
@@ -36,18 +41,18 @@ struct TypeExpressionParser {
 
     private mutating func skipSpaces() { while index < chars.count, chars[index].isWhitespace { index += 1 } }
 
-    private mutating func parseUnion() throws -> Node {
-        var node = try parsePostfix()
+    private mutating func parseUnion(depth: Int) throws -> Node {
+        var members = [try parsePostfix(depth: depth)]
         skipSpaces()
         while index < chars.count, chars[index] == "|" {
             index += 1
-            node = .union(node, try parsePostfix())
+            members.append(try parsePostfix(depth: depth))
             skipSpaces()
         }
-        return node
+        return members.count == 1 ? members[0] : .union(members)
     }
 
-    private mutating func parsePostfix() throws -> Node {
+    private mutating func parsePostfix(depth: Int) throws -> Node {
         skipSpaces()
         guard index < chars.count else { throw syntax("unexpected end") }
         let c = chars[index]
@@ -72,10 +77,11 @@ struct TypeExpressionParser {
         if name.hasPrefix("typing.") { name.removeFirst("typing.".count) }
         skipSpaces()
         if index < chars.count, chars[index] == "[" {
+            guard depth < Self.maximumDepth else { throw syntax("brackets nested deeper than \(Self.maximumDepth) levels") }
             index += 1
             var args: [Node] = []
             while true {
-                args.append(try parseUnion())
+                args.append(try parseUnion(depth: depth + 1))
                 skipSpaces()
                 guard index < chars.count else { throw syntax("missing ']'") }
                 if chars[index] == "," { index += 1; continue }
@@ -117,10 +123,22 @@ struct TypeExpressionParser {
             throw syntax("a constant (\(v.pythonRepr)) is not a type")
         case .tuple:
             throw syntax("a tuple is not a type")
-        case .union(let a, let b):
-            if isNone(b) { return .optional(try resolve(a)) }
-            if isNone(a) { return .optional(try resolve(b)) }
-            return .union(try flatten(node).map(resolve))
+        case .union(var members):
+            // `T | None` is Optional[T], as is `None | T`; repeated trailing Nones count once, as in Python.
+            var isOptional = false
+            while members.count > 1, let last = members.last, isNone(last) {
+                members.removeLast()
+                isOptional = true
+            }
+            let type: FieldType
+            if members.count == 1 {
+                type = try resolve(members[0])
+            } else if members.count == 2, isNone(members[0]) {
+                type = .optional(try resolve(members[1]))
+            } else {
+                type = .union(try members.map(resolve))
+            }
+            return isOptional ? .optional(type) : type
         case .name(let name):
             switch name {
             case "str": return .string
@@ -165,11 +183,6 @@ struct TypeExpressionParser {
                 throw DSPyError.unknownType(name)
             }
         }
-    }
-
-    private func flatten(_ node: Node) -> [Node] {
-        if case .union(let a, let b) = node { return flatten(a) + flatten(b) }
-        return [node]
     }
 }
 

@@ -33,33 +33,13 @@ struct OpenAIServer: Sendable {
     }
 
     private func chatCompletion(_ body: Data) async throws -> HTTPResponse {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw OpenAIRequestError(message: "the request body is not a JSON object")
-        }
-        guard let rawMessages = object["messages"] as? [[String: Any]], !rawMessages.isEmpty else {
-            throw OpenAIRequestError(message: "'messages' must be a non-empty list of {role, content}")
-        }
-        let messages = try rawMessages.enumerated().map { index, message -> ChatMessage in
-            guard let roleName = message["role"] as? String, let role = ChatMessage.Role(rawValue: roleName) else {
-                throw OpenAIRequestError(message: "messages[\(index)].role must be system, user or assistant")
-            }
-            guard let content = message["content"] as? String else {
-                throw OpenAIRequestError(message: "messages[\(index)].content must be a string")
-            }
-            return ChatMessage(role: role, content: content)
-        }
-        var parameters = SamplingParameters(temperature: Float(object["temperature"] as? Double ?? 0.8))
-        if let topP = object["top_p"] as? Double { parameters.topP = Float(topP) }
-        if let topK = object["top_k"] as? Int { parameters.topK = topK }
-        if let seed = object["seed"] as? Int { parameters.seed = UInt32(truncatingIfNeeded: seed) }
-        parameters.maxTokens = (object["max_tokens"] as? Int) ?? (object["max_completion_tokens"] as? Int)
-        if let stop = object["stop"] as? String { parameters.stop = [stop] }
-        if let stop = object["stop"] as? [String] { parameters.stop = stop }
-        let prompt = try model.encodeChat(messages)
+        let request = try OpenAIChatRequest.decode(body)
+        let parameters = request.parameters
+        let prompt = try model.encodeChat(request.messages)
         let id = "chatcmpl-" + UUID().uuidString.lowercased()
         let created = Int(Date().timeIntervalSince1970)
         let name = modelName
-        if object["stream"] as? Bool == true {
+        if request.stream {
             let model = self.model
             let streamParameters = parameters
             return HTTPResponse(headers: [("Content-Type", "text/event-stream")], body: .stream { writer in
@@ -72,13 +52,12 @@ struct OpenAIServer: Sendable {
                 try writer.write("data: [DONE]\n\n")
             })
         }
-        let count = max(1, object["n"] as? Int ?? 1)
         var choices: [[String: Any]] = []
         var promptTokens = 0
         var completionTokens = 0
-        for index in 0..<count {
+        for index in 0..<request.choices {
             var choiceParameters = parameters
-            if index > 0, let seed = parameters.seed { choiceParameters.seed = seed &+ UInt32(index) }
+            if index > 0, let seed = parameters.seed { choiceParameters.seed = seed &+ UInt32(truncatingIfNeeded: index) }
             let result = try await model.generate(prompt: prompt, parameters: choiceParameters)
             choices.append([
                 "index": index, "message": ["role": "assistant", "content": result.text],
@@ -113,8 +92,4 @@ struct OpenAIServer: Sendable {
     static func error(_ message: String, status: Int, type: String = "invalid_request_error") -> HTTPResponse {
         .json(encode(["error": ["message": message, "type": type, "code": status]]), status: status)
     }
-}
-
-struct OpenAIRequestError: Error {
-    var message: String
 }

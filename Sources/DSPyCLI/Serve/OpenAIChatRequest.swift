@@ -1,0 +1,115 @@
+import DSPy
+import DSPyEngine
+import Foundation
+
+/// A decoded, checked body of OpenAI's `POST /v1/chat/completions`.
+///
+/// ``decode(_:)`` reads the fields dspyc's engine uses (`messages`,
+/// `temperature`, `top_p`, `top_k`, `seed`, `max_tokens` or
+/// `max_completion_tokens`, `stop`, `n`, `stream`) and ignores the rest, as
+/// OpenAI-compatible servers do; a field given as `null` counts as absent.
+/// Every other problem — a body that is not a JSON object, a field of the
+/// wrong type, a value out of range — is an ``OpenAIRequestError`` naming the
+/// field, which the server answers with a 400. Cost: one JSON parse of the body.
+struct OpenAIChatRequest: Equatable {
+    /// The most completions one request may ask for (OpenAI's own limit).
+    static let maximumChoices = 128
+
+    var messages: [DSPyEngine.ChatMessage]
+    var parameters: DSPyEngine.SamplingParameters
+    /// Server-sent events instead of one JSON response.
+    var stream: Bool
+    /// How many completions (`n`), 1 to ``maximumChoices``.
+    var choices: Int
+
+    /// Decodes and checks a request body.
+    ///
+    /// - Throws: ``OpenAIRequestError`` naming the field at fault.
+    static func decode(_ body: Data) throws(OpenAIRequestError) -> OpenAIChatRequest {
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw OpenAIRequestError(message: "the request body is not UTF-8 text")
+        }
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(text) } catch {
+            throw OpenAIRequestError(message: "the request body is not valid JSON (\(error))")
+        }
+        guard case .object(var fields) = parsed else {
+            throw OpenAIRequestError(message: "the request body is not a JSON object")
+        }
+        for (key, value) in fields where value.isNull { fields[key] = nil }
+        guard case .array(let rawMessages)? = fields["messages"], !rawMessages.isEmpty else {
+            throw OpenAIRequestError(message: "'messages' must be a non-empty list of {role, content}")
+        }
+        var messages: [DSPyEngine.ChatMessage] = []
+        for (index, raw) in rawMessages.enumerated() {
+            guard case .object(let message) = raw else {
+                throw OpenAIRequestError(message: "messages[\(index)] must be an object with role and content")
+            }
+            guard let roleName = message["role"]?.stringValue, let role = DSPyEngine.ChatMessage.Role(rawValue: roleName) else {
+                throw OpenAIRequestError(message: "messages[\(index)].role must be system, user or assistant")
+            }
+            guard let content = message["content"]?.stringValue else {
+                throw OpenAIRequestError(message: "messages[\(index)].content must be a string")
+            }
+            messages.append(DSPyEngine.ChatMessage(role: role, content: content))
+        }
+
+        var parameters = DSPyEngine.SamplingParameters(temperature: Float(try number("temperature", in: fields) ?? 0.8))
+        if let topP = try number("top_p", in: fields) { parameters.topP = Float(topP) }
+        if let topK = try integer("top_k", in: fields) { parameters.topK = topK }
+        if let seed = try integer("seed", in: fields) { parameters.seed = UInt32(truncatingIfNeeded: seed) }
+        let maxCompletionTokens = try integer("max_completion_tokens", in: fields)
+        parameters.maxTokens = try integer("max_tokens", in: fields) ?? maxCompletionTokens
+        switch fields["stop"] {
+        case nil: break
+        case .string(let stop)?: parameters.stop = [stop]
+        case .array(let stop)?:
+            parameters.stop = try stop.enumerated().map { index, item throws(OpenAIRequestError) in
+                guard let text = item.stringValue else { throw OpenAIRequestError(message: "stop[\(index)] must be a string") }
+                return text
+            }
+        default: throw OpenAIRequestError(message: "'stop' must be a string or a list of strings")
+        }
+        do { try parameters.validate() } catch {
+            throw OpenAIRequestError(message: "invalid sampling parameters: \(error)")
+        }
+
+        let choices = try integer("n", in: fields) ?? 1
+        guard (1...maximumChoices).contains(choices) else {
+            throw OpenAIRequestError(message: "'n' must be between 1 and \(maximumChoices), got \(choices)")
+        }
+        var stream = false
+        if let value = fields["stream"] {
+            guard case .bool(let flag) = value else { throw OpenAIRequestError(message: "'stream' must be true or false") }
+            stream = flag
+        }
+        return OpenAIChatRequest(messages: messages, parameters: parameters, stream: stream, choices: choices)
+    }
+
+    /// A number field, or `nil` when absent.
+    private static func number(_ name: String, in fields: JSONObject) throws(OpenAIRequestError) -> Double? {
+        switch fields[name] {
+        case nil: return nil
+        case .int(let i)?: return Double(i)
+        case .double(let d)?: return d
+        default: throw OpenAIRequestError(message: "'\(name)' must be a number")
+        }
+    }
+
+    /// An integer field (a whole number within `Int`'s range), or `nil` when absent.
+    private static func integer(_ name: String, in fields: JSONObject) throws(OpenAIRequestError) -> Int? {
+        switch fields[name] {
+        case nil: return nil
+        case .int(let i)?: return i
+        case .double(let d)?:
+            guard let exact = Int(exactly: d) else { throw OpenAIRequestError(message: "'\(name)' must be an integer, got \(d)") }
+            return exact
+        default: throw OpenAIRequestError(message: "'\(name)' must be an integer")
+        }
+    }
+}
+
+/// A request the server refuses with a 400 and this message.
+struct OpenAIRequestError: Error, Equatable {
+    var message: String
+}
