@@ -8,7 +8,7 @@ import Testing
 /// string must be recognised — and then render a conversation that carries the
 /// family's turn markers — or be refused with `unknownChatTemplate` quoting its
 /// beginning; nothing may trap or throw anything else.
-@Suite("Chat template fuzzing")
+@Suite("Chat template fuzzing", .timeLimit(.minutes(5)))
 struct FuzzChatTemplateTests {
     static let seeds = [
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",

@@ -8,10 +8,12 @@ import Testing
 /// generation; every case must work or fail with a clear error (see
 /// ``GGUFFuzzHarness``). Each test prints one summary line with its counts.
 ///
-/// Bounded: 6,000 cases in all, each file about 25 KB; counts that the file could
-/// not hold are refused before anything is allocated, so no case can allocate more
-/// than a small multiple of its size. Failures name the strategy, seed and case.
-@Suite("GGUF fuzzing", .serialized)
+/// Bounded: 6,000 cases in all (about 10 s in release), each file about 25 KB;
+/// counts that the file could not hold are refused before anything is allocated, so
+/// no case can allocate more than a small multiple of its size. The time limit only
+/// catches a hang. Failures name the strategy, seed and case;
+/// `DSPYC_FUZZ_VERBOSE=1` prints every refusal.
+@Suite("GGUF fuzzing", .serialized, .timeLimit(.minutes(5)))
 struct FuzzGGUFTests {
     static let casesPerStrategy = 2000
 
