@@ -22,6 +22,9 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingMetadata(path: String, key: String)
     /// A metadata key holds a value of another type than expected.
     case metadataTypeMismatch(path: String, key: String, expected: String, found: String)
+    /// A metadata key holds a value of the right type but outside its valid range
+    /// (a zero head count, a NaN epsilon, a token id outside the vocabulary, …).
+    case invalidMetadata(path: String, key: String, reason: String)
     /// The model architecture has no forward pass in this engine.
     case unsupportedArchitecture(path: String, architecture: String, supported: [String])
     /// A tensor the architecture needs is absent.
@@ -57,6 +60,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): missing metadata key '\(key)'"
         case let .metadataTypeMismatch(path, key, expected, found):
             return "\(path): metadata key '\(key)' is \(found), expected \(expected)"
+        case let .invalidMetadata(path, key, reason):
+            return "\(path): metadata key '\(key)' is invalid: \(reason)"
         case let .unsupportedArchitecture(path, architecture, supported):
             return "\(path): unsupported model architecture '\(architecture)' (supported: \(supported.joined(separator: ", ")))"
         case let .missingTensor(path, name):

@@ -16,6 +16,8 @@ public enum ModelCacheError: Error, Equatable, CustomStringConvertible {
     case notWritable(path: String, reason: String)
     /// The model is not in the cache.
     case notPresent(name: String, path: String)
+    /// The model's path is a symbolic link whose target does not exist.
+    case danglingLink(path: String, target: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,9 @@ public enum ModelCacheError: Error, Equatable, CustomStringConvertible {
                 + "run `dspyc models pull` again"
         case .notWritable(let path, let reason):
             return "cannot write the model cache at \(path): \(reason)"
+        case .danglingLink(let path, let target):
+            return "\(path) is a symbolic link to \(target), which does not exist; "
+                + "point the link at the model file, or remove it and run `dspyc models pull`"
         case .notPresent(let name, let path):
             return "model '\(name)' is not in the cache (\(path)); run `dspyc models pull \(name)`"
         }

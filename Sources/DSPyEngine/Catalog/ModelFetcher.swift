@@ -48,7 +48,9 @@ public struct ModelFetcher: Sendable {
     }
 
     /// The path of `model`, pulling it first (and saying so) when it is missing.
+    /// - Throws: `ModelCacheError` — `.danglingLink`, `.sizeMismatch`, or what `pull` throws.
     public func ensure(_ model: ModelDescriptor) throws -> URL {
+        try cache.checkNotDangling(model)
         switch cache.status(of: model) {
         case .present:
             return cache.path(for: model)
@@ -62,11 +64,13 @@ public struct ModelFetcher: Sendable {
 
     /// Downloads, extracts, verifies and installs `model`; does nothing when it is present.
     ///
-    /// A file of the wrong size under the model's name is replaced.
+    /// A file of the wrong size under the model's name is replaced; a symbolic link
+    /// there is followed, and one whose target is gone is an error (not overwritten).
     /// - Throws: `ModelCacheError` naming what failed.
     @discardableResult
     public func pull(_ model: ModelDescriptor) throws -> Outcome {
         let destination = cache.path(for: model)
+        try cache.checkNotDangling(model)
         if cache.status(of: model) == .present { return .alreadyPresent(destination) }
         let scratch = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }

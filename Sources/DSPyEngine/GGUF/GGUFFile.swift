@@ -36,9 +36,16 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Maps and parses the GGUF file at `url`.
     ///
+    /// Every count, length, shape and offset is checked against the file before it is
+    /// used: counts that the rest of the file could not hold are refused before
+    /// anything is allocated, element and byte counts are overflow-checked, and tensor
+    /// data must lie inside the file, aligned, without overlapping other tensors.
+    /// Duplicate metadata keys and tensor names are refused, as llama.cpp does.
+    ///
     /// - Throws: `EngineError` — `.fileNotReadable`, `.truncatedFile`, `.badMagic`,
-    ///   `.unsupportedVersion`, `.malformedFile`, `.unsupportedTensorType` or
-    ///   `.tensorDataOutOfBounds`, each naming the file.
+    ///   `.unsupportedVersion`, `.malformedFile`, `.invalidMetadata` (for
+    ///   `general.alignment`), `.unsupportedTensorType` or `.tensorDataOutOfBounds`,
+    ///   each naming the file.
     public convenience init(contentsOf url: URL) throws {
         try self.init(path: url.path)
     }
@@ -58,26 +65,33 @@ public final class GGUFFile: @unchecked Sendable {
         guard Self.supportedVersions.contains(version) else {
             throw EngineError.unsupportedVersion(path: path, version: version, supported: Self.supportedVersions)
         }
-        let tensorCount = try reader.readCount("the tensor count")
-        let keyCount = try reader.readCount("the metadata count")
+        // Each tensor info takes at least 24 bytes (name length, dimensions, type,
+        // offset) and each metadata entry at least 13 (key length, type, one byte).
+        let tensorCount = try reader.readCount("the tensor count", minimumItemSize: 24)
+        let keyCount = try reader.readCount("the metadata count", minimumItemSize: 13)
 
         var entries: [(String, GGUFValue)] = []
-        entries.reserveCapacity(min(keyCount, 4096))
+        entries.reserveCapacity(keyCount)
+        var seenKeys = Set<String>()
         for index in 0..<keyCount {
             let key = try reader.readString("metadata key #\(index)")
+            guard seenKeys.insert(key).inserted else {
+                throw EngineError.malformedFile(path: path, reason: "metadata key '\(key)' appears twice")
+            }
             let type = try reader.read(UInt32.self, "the type of metadata '\(key)'")
             entries.append((key, try reader.readValue(type: type, key: key)))
         }
         metadata = GGUFMetadata(path: path, entries: entries)
 
         let alignment = try metadata.optionalInt("general.alignment") ?? 32
-        guard alignment > 0, alignment & (alignment - 1) == 0 else {
-            throw EngineError.malformedFile(path: path, reason: "general.alignment \(alignment) is not a power of two")
+        guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= 1 << 30 else {
+            throw EngineError.invalidMetadata(
+                path: path, key: "general.alignment", reason: "\(alignment) is not a power of two up to 2^30")
         }
         self.alignment = alignment
 
         var raw: [(name: String, shape: [Int], type: UInt32, offset: UInt64)] = []
-        raw.reserveCapacity(min(tensorCount, 65536))
+        raw.reserveCapacity(tensorCount)
         for index in 0..<tensorCount {
             let name = try reader.readString("the name of tensor #\(index)")
             let dimensions = try reader.read(UInt32.self, "the dimensions of tensor '\(name)'")
@@ -100,26 +114,17 @@ public final class GGUFFile: @unchecked Sendable {
 
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
+        tensors.reserveCapacity(raw.count)
         for entry in raw {
-            guard let type = TensorType(rawValue: entry.type) else {
-                throw EngineError.unsupportedTensorType(path: path, tensor: entry.name, type: TensorType.ggmlName(entry.type))
+            guard index[entry.name] == nil else {
+                throw EngineError.malformedFile(path: path, reason: "tensor '\(entry.name)' appears twice")
             }
-            let elements = entry.shape.reduce(1, *)
-            guard (entry.shape.first ?? 1) % type.blockSize == 0 else {
-                throw EngineError.malformedFile(
-                    path: path, reason: "tensor '\(entry.name)' row length \(entry.shape.first ?? 1) is not a multiple of the \(type.name) block size")
-            }
-            let start = dataOffset + Int(clamping: entry.offset)
-            let end = start.addingReportingOverflow(type.byteCount(elements: elements))
-            guard entry.offset <= UInt64(Int.max / 2), !end.overflow, end.partialValue <= mapping.bytes.count else {
-                throw EngineError.tensorDataOutOfBounds(
-                    path: path, tensor: entry.name, end: end.overflow ? Int.max : end.partialValue, fileSize: mapping.bytes.count)
-            }
+            let info = try Self.validatedTensor(
+                entry, dataOffset: dataOffset, alignment: alignment, fileSize: mapping.bytes.count, path: path)
             index[entry.name] = tensors.count
-            tensors.append(GGUFTensorInfo(
-                name: entry.name, type: type, shape: entry.shape,
-                relativeOffset: Int(entry.offset), fileOffset: start))
+            tensors.append(info)
         }
+        try Self.checkNoOverlap(tensors, path: path)
         self.tensors = tensors
         tensorIndex = index
     }
@@ -144,6 +149,60 @@ public final class GGUFFile: @unchecked Sendable {
     /// The tensor's elements decoded to floats (allocates `elementCount` floats).
     public func dequantize(_ tensor: GGUFTensorInfo) -> [Float] {
         tensor.type.dequantize(data(for: tensor), count: tensor.elementCount)
+    }
+
+    /// Checks one tensor's type, shape and data range, with overflow-checked arithmetic.
+    ///
+    /// - Throws: `EngineError.unsupportedTensorType`, `.malformedFile` (element count
+    ///   overflow, a row not a whole number of blocks, a misaligned offset) or
+    ///   `.tensorDataOutOfBounds`.
+    private static func validatedTensor(
+        _ entry: (name: String, shape: [Int], type: UInt32, offset: UInt64),
+        dataOffset: Int, alignment: Int, fileSize: Int, path: String
+    ) throws -> GGUFTensorInfo {
+        guard let type = TensorType(rawValue: entry.type) else {
+            throw EngineError.unsupportedTensorType(path: path, tensor: entry.name, type: TensorType.ggmlName(entry.type))
+        }
+        var elements = 1
+        for extent in entry.shape {
+            let product = elements.multipliedReportingOverflow(by: extent)
+            guard !product.overflow else {
+                throw EngineError.malformedFile(
+                    path: path, reason: "tensor '\(entry.name)' of shape \(entry.shape) has too many elements")
+            }
+            elements = product.partialValue
+        }
+        guard (entry.shape.first ?? 1) % type.blockSize == 0 else {
+            throw EngineError.malformedFile(
+                path: path, reason: "tensor '\(entry.name)' row length \(entry.shape.first ?? 1) is not a multiple of the \(type.name) block size")
+        }
+        let byteCount = (elements / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
+        guard entry.offset % UInt64(alignment) == 0 else {
+            throw EngineError.malformedFile(
+                path: path, reason: "tensor '\(entry.name)' has offset \(entry.offset), not a multiple of the alignment \(alignment)")
+        }
+        let relative = Int(exactly: entry.offset) ?? Int.max
+        let start = dataOffset.addingReportingOverflow(relative)
+        let end = start.partialValue.addingReportingOverflow(byteCount.partialValue)
+        guard !byteCount.overflow, !start.overflow, !end.overflow, end.partialValue <= fileSize else {
+            let overflowed = byteCount.overflow || start.overflow || end.overflow
+            throw EngineError.tensorDataOutOfBounds(
+                path: path, tensor: entry.name, end: overflowed ? Int.max : end.partialValue, fileSize: fileSize)
+        }
+        return GGUFTensorInfo(
+            name: entry.name, type: type, shape: entry.shape, relativeOffset: relative, fileOffset: start.partialValue)
+    }
+
+    /// Checks that no two tensors' data share a byte (llama.cpp lays them out one
+    /// after another; an overlap means a corrupt directory).
+    ///
+    /// - Throws: `EngineError.malformedFile` naming both tensors.
+    private static func checkNoOverlap(_ tensors: [GGUFTensorInfo], path: String) throws {
+        let ordered = tensors.filter { $0.byteCount > 0 }.sorted { $0.fileOffset < $1.fileOffset }
+        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.fileOffset < previous.fileOffset + previous.byteCount {
+            throw EngineError.malformedFile(
+                path: path, reason: "the data of tensors '\(previous.name)' and '\(next.name)' overlap")
+        }
     }
 
     private static func describeMagic(_ magic: UInt32) -> String {

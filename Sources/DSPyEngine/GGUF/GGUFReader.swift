@@ -38,17 +38,31 @@ struct GGUFReader {
         Double(bitPattern: try read(UInt64.self, what()))
     }
 
-    mutating func readCount(_ what: @autoclosure () -> String) throws -> Int {
+    /// The bytes not yet read.
+    var remaining: Int { bytes.count - offset }
+
+    /// Reads a 64-bit count of items that each take at least `minimumItemSize` bytes
+    /// of what follows, and checks that the rest of the file could hold them, so a
+    /// corrupt count is refused before anything is allocated or looped over.
+    ///
+    /// - Throws: `EngineError.malformedFile` naming `what` and the count.
+    mutating func readCount(_ what: @autoclosure () -> String, minimumItemSize: Int = 1) throws -> Int {
         let count = try read(UInt64.self, what())
         guard count <= UInt64(Self.maximumCount) else {
             throw EngineError.malformedFile(path: path, reason: "\(what()) has an implausible count \(count)")
+        }
+        guard Int(count) <= remaining / max(minimumItemSize, 1) else {
+            throw EngineError.malformedFile(
+                path: path,
+                reason: "\(what()) declares \(count) items of at least \(minimumItemSize) bytes each at offset \(offset), "
+                    + "but only \(remaining) bytes remain in the file")
         }
         return Int(count)
     }
 
     mutating func readString(_ what: @autoclosure () -> String) throws -> String {
-        let length = try readCount(what())
-        let slice = try take(length, what())
+        let length = try read(UInt64.self, what())
+        let slice = try take(Int(clamping: length), what())
         return String(decoding: slice, as: UTF8.self)
     }
 
@@ -96,7 +110,19 @@ struct GGUFReader {
         }
         let what = "array '\(key)'"
         let elementType = try read(UInt32.self, what)
-        let count = try readCount(what)
+        // The smallest encoding of one element: its bytes, a string's length, or a
+        // nested array's type and count; unknown types are refused below.
+        let minimumSize: Int
+        switch elementType {
+        case 0, 1, 7: minimumSize = 1
+        case 2, 3: minimumSize = 2
+        case 4, 5, 6: minimumSize = 4
+        case 8, 10, 11, 12: minimumSize = 8
+        case 9: minimumSize = 12
+        default:
+            throw EngineError.malformedFile(path: path, reason: "array '\(key)' has unknown element type \(elementType)")
+        }
+        let count = try readCount(what, minimumItemSize: minimumSize)
         switch elementType {
         case 0: return .uint8(try readArray(UInt8.self, count: count, what))
         case 1: return .int8(try readArray(Int8.self, count: count, what))
@@ -108,11 +134,12 @@ struct GGUFReader {
         case 7: return .bool(try readArray(UInt8.self, count: count, what).map { $0 != 0 })
         case 8:
             var strings: [String] = []
-            strings.reserveCapacity(min(count, bytes.count - offset))
+            strings.reserveCapacity(count)
             for _ in 0..<count { strings.append(try readString(what)) }
             return .string(strings)
         case 9:
             var arrays: [GGUFArray] = []
+            arrays.reserveCapacity(count)
             for _ in 0..<count { arrays.append(try readArray(key: key, depth: depth + 1)) }
             return .array(arrays)
         case 10: return .uint64(try readArray(UInt64.self, count: count, what))

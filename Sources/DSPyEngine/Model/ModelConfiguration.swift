@@ -57,11 +57,29 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.vocabularySize = vocabularySize
     }
 
+    /// Largest values accepted from a file: far above any model this engine can run,
+    /// low enough that products of them cannot overflow and every width fits the
+    /// kernels' 32-bit arguments.
+    enum Limits {
+        static let hiddenSize = 1 << 17
+        static let layerCount = 1 << 12
+        static let headCount = 1 << 12
+        static let headDimension = 256
+        static let feedForwardSize = 1 << 20
+        static let contextLength = 1 << 26
+        static let vocabularySize = Int(Int32.max)
+    }
+
     /// Reads the configuration from a GGUF file's metadata.
+    ///
+    /// Every value is range-checked here, so the engine never sees a zero or
+    /// negative count, heads that do not divide the widths, a head wider than the
+    /// kernels handle, or a NaN, infinite, zero or negative epsilon or RoPE base.
     ///
     /// - Throws: `EngineError.unsupportedArchitecture` for an architecture without a
     ///   forward pass, `.missingMetadata`/`.metadataTypeMismatch` for absent or mistyped
-    ///   keys, `.malformedFile` for inconsistent values (heads not dividing evenly).
+    ///   keys, `.invalidMetadata` naming the key for a value out of range or
+    ///   inconsistent with the others.
     public init(metadata: GGUFMetadata) throws {
         let architecture = try metadata.requiredString("general.architecture")
         guard Self.supportedArchitectures.contains(architecture) else {
@@ -69,34 +87,55 @@ public struct ModelConfiguration: Sendable, Equatable {
                 path: metadata.path, architecture: architecture, supported: Self.supportedArchitectures)
         }
         let prefix = architecture + "."
-        let hiddenSize = try metadata.requiredInt(prefix + "embedding_length")
-        let headCount = try metadata.requiredInt(prefix + "attention.head_count")
-        let kvHeadCount = try metadata.optionalInt(prefix + "attention.head_count_kv") ?? headCount
-        guard headCount > 0, kvHeadCount > 0, headCount % kvHeadCount == 0 else {
-            throw EngineError.malformedFile(
-                path: metadata.path, reason: "\(headCount) heads cannot share \(kvHeadCount) key/value heads")
+        func invalid(_ key: String, _ reason: String) -> EngineError {
+            .invalidMetadata(path: metadata.path, key: prefix + key, reason: reason)
         }
-        let headDimension = try metadata.optionalInt(prefix + "attention.key_length") ?? hiddenSize / headCount
-        let vocabularySize = try metadata.optionalInt(prefix + "vocab_size")
-            ?? metadata["tokenizer.ggml.tokens"]?.array?.count
-        guard let vocabularySize else {
+        let hiddenSize = try metadata.requiredInt(prefix + "embedding_length", in: 1...Limits.hiddenSize)
+        let headCount = try metadata.requiredInt(prefix + "attention.head_count", in: 1...Limits.headCount)
+        let kvHeadCount = try metadata.optionalInt(prefix + "attention.head_count_kv", in: 1...headCount) ?? headCount
+        guard headCount % kvHeadCount == 0 else {
+            throw invalid("attention.head_count_kv", "\(headCount) query heads cannot share \(kvHeadCount) key/value heads evenly")
+        }
+        let keyLength = try metadata.optionalInt(prefix + "attention.key_length", in: 1...Limits.headDimension)
+        if keyLength == nil, hiddenSize % headCount != 0 {
+            throw invalid("attention.head_count", "\(headCount) heads do not divide the embedding length \(hiddenSize)")
+        }
+        let headDimension = keyLength ?? hiddenSize / headCount
+        guard headDimension % 2 == 0, headDimension <= Limits.headDimension else {
+            throw invalid(
+                keyLength == nil ? "attention.head_count" : "attention.key_length",
+                "the head width \(headDimension) is not an even number up to \(Limits.headDimension)")
+        }
+        if let valueLength = try metadata.optionalInt(prefix + "attention.value_length"), valueLength != headDimension {
+            throw invalid("attention.value_length", "\(valueLength) differs from the key width \(headDimension)")
+        }
+        let ropeDimensions = try metadata.optionalInt(prefix + "rope.dimension_count", in: 2...headDimension) ?? headDimension
+        guard ropeDimensions % 2 == 0 else {
+            throw invalid("rope.dimension_count", "\(ropeDimensions) is odd (RoPE rotates pairs)")
+        }
+        let vocabularySize: Int
+        if let declared = try metadata.optionalInt(prefix + "vocab_size", in: 1...Limits.vocabularySize) {
+            vocabularySize = declared
+        } else if let tokens = metadata["tokenizer.ggml.tokens"]?.array?.count {
+            guard (1...Limits.vocabularySize).contains(tokens) else {
+                throw EngineError.invalidMetadata(path: metadata.path, key: "tokenizer.ggml.tokens", reason: "\(tokens) tokens")
+            }
+            vocabularySize = tokens
+        } else {
             throw EngineError.missingMetadata(path: metadata.path, key: prefix + "vocab_size")
         }
         self.init(
             architecture: architecture,
             hiddenSize: hiddenSize,
-            layerCount: try metadata.requiredInt(prefix + "block_count"),
+            layerCount: try metadata.requiredInt(prefix + "block_count", in: 1...Limits.layerCount),
             headCount: headCount,
             kvHeadCount: kvHeadCount,
             headDimension: headDimension,
-            feedForwardSize: try metadata.requiredInt(prefix + "feed_forward_length"),
-            ropeBase: try metadata.optionalFloat(prefix + "rope.freq_base") ?? 10000,
-            ropeDimensions: try metadata.optionalInt(prefix + "rope.dimension_count") ?? headDimension,
-            rmsEpsilon: try metadata.requiredFloat(prefix + "attention.layer_norm_rms_epsilon"),
-            contextLength: try metadata.requiredInt(prefix + "context_length"),
+            feedForwardSize: try metadata.requiredInt(prefix + "feed_forward_length", in: 1...Limits.feedForwardSize),
+            ropeBase: try metadata.optionalPositiveFloat(prefix + "rope.freq_base") ?? 10000,
+            ropeDimensions: ropeDimensions,
+            rmsEpsilon: try metadata.requiredPositiveFloat(prefix + "attention.layer_norm_rms_epsilon"),
+            contextLength: try metadata.requiredInt(prefix + "context_length", in: 1...Limits.contextLength),
             vocabularySize: vocabularySize)
-        guard headDimension % 2 == 0, headDimension <= 256, ropeDimensions <= headDimension, hiddenSize > 0, layerCount > 0 else {
-            throw EngineError.malformedFile(path: metadata.path, reason: "inconsistent attention dimensions")
-        }
     }
 }

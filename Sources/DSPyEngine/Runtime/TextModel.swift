@@ -35,12 +35,20 @@ public actor TextModel {
     /// - Parameters:
     ///   - threads: kernel threads (default: every core).
     ///   - prefixCacheBudget: most prompt positions kept for reuse (0 turns the cache off).
-    /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem.
+    /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
+    ///   (including a tokenizer whose token count differs from the model's vocabulary).
     public init(contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048) throws {
         let file = try GGUFFile(contentsOf: url)
         let engine = try LanguageEngine(file: file, threads: threads)
         self.engine = engine
-        tokenizer = try Tokenizer(vocabulary: TokenizerVocabulary(metadata: file.metadata))
+        let tokenizer = try Tokenizer(vocabulary: TokenizerVocabulary(metadata: file.metadata))
+        // Sampled ids index the tokenizer's tables and logits the model's rows: one size for both.
+        guard tokenizer.vocabularySize == engine.configuration.vocabularySize else {
+            throw EngineError.invalidMetadata(
+                path: file.path, key: "tokenizer.ggml.tokens",
+                reason: "\(tokenizer.vocabularySize) tokens, but the model has \(engine.configuration.vocabularySize) vocabulary rows")
+        }
+        self.tokenizer = tokenizer
         configuration = engine.configuration
         path = file.path
         if let source = file.metadata["tokenizer.chat_template"]?.string {

@@ -44,11 +44,8 @@ struct BytePairEncoder: Sendable {
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(merges.count)
         for (rank, merge) in merges.enumerated() {
-            // The separator is the first space after the first character (llama.cpp's rule).
             let scalars = merge.unicodeScalars
-            guard !scalars.isEmpty,
-                let space = scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ")
-            else { throw TokenizerError.malformedMerge(index: rank, merge: merge) }
+            guard let space = Self.separator(of: merge) else { throw TokenizerError.malformedMerge(index: rank, merge: merge) }
             let left = Array(String(scalars[..<space]).utf8)
             let right = Array(String(scalars[scalars.index(after: space)...]).utf8)
             guard let leftID = idForText[left], let rightID = idForText[right],
@@ -62,8 +59,17 @@ struct BytePairEncoder: Sendable {
         mergeTable = table
     }
 
+    /// Where a merge line splits: the first space after its first character
+    /// (llama.cpp's rule), or nil for a malformed line.
+    static func separator(of merge: String) -> String.UnicodeScalarView.Index? {
+        let scalars = merge.unicodeScalars
+        guard !scalars.isEmpty else { return nil }
+        return scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ")
+    }
+
     /// Appends the tokens of one word (its UTF-8 bytes) to `output`.
     func encode(word bytes: ArraySlice<UInt8>, into output: inout [Int32]) {
+        guard !bytes.isEmpty else { return }
         if ignoreMerges, let id = idForText[Array(ByteLevelAlphabet.encode(bytes).utf8)] {
             output.append(id)
             return

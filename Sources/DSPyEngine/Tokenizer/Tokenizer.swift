@@ -68,16 +68,10 @@ public final class Tokenizer: Sendable {
     /// Builds a tokenizer for `vocabulary`.
     ///
     /// - Throws: ``TokenizerError`` when the tokenizer model or pre-tokenizer is
-    ///   not supported, or the vocabulary is inconsistent.
+    ///   not supported, or the vocabulary is inconsistent (see
+    ///   ``TokenizerVocabulary/validate()``).
     public init(vocabulary: TokenizerVocabulary) throws {
-        guard !vocabulary.tokens.isEmpty else {
-            throw TokenizerError.invalidVocabulary("no tokens")
-        }
-        for (name, id) in [("bos", vocabulary.bosID), ("eos", vocabulary.eosID), ("eot", vocabulary.eotID)] {
-            if let id, id < 0 || Int(id) >= vocabulary.count {
-                throw TokenizerError.invalidVocabulary("\(name) token id \(id) is outside the vocabulary (size \(vocabulary.count))")
-            }
-        }
+        try vocabulary.validate()
         self.vocabulary = vocabulary
         var idForText: [[UInt8]: Int32] = [:]
         idForText.reserveCapacity(vocabulary.count)
