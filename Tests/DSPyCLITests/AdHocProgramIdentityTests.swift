@@ -17,9 +17,9 @@ private let rowsB = [
 ]
 
 /// Runs `dspyc arguments` to the end with standard output and standard error apart.
-private func finished(_ dspyc: DSPyCRunner, _ arguments: [String], _ label: String) throws -> DSPyCProcess {
+private func finished(_ dspyc: DSPyCRunner, _ arguments: [String], _ label: String) async throws -> DSPyCProcess {
     let process = try DSPyCProcess(dspyc, arguments, label: label)
-    process.wait()
+    await process.finish()
     return process
 }
 
@@ -39,7 +39,7 @@ private func quotedCommand(in text: String) throws -> String {
 @Suite("Ad-hoc programs are identified by their signature and data", .serialized)
 struct AdHocProgramIdentityTests {
     @Test("run, eval and export use the compile made on the data they name, and the latest without data")
-    func compileChosenByData() throws {
+    func compileChosenByData() async throws {
         let dspyc = try DSPyCRunner()
         defer { dspyc.remove() }
         let a = try dspyc.write("a.jsonl", rowsA)
@@ -47,45 +47,45 @@ struct AdHocProgramIdentityTests {
         let onA = ["--signature", signature, "--trainset", a, "--devset", a]
         let onB = ["--signature", signature, "--trainset", b, "--devset", b]
         let compileA = ["compile"] + onA + ["--optimizer", "labeled", "--threads", "1", "--json"]
-        #expect(try finished(dspyc, compileA, "compile-a").status == 0)
-        let compileB = try finished(dspyc, ["compile"] + onB + ["--optimizer", "labeled", "--set", "k=1", "--threads", "1"], "compile-b")
+        #expect(try await finished(dspyc, compileA, "compile-a").status == 0)
+        let compileB = try await finished(dspyc, ["compile"] + onB + ["--optimizer", "labeled", "--set", "k=1", "--threads", "1"], "compile-b")
         #expect(compileB.status == 0, "\(compileB.stderr)")
 
         // Each data set finds its own compile, although B's is the later one.
-        let exportA = try finished(dspyc, ["export"] + onA, "export-a")
+        let exportA = try await finished(dspyc, ["export"] + onA, "export-a")
         #expect(exportA.status == 0, "\(exportA.stderr)")
         #expect(try demoCount(exportA.stdout) == 4)
-        #expect(try demoCount(try finished(dspyc, ["export"] + onB, "export-b").stdout) == 1)
-        let runA = try finished(dspyc, ["run"] + onA + ["--input", "text=What a lovely day", "--threads", "1"], "run-a")
+        #expect(try demoCount(try await finished(dspyc, ["export"] + onB, "export-b").stdout) == 1)
+        let runA = try await finished(dspyc, ["run"] + onA + ["--input", "text=What a lovely day", "--threads", "1"], "run-a")
         #expect(runA.status == 0, "\(runA.stderr)")
         let inspect = try dspyc.run(["inspect", "--last", "1"])
         #expect(inspect.output.components(separatedBy: "User message:").count - 1 == 5, "four demos, then the input: \(inspect.output)")
 
         // Without data: the latest compile (B), saying which data it was compiled on.
-        let latest = try finished(dspyc, ["export", "--signature", signature], "export-latest")
+        let latest = try await finished(dspyc, ["export", "--signature", signature], "export-latest")
         #expect(latest.status == 0, "\(latest.stderr)")
         #expect(try demoCount(latest.stdout) == 1)
         #expect(latest.stderr.contains("compiled on --trainset \(b)"), "\(latest.stderr)")
-        let evalLatest = try finished(dspyc, ["eval", "--signature", signature, "--threads", "1"], "eval-latest")
+        let evalLatest = try await finished(dspyc, ["eval", "--signature", signature, "--threads", "1"], "eval-latest")
         #expect(evalLatest.status == 0, "\(evalLatest.stderr)")
         #expect(evalLatest.stdout.contains("on 3 examples"), "B's dev set: \(evalLatest.stdout)")
 
         // Data that were never compiled together: an error naming the compiles there are.
-        let mixed = try finished(dspyc, ["export", "--signature", signature, "--trainset", a, "--devset", b], "export-mixed")
+        let mixed = try await finished(dspyc, ["export", "--signature", signature, "--trainset", a, "--devset", b], "export-mixed")
         #expect(mixed.status != 0)
         #expect(mixed.stderr.contains("has not been compiled on these data"), "\(mixed.stderr)")
         #expect(mixed.stderr.contains("--trainset \(a) --devset \(a)") && mixed.stderr.contains("--trainset \(b) --devset \(b)"),
                 "\(mixed.stderr)")
-        #expect(try finished(dspyc, ["export"] + onA + ["--metric", "f1"], "export-f1").status != 0)
+        #expect(try await finished(dspyc, ["export"] + onA + ["--metric", "f1"], "export-f1").status != 0)
 
         // Compiling A again is answered from the store and makes A's compile the latest.
-        let again = try finished(dspyc, compileA, "compile-a-again")
+        let again = try await finished(dspyc, compileA, "compile-a-again")
         #expect(again.stdout.contains("\"cached\" : true"), "\(again.stdout)")
-        #expect(try demoCount(try finished(dspyc, ["export", "--signature", signature], "export-latest-2").stdout) == 4)
+        #expect(try demoCount(try await finished(dspyc, ["export", "--signature", signature], "export-latest-2").stdout) == 4)
     }
 
     @Test("A program never compiled suggests a compile command that runs as printed")
-    func runnableCompileHint() throws {
+    func runnableCompileHint() async throws {
         let dspyc = try DSPyCRunner()
         defer { dspyc.remove() }
         let folder = dspyc.home.appendingPathComponent("it's my data")
@@ -94,7 +94,7 @@ struct AdHocProgramIdentityTests {
         try Data((rowsA.joined(separator: "\n") + "\n").utf8).write(to: data)
         let flags = ["--signature", signature, "--trainset", data.path, "--devset", data.path, "--metric", "exact_match"]
 
-        let eval = try finished(dspyc, ["eval"] + flags + ["--threads", "1"], "eval")
+        let eval = try await finished(dspyc, ["eval"] + flags + ["--threads", "1"], "eval")
         #expect(eval.status != 0)
         let command = try quotedCommand(in: eval.stderr)
         #expect(command.hasPrefix("dspyc compile --signature "), "\(command)")
@@ -105,14 +105,14 @@ struct AdHocProgramIdentityTests {
         environment["PATH"] = DSPyCRunner.executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "")
         let compile = try Subprocess.run("/bin/sh", ["-c", command + " --optimizer labeled --threads 1"], environment: environment)
         #expect(compile.status == 0, "\(command)\n\(compile.output)")
-        #expect(try finished(dspyc, ["eval"] + flags + ["--threads", "1"], "eval-again").status == 0)
+        #expect(try await finished(dspyc, ["eval"] + flags + ["--threads", "1"], "eval-again").status == 0)
 
         // With no data at all the command shows where the files go; a registered program's is its name.
-        let bare = try finished(dspyc, ["export", "--signature", "question -> answer"], "export-bare")
+        let bare = try await finished(dspyc, ["export", "--signature", "question -> answer"], "export-bare")
         #expect(bare.status != 0)
         #expect(try quotedCommand(in: bare.stderr)
                 == "dspyc compile --signature 'question -> answer' --trainset TRAIN.jsonl --devset DEV.jsonl")
-        let registered = try finished(dspyc, ["export", "sentiment"], "export-registered")
+        let registered = try await finished(dspyc, ["export", "sentiment"], "export-registered")
         #expect(try quotedCommand(in: registered.stderr) == "dspyc compile sentiment")
     }
 

@@ -48,6 +48,20 @@ final class DSPyCProcess {
         for handle in handles { try? handle.close() }
     }
 
+    /// Awaits the end of the process without holding a thread: Swift concurrency has as
+    /// many cooperative threads as cores (two here), and a test blocking one for minutes
+    /// starves every other test's async work (HTTP tests then time out).
+    func finish() async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        wait()
+    }
+
+    /// Sends SIGKILL (if the process still runs) and awaits its end.
+    func stop() async {
+        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        await finish()
+    }
+
     /// Whether it ended by SIGKILL (rather than on its own).
     var wasKilled: Bool { process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL }
 
@@ -109,20 +123,3 @@ struct ProbeError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A seeded SplitMix64, so the kill moments are the same on every run.
-struct KillMomentRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

@@ -34,7 +34,7 @@ struct FuzzOpenAIRequestTests {
     static let snippets = ["\"", "{", "}", "[", "]", ",", ":", "\\u", "\\ud800", "1e999", "null", "\"n\": 1000000"]
 
     /// A seed with one field replaced, removed or wrapped in deep nesting.
-    static func fieldMutation(_ random: inout FuzzRandom) -> [UInt8] {
+    static func fieldMutation(_ random: inout SeededRandom) -> [UInt8] {
         let seed = random.pick(seeds)
         let field = random.pick(fields)
         var value = random.pick(values)
@@ -50,7 +50,7 @@ struct FuzzOpenAIRequestTests {
 
     @Test("Mutated request bodies decode to a request the engine accepts, or are refused with a message")
     func fuzzRequests() {
-        var random = FuzzRandom(seed: 0x5EED_0004)
+        var random = SeededRandom(seed: 0x5EED_0004)
         let total = 2_000
         var accepted = 0, refused = 0
         for index in 0..<total {

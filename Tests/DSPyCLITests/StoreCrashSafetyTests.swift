@@ -1,4 +1,5 @@
 import DSPyStore
+import DSPyTestSupport
 import Foundation
 import Testing
 
@@ -39,7 +40,7 @@ struct StoreCrashSafetyTests {
     }
 
     @Test("A compile killed at 20 seeded moments, then rerun, keeps every finished call and ends as an uninterrupted one")
-    func killedCompile() throws {
+    func killedCompile() async throws {
         let clock = ContinuousClock()
         let started = clock.now
         let dataFolder = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-kill-data-\(UUID().uuidString)")
@@ -53,7 +54,7 @@ struct StoreCrashSafetyTests {
         let reference = try DSPyCRunner()
         defer { reference.remove() }
         let referenceRun = try DSPyCProcess(reference, compile, label: "reference")
-        referenceRun.wait()
+        await referenceRun.finish()
         #expect(referenceRun.status == 0, "\(referenceRun.stderr)")
         let referenceSummary = try referenceRun.jsonObject()
         let referenceCalls = try #require(referenceSummary["lmCalls"] as? Int)
@@ -71,7 +72,7 @@ struct StoreCrashSafetyTests {
         let killed = try DSPyCRunner()
         defer { killed.remove() }
         let probe = StoreProbe(home: killed.home)
-        var random = KillMomentRandom(seed: killSeed)
+        var random = SeededRandom(seed: killSeed)  // the same kill moments on every run
         var kills = 0
         var cachedBefore = Set<String>()
         var loggedBefore = Set<String>()
@@ -82,10 +83,10 @@ struct StoreCrashSafetyTests {
             let delay = random.unit() * 0.3 * secondsPerCall
             let child = try DSPyCProcess(killed, compile, label: "killed-\(index)")
             while child.isRunning, try probe.cachedCount() < target {
-                Thread.sleep(forTimeInterval: 0.01)
+                try await Task.sleep(for: .milliseconds(10))
             }
-            Thread.sleep(forTimeInterval: delay)
-            child.kill()
+            try await Task.sleep(for: .seconds(delay))
+            await child.stop()
             #expect(child.wasKilled, "kill \(index) came after the compile ended (status \(child.status)): \(child.stderr)")
             if child.wasKilled { kills += 1 }
 
@@ -104,7 +105,7 @@ struct StoreCrashSafetyTests {
 
         // The rerun completes, answering every call made before from the cache.
         let rerun = try DSPyCProcess(killed, compile, label: "rerun")
-        rerun.wait()
+        await rerun.finish()
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let summary = try rerun.jsonObject()
         let runID = try #require(summary["runID"] as? String)
@@ -133,7 +134,7 @@ struct StoreCrashSafetyTests {
     }
 
     @Test("Two compiles of the same program started at once in one home both succeed, with one stored result")
-    func twoCompilesAtOnce() throws {
+    func twoCompilesAtOnce() async throws {
         let dspyc = try DSPyCRunner()
         defer { dspyc.remove() }
         let data = try Self.writeData(in: dspyc.home.appendingPathComponent("data"), train: 6, dev: 6)
@@ -143,7 +144,7 @@ struct StoreCrashSafetyTests {
             try DSPyCProcess(dspyc, ["compile", "--signature", signature, "--trainset", data.train, "--devset", data.dev,
                                      "--threads", "1", "--output", output, "--json"], label: "compile-\(index)")
         }
-        for child in children { child.wait() }
+        for child in children { await child.finish() }
         for child in children { #expect(child.status == 0, "\(child.stderr)") }
         let summaries = try children.map { try $0.jsonObject() }
         let fingerprint = try #require(summaries[0]["fingerprint"] as? String)
@@ -153,7 +154,7 @@ struct StoreCrashSafetyTests {
         #expect(try probe.integrityCheck() == ["ok"])
         let stored = try probe.store().compiledPrograms(named: "ad-hoc:" + signature)
         #expect(stored.count == 1, "one stored result, found \(stored.count)")
-        let record = try #require(try probe.store().compiledProgram(fingerprint: fingerprint))
+        let record = try #require(try await probe.store().compiledProgram(fingerprint: fingerprint))
         let written = try outputs.map { try String(contentsOfFile: $0, encoding: .utf8) }
         #expect(written[0] == written[1], "the two compiles wrote different states")
         #expect(written[0] == record.state + "\n", "the stored state is the one the compiles wrote")

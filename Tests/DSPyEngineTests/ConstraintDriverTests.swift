@@ -1,3 +1,4 @@
+import DSPyTestSupport
 import Foundation
 import Testing
 
@@ -7,15 +8,9 @@ import Testing
 
 /// A small seeded generator (SplitMix64), so every failure is reproducible by seed.
 struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var base: SeededRandom
+    init(seed: UInt64) { base = SeededRandom(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
+    mutating func next() -> UInt64 { base.next() }
 }
 
 enum ConstraintDriver {

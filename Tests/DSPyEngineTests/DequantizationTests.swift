@@ -137,6 +137,19 @@ struct DequantizationTests {
         }
     }
 
+    /// Random Q4_0/Q4_1/Q8_0 rows with sane block scales (and Q4_1 minimums).
+    static func randomWeights<G: RandomNumberGenerator>(_ type: TensorType, rows: Int, columns: Int, using generator: inout G)
+        -> [UInt8]
+    {
+        var weights = (0..<type.byteCount(elements: columns) * rows).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for block in 0..<rows * columns / 32 {
+            let offset = block * type.blockBytes
+            weights.replaceSubrange(offset..<offset + 2, with: half(Float.random(in: 0.001...0.05, using: &generator)))
+            if type == .q4_1 { weights.replaceSubrange(offset + 2..<offset + 4, with: half(-0.05)) }
+        }
+        return weights
+    }
+
     @Test("A batch of tokens gets the same products, bit for bit, as each token alone, at every vector level the CPU has",
           arguments: [4, 5, 8, 9, 12, 13, 19])
     func batchedProductsEqualSingleTokenProducts(tokens: Int) throws {
@@ -144,12 +157,7 @@ struct DequantizationTests {
         var generator = SystemRandomNumberGenerator()
         for type in [TensorType.q4_0, .q4_1, .q8_0] {
             let rowBytes = type.byteCount(elements: columns)
-            var weights = (0..<rowBytes * rows).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            for block in 0..<rows * columns / 32 {
-                let offset = block * type.blockBytes
-                weights.replaceSubrange(offset..<offset + 2, with: Self.half(Float.random(in: 0.001...0.05, using: &generator)))
-                if type == .q4_1 { weights.replaceSubrange(offset + 2..<offset + 4, with: Self.half(-0.05)) }
-            }
+            let weights = Self.randomWeights(type, rows: rows, columns: columns, using: &generator)
             let input = (0..<tokens * columns).map { _ in Float.random(in: -2...2, using: &generator) }
             var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: tokens * columns / 32)
             dspy_quantize_q8(input, Int32(columns), &quantized, Int32(tokens), Int32(columns))
@@ -195,12 +203,7 @@ struct DequantizationTests {
         for type in [TensorType.q4_0, .q4_1, .q8_0] {
             for tokens in [1, 3, 8, 13] {
                 let rowBytes = type.byteCount(elements: columns)
-                var weights = (0..<rowBytes * rows).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                for block in 0..<rows * columns / 32 {
-                    let offset = block * type.blockBytes
-                    weights.replaceSubrange(offset..<offset + 2, with: Self.half(Float.random(in: 0.001...0.05, using: &generator)))
-                    if type == .q4_1 { weights.replaceSubrange(offset + 2..<offset + 4, with: Self.half(-0.05)) }
-                }
+                let weights = Self.randomWeights(type, rows: rows, columns: columns, using: &generator)
                 let input = (0..<tokens * columns).map { _ in Float.random(in: -2...2, using: &generator) }
                 var quantized = [dspy_block_q8](repeating: dspy_block_q8(), count: tokens * columns / 32)
                 dspy_quantize_q8(input, Int32(columns), &quantized, Int32(tokens), Int32(columns))

@@ -1,4 +1,5 @@
 import DSPyStore
+import DSPyTestSupport
 import Foundation
 import Testing
 @testable import DSPyInspector
@@ -19,7 +20,7 @@ struct DiffAndReportTests {
 
     @Test("The line diff is a correct edit script on arbitrary inputs")
     func editScript() {
-        var generator = SplitMix(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<200 {
             let old = (0..<Int(generator.next() % 12)).map { _ in String(generator.next() % 4) }
             let new = (0..<Int(generator.next() % 12)).map { _ in String(generator.next() % 4) }
@@ -110,15 +111,3 @@ struct DiffAndReportTests {
     }
 }
 
-/// A tiny deterministic generator for property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -25,7 +25,7 @@ struct FuzzJSONLTests {
     static func clean(_ lines: [String]) -> [UInt8] { Array((lines.joined(separator: "\n") + "\n").utf8) }
 
     /// The same lines rewritten harmlessly: CRLF or LF per line, maybe a BOM, maybe blank lines between.
-    static func harmless(_ lines: [String], _ random: inout FuzzRandom) -> [UInt8] {
+    static func harmless(_ lines: [String], _ random: inout SeededRandom) -> [UInt8] {
         var bytes: [UInt8] = random.oneIn(2) ? [0xEF, 0xBB, 0xBF] : []
         for line in lines {
             for _ in 0..<random.below(3) { bytes += Array(random.pick(["", " ", "\t", "  \r"]).utf8) + [0x0A] }
@@ -36,7 +36,7 @@ struct FuzzJSONLTests {
     }
 
     /// A hostile file: byte mutations, a foreign byte-order mark, or a very long line.
-    static func hostile(_ lines: [String], _ random: inout FuzzRandom) -> [UInt8] {
+    static func hostile(_ lines: [String], _ random: inout SeededRandom) -> [UInt8] {
         switch random.below(16) {
         case 0, 1: return random.pick([[0xFF, 0xFE], [0xFE, 0xFF], [0xFF, 0xFE, 0, 0], [0, 0, 0xFE, 0xFF]]) + clean(lines)
         case 2:
@@ -48,7 +48,7 @@ struct FuzzJSONLTests {
 
     @Test("Harmless rewrites load the same examples; hostile files load or are refused naming file and line")
     func fuzzJSONL() throws {
-        var random = FuzzRandom(seed: 0x5EED_0002)
+        var random = SeededRandom(seed: 0x5EED_0002)
         let total = 2_000
         var same = 0, accepted = 0, refused = 0
         for index in 0..<total {

@@ -54,7 +54,7 @@ struct FuzzJSONParserTests {
     }
 
     /// One structured hostile input: deep nesting, a huge number or a string of escapes.
-    static func structured(_ random: inout FuzzRandom) -> String {
+    static func structured(_ random: inout SeededRandom) -> String {
         switch random.below(10) {
         case 0...2:
             let depth = random.pick([1, 100, 511, 512, 513, 600, 5_000, 50_000])
@@ -76,7 +76,7 @@ struct FuzzJSONParserTests {
 
     @Test("Mutated JSON never traps: each case parses and round-trips, or is refused with an offset")
     func fuzzParser() {
-        var random = FuzzRandom(seed: 0x5EED_0001)
+        var random = SeededRandom(seed: 0x5EED_0001)
         let total = 3_000
         var accepted = 0, refused = 0
         for index in 0..<total {

@@ -20,7 +20,7 @@ struct FuzzSignatureTests {
     static let stray = ["->", ",", ":", "[", "]", "(", ")", "'", "\"", "|", "=", " ", "\\", "\u{0}", "é", "->->", "[[", "]]", "Literal["]
 
     /// A random type annotation, at most `depth` brackets deep.
-    static func annotation(_ random: inout FuzzRandom, depth: Int) -> String {
+    static func annotation(_ random: inout SeededRandom, depth: Int) -> String {
         guard depth > 0, !random.oneIn(3) else { return random.oneIn(20) ? random.pick(badScalars) : random.pick(scalars) }
         let inner = annotation(&random, depth: depth - 1)
         switch random.below(8) {
@@ -38,7 +38,7 @@ struct FuzzSignatureTests {
     }
 
     /// A comma-separated field list.
-    static func fields(_ random: inout FuzzRandom) -> String {
+    static func fields(_ random: inout SeededRandom) -> String {
         (0..<random.within(0...4)).map { _ in
             let name = random.oneIn(16) ? random.pick(badNames) : random.pick(names)
             switch random.below(4) {
@@ -50,7 +50,7 @@ struct FuzzSignatureTests {
     }
 
     /// One signature string: grammatical, spliced with stray pieces, or nested past every limit.
-    static func signature(_ random: inout FuzzRandom) -> String {
+    static func signature(_ random: inout SeededRandom) -> String {
         let arrow = random.oneIn(10) ? random.pick([" => ", "", "->->"]) : random.pick([" -> ", "->", "  ->\n"])
         var text = fields(&random) + arrow + fields(&random)
         switch random.below(10) {
@@ -73,7 +73,7 @@ struct FuzzSignatureTests {
 
     @Test("Random signature strings give a usable signature or a DSPyError with a message")
     func fuzzSignatures() throws {
-        var random = FuzzRandom(seed: 0x5EED_0003)
+        var random = SeededRandom(seed: 0x5EED_0003)
         let total = 3_000
         var accepted = 0, refused = 0
         for index in 0..<total {

@@ -1,10 +1,10 @@
-/// A seeded generator and byte mutations for the fuzz tests.
+/// A seeded generator (for fuzzers and property tests) and byte mutations for the fuzz tests.
 ///
 /// SplitMix64: the same seed gives the same cases on every machine and every
 /// Swift version (nothing here goes through the standard library's
 /// `random(in:using:)`, whose algorithm may change), so a failing case is
 /// reproduced by its seed and index.
-public struct FuzzRandom {
+public struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -23,6 +23,9 @@ public struct FuzzRandom {
 
     /// A number in `range`.
     public mutating func within(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
+
+    /// A double in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// True one time in `n`.
     public mutating func oneIn(_ n: Int) -> Bool { below(n) == 0 }
@@ -44,7 +47,7 @@ public enum FuzzMutation {
     /// Applies 1 to `most` random mutations: flip a bit, overwrite or insert a
     /// random byte, delete or duplicate a run, insert a hostile byte sequence or
     /// one of `snippets` (the format's own tokens).
-    public static func mutate(_ input: [UInt8], snippets: [String], random: inout FuzzRandom, most: Int = 4) -> [UInt8] {
+    public static func mutate(_ input: [UInt8], snippets: [String], random: inout SeededRandom, most: Int = 4) -> [UInt8] {
         var bytes = input
         for _ in 0..<random.within(1...most) {
             let at = bytes.isEmpty ? 0 : random.below(bytes.count + 1)
