@@ -57,12 +57,14 @@ struct TinyModelTests {
             // llama.cpp's token, unless its top-2 margin is within twice the step's logit
             // difference (a near tie either engine may break either way).
             var stepMaximum: Float = 0
+            var stepDifferences: [Float] = []
             var tokens: [Int32] = []
             var ties: [Int] = []
             for (index, step) in prompt.greedySteps.enumerated() {
                 let best = Int32(logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!)
                 let stepDifference = step.top5.map { abs(logits[Int($0[0])] - Float($0[1])) }.max() ?? 0
                 stepMaximum = max(stepMaximum, stepDifference)
+                stepDifferences.append(stepDifference)
                 #expect(stepDifference < Self.stepBound, "\(label) step \(index): top-5 |Δlogit| \(stepDifference)")
                 tokens.append(best)
                 if best != step.id {
@@ -77,6 +79,7 @@ struct TinyModelTests {
             #expect(prompt.greedyIDs == prompt.greedySteps.map(\.id))
             print("tiny \(label): prompt max |Δlogit| \(maximum), mean \(mean); steps max \(stepMaximum); "
                   + "greedy \(tokens == prompt.greedyIDs ? "equal" : "differs at near ties \(ties)")")
+            print("tiny \(label): per-step top-5 |Δlogit| \(stepDifferences)")
             await engine.removeSequence(sequence)
         }
     }
