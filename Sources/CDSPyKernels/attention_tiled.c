@@ -31,7 +31,7 @@ typedef struct {
     float *out;
     int out_stride;
     const uint16_t *keys, *values;
-    const int *visible;
+    const int *first, *visible;
     int tokens, heads, kv_heads, head_dim;
     float scale;
     int row_tiles;
@@ -77,15 +77,16 @@ static void gemm_acc_scalar(float *c, int ldc, const float *a, int lda, const fl
 }
 
 // One row's online softmax over one key tile. `p` holds the row's `width` scaled scores
-// of which the first `live` are visible; on return it holds their unnormalized
+// of which those in [low, live) are visible; on return it holds their unnormalized
 // probabilities and zeros.
-static void softmax_tile_scalar(float *p, int live, int width, float *best, float *total, float *acc, int hd) {
-    if (live <= 0) {
+static void softmax_tile_scalar(float *p, int low, int live, int width, float *best, float *total, float *acc,
+                                int hd) {
+    if (live <= 0 || live <= low) {
         memset(p, 0, (size_t)width * sizeof *p);
         return;
     }
     float tile_max = -INFINITY;
-    for (int j = 0; j < live; j++) tile_max = tile_max > p[j] ? tile_max : p[j];
+    for (int j = low; j < live; j++) tile_max = tile_max > p[j] ? tile_max : p[j];
     float old = *best, now = fmaxf(old, tile_max);
     if (now > old) {
         float ms = expf(old - now);
@@ -95,7 +96,7 @@ static void softmax_tile_scalar(float *p, int live, int width, float *best, floa
     *best = now;
     double sum = 0;
     for (int g = 0; g < width; g += LANES) {
-        for (int j = g; j < g + LANES; j++) p[j] = j < live ? exp_scalar(p[j] - now) : 0.0f;
+        for (int j = g; j < g + LANES; j++) p[j] = j < live && j >= low ? exp_scalar(p[j] - now) : 0.0f;
         if (g < live) sum += (double)sum16_scalar(p + g);
     }
     *total = (float)((double)*total + sum);
@@ -156,7 +157,7 @@ DSPY_AVX2 static void gemm_acc_avx2(float *c, int ldc, const float *a, int a_row
 // unnormalized probabilities, zero where a row does not see the key. The 16-lane
 // horizontal sums of llama.cpp's AVX-512 build become vertical sums over 16 keys here,
 // in the same tree order: halves, quarters, then even and odd pairs.
-DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i live, int lanes, float scale,
+DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i low, __m256i live, int lanes, float scale,
                                         float *best, float *total, float *acc, int hd) {
     const __m256 scaled = _mm256_set1_ps(scale);
     __m256 tile_max = _mm256_set1_ps(-INFINITY);
@@ -164,7 +165,8 @@ DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i live, int 
         float *row = st + (size_t)j * ROW_TILE;
         __m256 s = _mm256_mul_ps(_mm256_loadu_ps(row), scaled);
         _mm256_storeu_ps(row, s);
-        __m256 seen = _mm256_castsi256_ps(_mm256_cmpgt_epi32(live, _mm256_set1_epi32(j)));
+        __m256i jv = _mm256_set1_epi32(j);
+        __m256 seen = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_cmpgt_epi32(low, jv), _mm256_cmpgt_epi32(live, jv)));
         tile_max = _mm256_max_ps(tile_max, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), s, seen));
     }
     float maxima[8];
@@ -191,7 +193,8 @@ DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i live, int 
                 continue;
             }
             float *row = st + (size_t)j * ROW_TILE;
-            __m256 seen = _mm256_castsi256_ps(_mm256_cmpgt_epi32(live, _mm256_set1_epi32(j)));
+            __m256i jv = _mm256_set1_epi32(j);
+            __m256 seen = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_cmpgt_epi32(low, jv), _mm256_cmpgt_epi32(live, jv)));
             e[l] = _mm256_and_ps(dspy_exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(row), m)), seen);
             _mm256_storeu_ps(row, e[l]);
         }
@@ -224,8 +227,8 @@ typedef struct {
     int q_stride;
     const uint16_t *keys, *values;  // this kv head's first key and value
     int stride;                     // halves per cached position
-    const int *visible;
-    int rows, hd, longest;
+    const int *first, *visible;  // first is NULL: every row sees from position 0
+    int rows, hd, earliest, longest;
     float scale;
     float *a, *b, *c;    // [ROW_TILE or KEY_TILE][hd] each
     float *p;            // [ROW_TILE][KEY_TILE]
@@ -239,11 +242,26 @@ static inline int live_keys(int visible, int start, int count) {
     return live < count ? live : count;
 }
 
+// The first key of the tile at `start` a row whose window starts at `first` sees.
+static inline int low_key(const int *first, int row, int start) {
+    int low = first ? first[row] - start : 0;
+    return low > 0 ? low : 0;
+}
+
+// The first key tile any row of the task sees: tiles before it would only add zeros
+// (fully masked), so skipping them changes no result.
+static inline int first_tile(const int *first, int rows) {
+    if (!first) return 0;
+    int earliest = first[0];
+    for (int i = 1; i < rows; i++) earliest = first[i] < earliest ? first[i] : earliest;
+    return earliest / KEY_TILE * KEY_TILE;
+}
+
 // Scalar: scores row-major, keys transposed into `a`, values in `b`.
 static void attend_rows_scalar(const row_tile *t) {
     const int hd = t->hd;
     float *kt = t->a, *v = t->b;
-    for (int start = 0; start < t->longest; start += KEY_TILE) {
+    for (int start = t->earliest; start < t->longest; start += KEY_TILE) {
         const int count = t->longest - start < KEY_TILE ? t->longest - start : KEY_TILE;
         const int width = (count + LANES - 1) / LANES * LANES;
         const uint16_t *keys = t->keys + (size_t)start * t->stride, *values = t->values + (size_t)start * t->stride;
@@ -257,7 +275,7 @@ static void attend_rows_scalar(const row_tile *t) {
         for (int i = 0; i < t->rows; i++) {
             float *row = t->p + (size_t)i * KEY_TILE;
             for (int j = 0; j < width; j++) row[j] *= t->scale;
-            softmax_tile_scalar(row, live_keys(t->visible[i], start, count), width, t->best + i, t->total + i,
+            softmax_tile_scalar(row, low_key(t->first, i, start), live_keys(t->visible[i], start, count), width, t->best + i, t->total + i,
                                 t->acc + (size_t)i * hd, hd);
         }
         gemm_acc_scalar(t->acc, hd, t->p, KEY_TILE, v, hd, t->rows, count, hd);
@@ -273,9 +291,12 @@ DSPY_AVX2 static void attend_rows_avx2(const row_tile *t) {
     float *qt = t->a, *kf = t->b, *vf = t->c, *st = t->p;
     for (int d = 0; d < hd; d++)
         for (int i = 0; i < padded; i++) qt[(size_t)d * ROW_TILE + i] = i < t->rows ? t->q[(size_t)i * t->q_stride + d] : 0;
-    int visible[ROW_TILE];
-    for (int i = 0; i < padded; i++) visible[i] = i < t->rows ? t->visible[i] : 0;
-    for (int start = 0; start < t->longest; start += KEY_TILE) {
+    int visible[ROW_TILE], first[ROW_TILE];
+    for (int i = 0; i < padded; i++) {
+        visible[i] = i < t->rows ? t->visible[i] : 0;
+        first[i] = i < t->rows && t->first ? t->first[i] : 0;
+    }
+    for (int start = t->earliest; start < t->longest; start += KEY_TILE) {
         const int count = t->longest - start < KEY_TILE ? t->longest - start : KEY_TILE;
         widen_rows_avx2(t->keys + (size_t)start * t->stride, t->stride, count, hd, kf);
         widen_rows_avx2(t->values + (size_t)start * t->stride, t->stride, count, hd, vf);
@@ -284,8 +305,9 @@ DSPY_AVX2 static void attend_rows_avx2(const row_tile *t) {
         gemm_acc_avx2(st, ROW_TILE, kf, hd, 1, qt, ROW_TILE, count, hd, padded);
         for (int i = 0; i < padded; i += 8) {
             __m256i live = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(visible + i)), _mm256_set1_epi32(start));
+            __m256i low = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(first + i)), _mm256_set1_epi32(start));
             int lanes = t->rows - i < 8 ? t->rows - i : 8;
-            softmax_rows_avx2(st + i, count, live, lanes, t->scale, t->best + i, t->total + i, t->acc + (size_t)i * hd, hd);
+            softmax_rows_avx2(st + i, count, low, live, lanes, t->scale, t->best + i, t->total + i, t->acc + (size_t)i * hd, hd);
         }
         gemm_acc_avx2(t->acc, hd, st, 1, ROW_TILE, vf, hd, t->rows, count, hd);
     }
@@ -304,7 +326,8 @@ static void tiled_task(void *context, int index, int thread) {
     row_tile t = {
         .q = job->q + (size_t)first * job->q_stride + (size_t)head * hd, .q_stride = job->q_stride,
         .keys = job->keys + (size_t)kv_head * hd, .values = job->values + (size_t)kv_head * hd,
-        .stride = job->kv_heads * hd, .visible = job->visible + first, .rows = rows, .hd = hd,
+        .stride = job->kv_heads * hd, .first = job->first ? job->first + first : NULL,
+        .visible = job->visible + first, .rows = rows, .hd = hd,
         .scale = job->scale, .a = work, .b = work + block, .c = work + 2 * block, .p = work + 3 * block,
         .acc = work + 3 * block + ROW_TILE * KEY_TILE,
     };
@@ -315,6 +338,7 @@ static void tiled_task(void *context, int index, int thread) {
         t.total[i] = 0;
     }
     for (int i = 0; i < rows; i++) t.longest = t.visible[i] > t.longest ? t.visible[i] : t.longest;
+    t.earliest = first_tile(t.first, rows);
     memset(t.acc, 0, (size_t)rows * hd * sizeof(float));
 #if DSPY_X86
     if (job->avx2) attend_rows_avx2(&t);
@@ -332,9 +356,16 @@ static void tiled_task(void *context, int index, int thread) {
 void dspy_attention_tiled(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
                           const uint16_t *keys, const uint16_t *values, const int *visible, int tokens,
                           int heads, int kv_heads, int head_dim, float scale, float *scratch) {
+    dspy_attention_tiled_window(pool, q, q_stride, out, out_stride, keys, values, NULL, visible, tokens, heads,
+                                kv_heads, head_dim, scale, scratch);
+}
+
+void dspy_attention_tiled_window(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
+                                 const uint16_t *keys, const uint16_t *values, const int *first, const int *visible,
+                                 int tokens, int heads, int kv_heads, int head_dim, float scale, float *scratch) {
     if (tokens <= 0) return;
     int row_tiles = (tokens + ROW_TILE - 1) / ROW_TILE;
-    tiled_job job = {q, q_stride, out, out_stride, keys, values, visible, tokens, heads, kv_heads, head_dim,
+    tiled_job job = {q, q_stride, out, out_stride, keys, values, first, visible, tokens, heads, kv_heads, head_dim,
                      scale, row_tiles, DSPY_X86 && dspy_kernels_use_avx2() && head_dim % 8 == 0, scratch};
     dspy_path_hit(job.avx2 ? DSPY_PATH_TILED_AVX2 : DSPY_PATH_TILED_SCALAR);
     dspy_parallel_for(pool, row_tiles * heads, tiled_task, &job);

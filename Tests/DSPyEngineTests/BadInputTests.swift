@@ -88,7 +88,7 @@ struct BadInputTests {
         var gguf = Self.oneTensorFile()
         gguf.metadata = [("general.architecture", .string("mamba"))]
         let url = try gguf.write()
-        let unsupported = EngineError.unsupportedArchitecture(path: url.path, architecture: "mamba", supported: ["llama"])
+        let unsupported = EngineError.unsupportedArchitecture(path: url.path, architecture: "mamba", supported: ["gemma3", "llama", "phi3", "qwen2", "qwen3"])
         #expect(throws: unsupported) { _ = try LanguageEngine(contentsOf: url) }
         gguf.metadata = [("general.architecture", .string("llama")), ("llama.embedding_length", .uint32(16))]
         let url2 = try gguf.write()

@@ -156,6 +156,13 @@ void dspy_attention_tiled(dspy_pool *pool, const float *q, int q_stride, float *
                           const uint16_t *keys, const uint16_t *values, const int *visible, int tokens,
                           int heads, int kv_heads, int head_dim, float scale, float *scratch);
 
+/// `dspy_attention_tiled` where row t sees only positions [first[t], visible[t]) (a sliding
+/// window; `first` NULL means 0 for every row). Masked keys count as llama.cpp's −∞ mask
+/// entries: with `first` all zero the results are those of `dspy_attention_tiled`.
+void dspy_attention_tiled_window(dspy_pool *pool, const float *q, int q_stride, float *out, int out_stride,
+                                 const uint16_t *keys, const uint16_t *values, const int *first, const int *visible,
+                                 int tokens, int heads, int kv_heads, int head_dim, float scale, float *scratch);
+
 /// Floats of scratch `dspy_attention_tiled` needs per pool thread.
 size_t dspy_attention_tiled_scratch_count(int head_dim);
 
@@ -167,6 +174,30 @@ void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out,
 
 /// Rotates adjacent pairs (x[2i], x[2i+1]) of each head by position * base^(-2i/rot_dims).
 void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int position, float base);
+
+/// RoPE as ggml_rope_ext computes it without YaRN: angle freq_scale · position ·
+/// base^(−2i/rot_dims) / freq_factors[i] (freq_factors may be NULL), cos and sin scaled by
+/// attn_factor. `neox` 0 rotates adjacent pairs (x[2i], x[2i+1]) like `dspy_rope_norm`;
+/// 1 rotates (x[i], x[i + rot_dims/2]). Dimensions from rot_dims on are left as they are.
+void dspy_rope_ext(float *x, int heads, int head_dim, int rot_dims, int position, float base, float freq_scale,
+                   const float *freq_factors, float attn_factor, int neox);
+
+/// gate[i] = gelu_tanh(gate[i]) * up[i] through llama.cpp's table of halves
+/// (GGML_GELU_FP16): the input rounded to a half, the tabulated half-precision GELU of it,
+/// times up; 0 for inputs ≤ −10, the input itself (times up) for inputs ≥ 10.
+void dspy_geglu(float *gate, const float *up, int64_t n);
+
+/// The GELU-tanh approximation in float, as the table's entries are computed before rounding.
+float dspy_gelu_tanh(float x);
+
+/// x[r][i] += bias[i] for `rows` rows of `n` floats, `x_stride` apart.
+void dspy_add_rows(float *x, int x_stride, const float *bias, int rows, int n);
+
+/// x[i] *= factor.
+void dspy_scale(float *x, int64_t n, float factor);
+
+/// x[i] = tanh(x[i] / cap) * cap (as llama.cpp: a multiply by 1/cap, tanh, a multiply by cap).
+void dspy_softcap(float *x, int64_t n, float cap);
 
 /// gate[i] = silu(gate[i]) * up[i].
 void dspy_swiglu(float *gate, const float *up, int64_t n);

@@ -20,8 +20,10 @@ final class ForwardScratch {
     let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
     let logitRows: Int
     let attentionTiles: ScratchBuffer<Float> // [thread][dspy_attention_tiled_scratch_count]
+    let fused: ScratchBuffer<Float>          // [token][fusedWidth]: a fused QKV or gate|up product
+    let fusedWidth: Int
 
-    init(configuration c: ModelConfiguration, capacity: Int, threads: Int) {
+    init(configuration c: ModelConfiguration, capacity: Int, threads: Int, fusedWidth: Int = 0) {
         self.capacity = capacity
         let widest = max(c.hiddenSize, c.feedForwardSize, c.queryWidth)
         residual = ScratchBuffer(capacity * c.hiddenSize)
@@ -38,5 +40,7 @@ final class ForwardScratch {
         logitRows = 16
         logits = ScratchBuffer(logitRows * c.vocabularySize)
         attentionTiles = ScratchBuffer(threads * dspy_attention_tiled_scratch_count(Int32(c.headDimension)))
+        self.fusedWidth = fusedWidth
+        fused = ScratchBuffer(capacity * fusedWidth)
     }
 }

@@ -59,7 +59,7 @@ public actor LanguageEngine {
     /// Kernel threads per job.
     public nonisolated let threadCount: Int
 
-    private let model: LlamaModel
+    private let model: DecoderModel
     private var caches: [SequenceID: KVCache] = [:]
     private var nextSequence = 0
 
@@ -76,7 +76,7 @@ public actor LanguageEngine {
     /// Loads the model of an already parsed GGUF file.
     /// - Throws: `EngineError` for an unsupported architecture or missing/mis-shaped tensors.
     public init(file: GGUFFile, threads: Int? = nil) throws {
-        let model = try LlamaModel(file: file, threads: threads)
+        let model = try DecoderModel(file: file, threads: threads)
         self.model = model
         self.file = file
         configuration = model.configuration
@@ -142,7 +142,7 @@ public actor LanguageEngine {
     /// - Throws: as `evaluate(_:in:logits:hiddenStates:)`; nothing changes when it throws.
     public func evaluate(_ requests: [EvaluationRequest]) throws -> [Evaluation] {
         let segments = try requests.map { request in
-            LlamaModel.Segment(
+            DecoderModel.Segment(
                 cache: try cache(for: request.sequence), tokens: request.tokens,
                 logits: request.logits, hiddenStates: request.hiddenStates, call: request.call)
         }

@@ -28,8 +28,27 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Number of tokens (`vocab_size`, or the tokenizer's token count).
     public var vocabularySize: Int
 
+    // Per-architecture hyper-parameters (read by `readArchitectureParameters(from:)`).
+
+    /// RoPE frequency scale: 1 / `rope.scaling.factor` (1 when absent, 0, or scaling type `none`).
+    public var ropeFrequencyScale: Float = 1
+    /// RoPE magnitude factor multiplying cos and sin (`rope.scaling.attn_factor`, default 1).
+    public var ropeAttentionFactor: Float = 1
+    /// The context the RoPE factors were made for (`rope.scaling.original_context_length`,
+    /// default `contextLength`); Phi-3 uses its long factors beyond it.
+    public var ropeOriginalContextLength: Int
+    /// Positions a sliding-window layer sees, the current one included (`attention.sliding_window`);
+    /// 0: no layer is windowed.
+    public var slidingWindow: Int = 0
+    /// For each layer, whether it is a sliding-window layer (empty: none is).
+    public var slidingWindowLayers: [Bool] = []
+    /// RoPE base of sliding-window layers (`rope.freq_base_swa`, default 10000).
+    public var ropeBaseSlidingWindow: Float = 10000
+    /// Final logit soft-cap c (`final_logit_softcapping`): logits = c · tanh(z / c); 0 is off.
+    public var finalLogitSoftcap: Float = 0
+
     /// Architectures with a forward pass in this engine.
-    public static let supportedArchitectures = ["llama"]
+    public static let supportedArchitectures: [String] = Architecture.registry.keys.sorted()
 
     /// Width of the query projection (`headCount * headDimension`).
     public var queryWidth: Int { headCount * headDimension }
@@ -55,6 +74,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.rmsEpsilon = rmsEpsilon
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
+        self.ropeOriginalContextLength = contextLength
     }
 
     /// Largest values accepted from a file: far above any model this engine can run,
@@ -137,5 +157,6 @@ public struct ModelConfiguration: Sendable, Equatable {
             rmsEpsilon: try metadata.requiredPositiveFloat(prefix + "attention.layer_norm_rms_epsilon"),
             contextLength: try metadata.requiredInt(prefix + "context_length", in: 1...Limits.contextLength),
             vocabularySize: vocabularySize)
+        try readArchitectureParameters(from: metadata)
     }
 }

@@ -1,6 +1,7 @@
 import CDSPyKernels
 
-/// A Llama-family decoder with weights mapped from a GGUF file.
+/// A decoder-only transformer of any registered family (``Architecture``) with weights
+/// mapped from a GGUF file.
 ///
 /// `forward(_:)` runs a batch of segments — each some new tokens of one sequence with
 /// its `KVCache` — through the model in one pass: prefill (many tokens of one
@@ -10,10 +11,12 @@ import CDSPyKernels
 /// its own sequence's cache.
 ///
 /// Not thread-safe: owned by one `LanguageEngine` actor (or one test).
-final class LlamaModel {
+final class DecoderModel {
     let configuration: ModelConfiguration
+    /// What the model's family changes in the block (NEOX RoPE, biases, norms, …).
+    let family: Architecture
     let file: GGUFFile
-    let weights: LlamaWeights
+    let weights: DecoderWeights
     let pool: WorkerPool
     let microBatch: Int
     let scratch: ForwardScratch
@@ -35,12 +38,19 @@ final class LlamaModel {
     ///   missing or mis-shaped tensor.
     init(file: GGUFFile, threads: Int? = nil, microBatch: Int = 256) throws {
         let configuration = try ModelConfiguration(metadata: file.metadata)
+        let family = try Architecture.named(configuration.architecture, path: file.path)
         self.configuration = configuration
+        self.family = family
         self.file = file
-        weights = try LlamaWeights(file: file, configuration: configuration)
+        weights = try DecoderWeights(file: file, configuration: configuration, family: family)
         pool = WorkerPool(threads: threads)
         self.microBatch = max(1, microBatch)
-        scratch = ForwardScratch(configuration: configuration, capacity: self.microBatch, threads: pool.threadCount)
+        let fusedWidth = max(
+            weights.layers.contains { if case .fused = $0.projections { true } else { false } }
+                ? configuration.queryWidth + 2 * configuration.keyValueWidth : 0,
+            family.feedForward == .fusedSwiglu ? 2 * configuration.feedForwardSize : 0)
+        scratch = ForwardScratch(
+            configuration: configuration, capacity: self.microBatch, threads: pool.threadCount, fusedWidth: fusedWidth)
     }
 
     /// A new, empty cache for one sequence.

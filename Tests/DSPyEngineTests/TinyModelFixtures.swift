@@ -1,0 +1,98 @@
+import DSPyTestSupport
+import DSPyUtilities
+import Foundation
+
+/// The tiny random-weight models of `Tests/Fixtures/tiny-models` and llama.cpp's results on them.
+///
+/// The F32 and Q8_0 files are regenerated once per test run by `make_tiny_models.py`
+/// (python3 with `gguf==0.19.0` and numpy) into a temporary folder; the Q4_K_M files are
+/// committed. See the README beside the script.
+enum TinyModelFixtures {
+    static let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/tiny-models")
+    static let pipCommand = "python3 -m pip install 'gguf==0.19.0' numpy"
+
+    /// llama.cpp's results for one model file (`tiny-ARCH-QUANT.json`).
+    struct Oracle: Decodable {
+        let arch: String
+        let quant: String
+        let file: String
+        let fileSHA256: String
+        let prompts: [Prompt]
+
+        struct Prompt: Decodable {
+            let name: String
+            let ids: [Int32]
+            let lastLogits: Logits
+            let greedyIDs: [Int32]
+            let greedySteps: [Step]
+
+            enum CodingKeys: String, CodingKey {
+                case name, ids
+                case lastLogits = "last_logits"
+                case greedyIDs = "greedy_ids"
+                case greedySteps = "greedy_steps"
+            }
+        }
+
+        struct Logits: Decodable {
+            let values: [Float]
+            let sha256: String
+        }
+
+        struct Step: Decodable {
+            let id: Int32
+            /// llama.cpp's five best [id, logit] pairs at this step.
+            let top5: [[Double]]
+            let margin: Float
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case arch, quant, file, prompts
+            case fileSHA256 = "file_sha256"
+        }
+    }
+
+    struct GenerationFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The folder the F32 and Q8_0 models were generated into, once per process.
+    static let generated: Result<URL, GenerationFailure> = {
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("dspyc-tiny-models-\(ProcessInfo.processInfo.processIdentifier)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", folder.appendingPathComponent("make_tiny_models.py").path, output.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        do {
+            try process.run()
+        } catch {
+            return .failure(GenerationFailure(description: "cannot run python3 (\(error)); install Python 3 and \(pipCommand)"))
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            return .failure(GenerationFailure(description:
+                "make_tiny_models.py failed (status \(process.terminationStatus)); it needs: \(pipCommand)\n\(message)"))
+        }
+        return .success(output)
+    }()
+
+    /// The model file `tiny-ARCH-QUANT.gguf`: regenerated for f32 and q8_0, committed for q4_k_m.
+    static func modelFile(arch: String, quant: String) throws -> URL {
+        let name = "tiny-\(arch)-\(quant).gguf"
+        if quant == "q4_k_m" { return folder.appendingPathComponent(name) }
+        return try generated.get().appendingPathComponent(name)
+    }
+
+    static func oracle(arch: String, quant: String) throws -> Oracle {
+        let data = try Data(contentsOf: folder.appendingPathComponent("tiny-\(arch)-\(quant).json"))
+        return try JSONDecoder().decode(Oracle.self, from: data)
+    }
+
+    static func sha256(of url: URL) throws -> String {
+        try SHA256.hash(Data(contentsOf: url)).hexString
+    }
+}
