@@ -17,10 +17,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // MARK: C shims and kernels
-        .systemLibrary(
-            name: "COpenBLAS",
-            providers: [.apt(["libopenblas-dev"])]),
+        // MARK: C kernels
         .target(name: "CDSPyKernels"),
 
         // MARK: Libraries
@@ -28,7 +25,7 @@ let package = Package(
         .target(name: "DSPyHTTP"),
         .target(
             name: "DSPyEngine",
-            dependencies: ["COpenBLAS", "CDSPyKernels", "DSPyUtilities"]),
+            dependencies: ["CDSPyKernels", "DSPyUtilities"]),
         .target(
             name: "DSPyStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
