@@ -33,10 +33,10 @@ let package = Package(
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
         .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
 
-        // MARK: Example programs (data files are read from the source tree, see programs/ProgramData.swift)
+        // MARK: Example programs (their data are embedded as string literals, see programs/ProgramData.swift)
         .target(
             name: "DSPyPrograms",
-            dependencies: ["DSPy"],
+            dependencies: ["DSPy", "DSPyUtilities"],
             path: "programs",
             exclude: ["README.md", "compiled"]
                 + ["sentiment", "country-region", "country-capital"].flatMap { ["\($0)/data", "\($0)/README.md"] }
