@@ -3,7 +3,11 @@ import PackageDescription
 
 let package = Package(
     name: "dspyc",
-    platforms: [.macOS(.v14)],
+    // Linux and macOS for everything; the DSPy library (signatures, modules, optimizers,
+    // OpenAICompatibleLM) and DSPyPrograms also build for iOS and visionOS. The engine,
+    // store and CLI are meant for Linux and macOS (the kernels are C with x86 SIMD behind
+    // CPU checks and a portable scalar path).
+    platforms: [.macOS(.v14), .iOS(.v17), .visionOS(.v1)],
     products: [
         .executable(name: "dspyc", targets: ["dspyc"]),
         .library(name: "DSPy", targets: ["DSPy"]),
