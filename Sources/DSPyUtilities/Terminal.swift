@@ -5,10 +5,12 @@ import Darwin
 #endif
 
 /// Facts about the process's terminal.
-public enum Terminal {
+///
+/// Package access: internal to dspyc's modules, so a consumer's own `Terminal` never clashes.
+package enum Terminal {
     /// Whether standard error is a terminal (progress bars redraw in place only then).
-    public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
+    package static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 
     /// Whether standard output is a terminal (colour is used only then).
-    public static var standardOutputIsTerminal: Bool { isatty(1) != 0 }
+    package static var standardOutputIsTerminal: Bool { isatty(1) != 0 }
 }
