@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Facts about the process's terminal.
 ///
@@ -13,4 +14,17 @@ package enum Terminal {
 
     /// Whether standard output is a terminal (colour is used only then).
     package static var standardOutputIsTerminal: Bool { isatty(1) != 0 }
+
+    /// Whether output to standard output may be coloured: it is a terminal and
+    /// `NO_COLOR` is not set to a non-empty value (https://no-color.org).
+    package static var standardOutputUsesColor: Bool {
+        usesColor(isTerminal: standardOutputIsTerminal, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The colour decision for a stream, given whether it is a terminal and the environment (testable).
+    package static func usesColor(isTerminal: Bool, environment: [String: String]) -> Bool {
+        guard isTerminal else { return false }
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        return true
+    }
 }
