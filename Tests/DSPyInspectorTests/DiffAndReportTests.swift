@@ -47,8 +47,14 @@ struct DiffAndReportTests {
         new[1_500] = "changed"
         new += (0..<3_000).map { "tail \($0)" }
         let ops = LineDiff.operations(old, new)
-        let removed = ops.compactMap { if case .removed(let line) = $0 { line } else { nil } }
-        let added = ops.compactMap { if case .added(let line) = $0 { line } else { nil } }
+        let removed = ops.compactMap { op -> String? in
+            if case .removed(let line) = op { return line }
+            return nil
+        }
+        let added = ops.compactMap { op -> String? in
+            if case .added(let line) = op { return line }
+            return nil
+        }
         #expect(removed == ["line 1500"])
         #expect(added.count == 3_001)
         #expect(added.first == "changed")
