@@ -1,3 +1,4 @@
+import Consumer
 import DSPy
 import DSPyPrograms
 
