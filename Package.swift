@@ -3,7 +3,11 @@ import PackageDescription
 
 let package = Package(
     name: "dspyc",
-    platforms: [.macOS(.v14)],
+    // Linux and macOS for everything; the DSPy library (signatures, modules, optimizers,
+    // OpenAICompatibleLM) and DSPyPrograms also build for iOS and visionOS. The engine,
+    // store and CLI are meant for Linux and macOS (the kernels are C with x86 SIMD behind
+    // CPU checks and a portable scalar path).
+    platforms: [.macOS(.v14), .iOS(.v17), .visionOS(.v1)],
     products: [
         .executable(name: "dspyc", targets: ["dspyc"]),
         .library(name: "DSPy", targets: ["DSPy"]),
@@ -17,10 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // MARK: C shims and kernels
-        .systemLibrary(
-            name: "COpenBLAS",
-            providers: [.apt(["libopenblas-dev"])]),
+        // MARK: C kernels
         .target(name: "CDSPyKernels"),
 
         // MARK: Libraries
@@ -28,7 +29,7 @@ let package = Package(
         .target(name: "DSPyHTTP"),
         .target(
             name: "DSPyEngine",
-            dependencies: ["COpenBLAS", "CDSPyKernels", "DSPyUtilities"]),
+            dependencies: ["CDSPyKernels", "DSPyUtilities"]),
         .target(
             name: "DSPyStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
@@ -36,10 +37,10 @@ let package = Package(
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
         .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
 
-        // MARK: Example programs (data files are read from the source tree, see programs/ProgramData.swift)
+        // MARK: Example programs (their data are embedded as string literals, see programs/ProgramData.swift)
         .target(
             name: "DSPyPrograms",
-            dependencies: ["DSPy"],
+            dependencies: ["DSPy", "DSPyUtilities"],
             path: "programs",
             exclude: ["README.md", "compiled"]
                 + ["sentiment", "country-region", "country-capital"].flatMap { ["\($0)/data", "\($0)/README.md"] }

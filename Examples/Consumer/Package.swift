@@ -9,6 +9,9 @@ import PackageDescription
 //
 // The plugin builds dspyc in release inside this package's own `.build` and
 // writes the compiled program to `programs/compiled/sentiment.json` here.
+//
+// `consumer-programs` uses the `DSPyPrograms` library: the example programs and
+// their data, embedded in the module, so it works from any folder.
 let package = Package(
     name: "Consumer",
     platforms: [.macOS(.v14)],
@@ -17,6 +20,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "Consumer", dependencies: [.product(name: "DSPy", package: "dspyc")]),
+        .executableTarget(
+            name: "consumer-programs",
+            dependencies: [
+                "Consumer",
+                .product(name: "DSPy", package: "dspyc"),
+                .product(name: "DSPyPrograms", package: "dspyc"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

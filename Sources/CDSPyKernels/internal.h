@@ -65,6 +65,11 @@ typedef void (*dspy_row_dot)(const void *w, const dspy_block_q8 *xq, int xq_stri
 void dspy_dot_q4_0_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q4_1_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q8_0_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+/// CPU feature probes (cpu.c); defined on every architecture, 0 off x86, so callers
+/// need no #if around them.
+int dspy_cpu_has_avx_vnni(void);
+int dspy_cpu_has_avx512_vnni(void);
+
 #if DSPY_X86
 void dspy_dot_q4_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q4_1_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
@@ -91,8 +96,6 @@ void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8
 /// attention.c's per-head AVX2 path (llama.cpp's half-precision online softmax).
 void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *keys, const uint16_t *values,
                                    int visible, int kv_stride, float scale, float *o);
-int dspy_cpu_has_avx_vnni(void);
-int dspy_cpu_has_avx512_vnni(void);
 float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);

@@ -1,10 +1,12 @@
 import ArgumentParser
+import DSPyUtilities
 
 /// The root `dspyc` command: DSPy for Swift with an embedded inference engine.
 public struct DSPyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "dspyc",
         abstract: "Compile, run and inspect DSPy-style LM programs on an embedded engine.",
+        version: DSPyVersion.current,
         subcommands: [
             CompileCommand.self, RunCommand.self, EvalCommand.self, PromptCommand.self, ExportCommand.self,
             InspectCommand.self, ModelsCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self,

@@ -45,7 +45,7 @@ struct InspectCommand: AsyncParsableCommand {
                 try inspector.export(query, format: json ? .json : .jsonl, includeContent: true) { print($0, terminator: "") }
                 return
             }
-            print(try inspector.history(query, color: Terminal.standardOutputIsTerminal, details: details), terminator: "")
+            print(try inspector.history(query, color: Terminal.standardOutputUsesColor, details: details), terminator: "")
         }
     }
 
@@ -60,7 +60,7 @@ struct InspectCommand: AsyncParsableCommand {
             if json {
                 print(try inspector.runsJSON(program: program, limit: limit))
             } else {
-                print(try inspector.runs(program: program, limit: limit, color: Terminal.standardOutputIsTerminal), terminator: "")
+                print(try inspector.runs(program: program, limit: limit, color: Terminal.standardOutputUsesColor), terminator: "")
             }
         }
     }
@@ -73,7 +73,7 @@ struct InspectCommand: AsyncParsableCommand {
 
         func run() async throws {
             let inspector = Inspector(store: try Store.open())
-            print(try inspector.diff(runA, runB, modulePath: module, color: Terminal.standardOutputIsTerminal), terminator: "")
+            print(try inspector.diff(runA, runB, modulePath: module, color: Terminal.standardOutputUsesColor), terminator: "")
         }
     }
 }

@@ -1,4 +1,4 @@
-/// A line diff (longest common subsequence) rendered as unified-diff hunks.
+/// A line diff (a shortest edit script, from `difference(from:)`) rendered as unified-diff hunks.
 enum LineDiff {
     enum Operation: Equatable {
         case same(String)
@@ -20,35 +20,38 @@ enum LineDiff {
         let a = Array(old[prefix..<(old.count - suffix)])
         let b = Array(new[prefix..<(new.count - suffix)])
 
-        var middle: [Operation] = []
-        if a.count * b.count > 4_000_000 {
-            // Too large for the table: all removed, then all added (still a correct diff).
-            middle = a.map(Operation.removed) + b.map(Operation.added)
-        } else {
-            // lengths[i][j] = LCS length of a[i...] and b[j...]
-            var lengths = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-            for i in stride(from: a.count - 1, through: 0, by: -1) {
-                for j in stride(from: b.count - 1, through: 0, by: -1) {
-                    lengths[i][j] = a[i] == b[j] ? lengths[i + 1][j + 1] + 1 : max(lengths[i + 1][j], lengths[i][j + 1])
-                }
+        // The standard library's Myers difference: O((n + m) · d) time for d changed lines,
+        // so long prompts with few changes stay cheap and nothing is too large to diff.
+        let difference = b.difference(from: a)
+        var removed = Set<Int>()
+        var inserted = Set<Int>()
+        for change in difference {
+            switch change {
+            case .remove(let offset, _, _): removed.insert(offset)
+            case .insert(let offset, _, _): inserted.insert(offset)
             }
-            var i = 0
-            var j = 0
-            while i < a.count, j < b.count {
-                if a[i] == b[j] {
-                    middle.append(.same(a[i]))
-                    i += 1
-                    j += 1
-                } else if lengths[i + 1][j] >= lengths[i][j + 1] {
-                    middle.append(.removed(a[i]))
-                    i += 1
-                } else {
-                    middle.append(.added(b[j]))
-                    j += 1
-                }
-            }
-            middle += a[i...].map(Operation.removed) + b[j...].map(Operation.added)
         }
+        // Unchanged lines of `a` pair up in order with the lines of `b` that were not inserted;
+        // each run of changes lists its removals before its additions.
+        var middle: [Operation] = []
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if i < a.count, removed.contains(i) {
+                middle.append(.removed(a[i]))
+                i += 1
+            } else if j < b.count, inserted.contains(j) {
+                middle.append(.added(b[j]))
+                j += 1
+            } else if i < a.count, j < b.count {
+                middle.append(.same(a[i]))
+                i += 1
+                j += 1
+            } else {
+                break  // not reached: the difference accounts for every line of both sides
+            }
+        }
+        middle += a[min(i, a.count)...].map(Operation.removed) + b[min(j, b.count)...].map(Operation.added)
         return old[..<prefix].map(Operation.same) + middle + old[(old.count - suffix)...].map(Operation.same)
     }
 

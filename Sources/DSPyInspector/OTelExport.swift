@@ -29,7 +29,7 @@ public enum OTelExport {
     /// - Parameter includeContent: Whether to include messages, completion and parsed
     ///   fields (the conventions make content opt-in; for dspyc it is the point, so
     ///   the default is on).
-    public static func spans(_ calls: [LoggedCall], includeContent: Bool = true) -> [JSONValue] {
+    public static func spans(_ calls: [LoggedCall], includeContent: Bool = true) -> [StoredJSON] {
         calls.map { span(for: $0, includeContent: includeContent) }
     }
 
@@ -90,8 +90,8 @@ public enum OTelExport {
         (["stream"], "gen_ai.request.stream"),
     ]
 
-    static func span(for call: LoggedCall, includeContent: Bool) -> JSONValue {
-        var attributes: [String: JSONValue] = [
+    static func span(for call: LoggedCall, includeContent: Bool) -> StoredJSON {
+        var attributes: [String: StoredJSON] = [
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": "dspyc",
             "gen_ai.request.model": .string(call.model),
@@ -146,7 +146,7 @@ public enum OTelExport {
             if let fields = call.parsedFields { attributes["dspyc.parsed_fields"] = .object(fields) }
         }
 
-        var status: [String: JSONValue] = ["code": "UNSET"]
+        var status: [String: StoredJSON] = ["code": "UNSET"]
         if let error = call.error {
             status = ["code": "ERROR", "message": .string(error)]
         } else if call.completion != nil {

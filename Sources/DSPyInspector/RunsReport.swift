@@ -72,11 +72,11 @@ public enum RunsReport {
     /// The same facts as JSON (for `--json`): an array of objects with
     /// snake_case keys, times as RFC 3339 UTC strings, durations in seconds.
     public static func json(_ statistics: [RunStatistics]) -> String {
-        let values: [JSONValue] = statistics.map { stats in
-            var object: [String: JSONValue] = [
+        let values: [StoredJSON] = statistics.map { stats in
+            var object: [String: StoredJSON] = [
                 "id": .string(stats.run.id),
                 "kind": .string(stats.run.kind.rawValue),
-                "program": stats.run.program.map(JSONValue.string) ?? .null,
+                "program": stats.run.program.map(StoredJSON.string) ?? .null,
                 "status": .string(stats.run.status.rawValue),
                 "started_at": .string(OTelExport.iso8601(stats.run.startedAt)),
                 "finished_at": stats.run.finishedAt.map { .string(OTelExport.iso8601($0)) } ?? .null,
@@ -88,12 +88,12 @@ public enum RunsReport {
                 "completion_tokens": .int(stats.completionTokens),
                 "cached_prompt_tokens": .int(stats.cachedPromptTokens),
                 "call_time_s": .double(stats.callTime),
-                "wall_time_s": stats.wallTime.map(JSONValue.double) ?? .null,
+                "wall_time_s": stats.wallTime.map(StoredJSON.double) ?? .null,
             ]
             if let summary = stats.run.summary { object["summary"] = .object(summary) }
             return .object(object)
         }
-        return JSONValue.array(values).jsonText + "\n"
+        return StoredJSON.array(values).jsonText + "\n"
     }
 
     /// `51200` → `51,200`.

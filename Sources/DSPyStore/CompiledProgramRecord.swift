@@ -18,7 +18,7 @@ public struct CompiledProgramRecord: Sendable, Equatable, Codable {
     /// Scores by name (`baseline`, `compiled`, …).
     public var scores: [String: Double]
     /// Anything else worth keeping (optimizer name and settings, model), as JSON.
-    public var metadata: [String: JSONValue]
+    public var metadata: [String: StoredJSON]
     /// The run that produced it.
     public var runID: String?
     /// When it was (last) saved.
@@ -29,7 +29,7 @@ public struct CompiledProgramRecord: Sendable, Equatable, Codable {
         program: String,
         state: String,
         scores: [String: Double] = [:],
-        metadata: [String: JSONValue] = [:],
+        metadata: [String: StoredJSON] = [:],
         runID: String? = nil,
         savedAt: Date = Date()
     ) {

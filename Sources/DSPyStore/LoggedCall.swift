@@ -63,12 +63,12 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     /// The other choices' raw texts when more than one was requested (`n > 1`).
     public var otherCompletions: [String]
     /// The parsed output fields, if parsing succeeded.
-    public var parsedFields: [String: JSONValue]?
+    public var parsedFields: [String: StoredJSON]?
     /// Why parsing failed, if it did.
     public var parseError: String?
     /// Every sampling parameter (`temperature`, `max_tokens`, `seed`, `stop`, …).
     /// Credential-looking keys (`api_key`, `authorization`, …) are dropped when logged.
-    public var sampling: [String: JSONValue]
+    public var sampling: [String: StoredJSON]
     /// How generation was constrained, or `nil` when it was free text
     /// (e.g. `structured`, `choice-scoring`, `json-schema`).
     public var constraint: String?
@@ -107,9 +107,9 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         messages: [Message],
         completion: String? = nil,
         otherCompletions: [String] = [],
-        parsedFields: [String: JSONValue]? = nil,
+        parsedFields: [String: StoredJSON]? = nil,
         parseError: String? = nil,
-        sampling: [String: JSONValue] = [:],
+        sampling: [String: StoredJSON] = [:],
         constraint: String? = nil,
         promptTokens: Int = 0,
         completionTokens: Int = 0,

@@ -51,7 +51,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
     /// Where it stands.
     public var status: RunStatus
     /// A JSON summary written when the run finishes.
-    public var summary: [String: JSONValue]?
+    public var summary: [String: StoredJSON]?
 
     public init(
         id: String = UUID().uuidString.lowercased(),
@@ -60,7 +60,7 @@ public struct RunRecord: Sendable, Equatable, Codable {
         startedAt: Date = Date(),
         finishedAt: Date? = nil,
         status: RunStatus = .running,
-        summary: [String: JSONValue]? = nil
+        summary: [String: StoredJSON]? = nil
     ) {
         self.id = id
         self.kind = kind

@@ -41,7 +41,7 @@ extension Store {
 
     /// Async ``saveCompiledProgram(_:)``.
     public func saveCompiledProgram(_ record: CompiledProgramRecord) async throws {
-        _ = try JSONValue.parse(record.state, field: "the compiled state of \(record.program)")
+        _ = try StoredJSON.parse(record.state, field: "the compiled state of \(record.program)")
         try await write("saving a compiled program") { db in try Self.save(record, db) }
     }
 

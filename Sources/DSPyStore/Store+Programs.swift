@@ -7,7 +7,7 @@ extension Store {
     ///
     /// - Throws: ``StoreError/invalidJSON(field:detail:)`` if `state` is not JSON.
     public func saveCompiledProgram(_ record: CompiledProgramRecord) throws {
-        _ = try JSONValue.parse(record.state, field: "the compiled state of \(record.program)")
+        _ = try StoredJSON.parse(record.state, field: "the compiled state of \(record.program)")
         try write("saving a compiled program") { db in try Self.save(record, db) }
     }
 

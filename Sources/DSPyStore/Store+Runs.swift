@@ -24,7 +24,7 @@ extension Store {
     ///
     /// - Throws: ``StoreError/unknownRun(_:)`` if no run has this id.
     public func finishRun(
-        _ id: String, status: RunStatus = .succeeded, summary: [String: JSONValue]? = nil,
+        _ id: String, status: RunStatus = .succeeded, summary: [String: StoredJSON]? = nil,
         finishedAt: Date = Date()
     ) throws {
         try write("finishing a run") { db in

@@ -2,7 +2,8 @@ import Foundation
 
 /// Where dspyc keeps its models and its database.
 ///
-/// `$DSPYC_HOME` when set and not empty, else `~/.cache/dspyc`. Nothing here
+/// `$DSPYC_HOME` when set and not empty, else `~/.cache/dspyc` (on iOS and visionOS,
+/// `dspyc` in the app's caches folder). Nothing here
 /// creates the folder; writers create what they need and report failures with
 /// the path.
 public enum DSPyHome {
@@ -16,8 +17,15 @@ public enum DSPyHome {
         if let home = environment["DSPYC_HOME"], !home.isEmpty {
             return URL(fileURLWithPath: home, isDirectory: true)
         }
+        #if os(macOS) || os(Linux)
         return FileManager.default.homeDirectoryForCurrentUser
             .appendingPathComponent(".cache/dspyc", isDirectory: true)
+        #else
+        // iOS and visionOS have no user home: the app's caches folder stands in for it.
+        let caches = FileManager.default.urls(for: .cachesDirectory, in: .userDomainMask).first
+            ?? FileManager.default.temporaryDirectory
+        return caches.appendingPathComponent("dspyc", isDirectory: true)
+        #endif
     }
 
     /// `<home>/models`, the model cache.

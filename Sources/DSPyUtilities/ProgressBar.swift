@@ -13,9 +13,11 @@ import Foundation
 /// progress.advance(by: chunk.count)
 /// progress.finish("verified")
 /// ```
-public final class ProgressBar: @unchecked Sendable {
+///
+/// Package access: used by dspyc's own modules only.
+package final class ProgressBar: @unchecked Sendable {
     /// How amounts are printed.
-    public enum Unit: Sendable {
+    package enum Unit: Sendable {
         case bytes
         case items(String)
     }
@@ -40,7 +42,7 @@ public final class ProgressBar: @unchecked Sendable {
     ///   - unit: how amounts are printed.
     ///   - interactive: redraw in place; defaults to whether standard error is a terminal.
     ///   - write: where text goes; defaults to standard error.
-    public init(
+    package init(
         title: String, total: Int64?, unit: Unit = .items("items"),
         interactive: Bool = Terminal.standardErrorIsTerminal,
         write: (@Sendable (String) -> Void)? = nil
@@ -53,7 +55,7 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     /// Records `amount` more units of work done.
-    public func advance(by amount: Int64 = 1) {
+    package func advance(by amount: Int64 = 1) {
         lock.lock()
         defer { lock.unlock() }
         completed += amount
@@ -61,7 +63,7 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     /// Ends the report with a closing word ("done", "verified").
-    public func finish(_ message: String = "done") {
+    package func finish(_ message: String = "done") {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }
@@ -133,7 +135,7 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     /// Bytes as B, kB, MB or GB (decimal, as pip prints them).
-    public static func byteText(_ bytes: Double) -> String {
+    package static func byteText(_ bytes: Double) -> String {
         if bytes >= 1e9 { return String(format: "%.2f GB", bytes / 1e9) }
         if bytes >= 1e6 { return String(format: "%.1f MB", bytes / 1e6) }
         if bytes >= 1e3 { return String(format: "%.1f kB", bytes / 1e3) }

@@ -8,27 +8,30 @@
 /// hasher.update(Array("abc".utf8))
 /// hasher.finalize().hexString // "ba7816bf..."
 /// ```
-public struct SHA256: Sendable {
+///
+/// Package access: dspyc's own modules use it; a consumer never sees it, so it cannot
+/// clash with swift-crypto's `SHA256`.
+package struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
         0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() { buffer.reserveCapacity(64) }
+    package init() { buffer.reserveCapacity(64) }
 
     /// Hashes `bytes` in one call.
-    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> Digest where Bytes.Element == UInt8 {
+    package static func hash<Bytes: Sequence>(_ bytes: Bytes) -> Digest where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(Array(bytes))
         return hasher.finalize()
     }
 
     /// Hashes the UTF-8 bytes of `text`.
-    public static func hash(_ text: String) -> Digest { hash(Array(text.utf8)) }
+    package static func hash(_ text: String) -> Digest { hash(Array(text.utf8)) }
 
     /// Feeds more bytes.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var index = 0
         if !buffer.isEmpty {
@@ -48,12 +51,12 @@ public struct SHA256: Sendable {
     }
 
     /// Feeds more bytes.
-    public mutating func update(_ bytes: [UInt8]) {
+    package mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// Pads, finishes and returns the digest.
-    public mutating func finalize() -> Digest {
+    package mutating func finalize() -> Digest {
         let bitLength = length &* 8
         var tail = buffer
         tail.append(0x80)
@@ -116,17 +119,17 @@ public struct SHA256: Sendable {
     ]
 
     /// A finished SHA-256 digest.
-    public struct Digest: Sendable, Hashable, CustomStringConvertible {
+    package struct Digest: Sendable, Hashable, CustomStringConvertible {
         /// The 32 digest bytes.
-        public let bytes: [UInt8]
+        package let bytes: [UInt8]
         /// Lower-case hexadecimal, as `sha256sum` prints.
-        public var hexString: String {
+        package var hexString: String {
             let digits = Array("0123456789abcdef".utf8)
             var out: [UInt8] = []
             out.reserveCapacity(64)
             for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
             return String(decoding: out, as: UTF8.self)
         }
-        public var description: String { hexString }
+        package var description: String { hexString }
     }
 }

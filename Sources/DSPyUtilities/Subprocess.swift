@@ -1,3 +1,6 @@
+// Foundation's Process exists on macOS, Linux and Windows only, not on iOS or visionOS,
+// where the DSPy library (which does not spawn processes) must still build.
+#if os(macOS) || os(Linux) || os(Windows) || os(FreeBSD) || os(OpenBSD)
 import Foundation
 
 /// Runs a child process and collects what it prints.
@@ -5,13 +8,15 @@ import Foundation
 /// Both output streams are read as they come, so a chatty child never blocks
 /// on a full pipe; each complete line is passed to `onLine` (for progress) and
 /// the whole text is kept for error messages.
-public enum Subprocess {
+///
+/// Package access: internal to dspyc's modules, so it cannot clash with swift-subprocess.
+package enum Subprocess {
     /// What a finished child left behind.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// The exit status (or 128 + signal when it was killed).
-        public var status: Int32
+        package var status: Int32
         /// Standard output and standard error, interleaved as read.
-        public var output: String
+        package var output: String
     }
 
     /// Runs `executable` (a path, or a name looked up on `PATH`) with `arguments`.
@@ -21,7 +26,7 @@ public enum Subprocess {
     ///
     /// - Throws: `SubprocessError.notFound` when the executable cannot be
     ///   started; a non-zero exit is not an error here — callers decide.
-    public static func run(
+    package static func run(
         _ executable: String, _ arguments: [String],
         environment: [String: String]? = nil,
         inheritOutput: Bool = false,
@@ -77,7 +82,7 @@ public enum Subprocess {
     }
 
     /// Finds `name` on `PATH`.
-    public static func which(_ name: String) -> URL? {
+    package static func which(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(name)
@@ -88,13 +93,14 @@ public enum Subprocess {
 }
 
 /// A child process could not be started.
-public enum SubprocessError: Error, Equatable, CustomStringConvertible {
+package enum SubprocessError: Error, Equatable, CustomStringConvertible {
     /// The executable was not found or could not be run.
     case notFound(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notFound(let name): return "cannot run '\(name)': not found or not executable"
         }
     }
 }
+#endif

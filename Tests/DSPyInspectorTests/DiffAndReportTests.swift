@@ -39,6 +39,28 @@ struct DiffAndReportTests {
         }
     }
 
+    @Test("A long diff with few changes is those changes, not delete-all/add-all")
+    func largeInputs() {
+        // After the common 1 500-line prefix is trimmed, 1 500 × 4 500 lines remain (6.75 M cells):
+        // the old table-based diff gave up above 4 M cells and listed every line as changed.
+        let old = (0..<3_000).map { "line \($0)" }
+        var new = old
+        new[1_500] = "changed"
+        new += (0..<3_000).map { "tail \($0)" }
+        let ops = LineDiff.operations(old, new)
+        let removed = ops.compactMap { op -> String? in
+            if case .removed(let line) = op { return line }
+            return nil
+        }
+        let added = ops.compactMap { op -> String? in
+            if case .added(let line) = op { return line }
+            return nil
+        }
+        #expect(removed == ["line 1500"])
+        #expect(added.count == 3_001)
+        #expect(added.first == "changed")
+    }
+
     @Test("Two runs' prompts are compared per module, on a shared input when there is one")
     func diffRuns() {
         let runA = RunRecord(id: "aaaaaaaa-1", kind: .compile, program: "sentiment")

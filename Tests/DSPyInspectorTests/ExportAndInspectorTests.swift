@@ -10,7 +10,7 @@ struct ExportAndInspectorTests {
         let text = OTelExport.export([makeCall(id: 5), makeCall(id: 6, user: "second")], format: .jsonl)
         let lines = text.split(separator: "\n")
         #expect(lines.count == 2)
-        let span = try JSONValue.parse(String(lines[0]))
+        let span = try StoredJSON.parse(String(lines[0]))
         guard case .object(let object) = span, case .object(let attributes)? = object["attributes"] else {
             Issue.record("span is not an object with attributes")
             return
@@ -65,12 +65,12 @@ struct ExportAndInspectorTests {
         #expect(attributes["error.type"] == "dspyc.lm_error")
         #expect(object["status"] == ["code": "ERROR", "message": "engine failed"])
         let json = OTelExport.export([call, call], format: .json)
-        guard case .array(let array) = try JSONValue.parse(json) else {
+        guard case .array(let array) = try StoredJSON.parse(json) else {
             Issue.record("JSON export is not an array")
             return
         }
         #expect(array.count == 2)
-        #expect(try JSONValue.parse(OTelExport.export([], format: .json)) == .array([]))
+        #expect(try StoredJSON.parse(OTelExport.export([], format: .json)) == .array([]))
         #expect(OTelExport.export([], format: .jsonl) == "")
     }
 

@@ -52,7 +52,7 @@ struct WebFixture {
         let compile = try store.beginRun(kind: .compile, program: "sentiment", startedAt: now.addingTimeInterval(-60))
         self.compile = compile
         let system = "Your input fields are:\n1. `text` (str)\nYour output fields are:\n1. `sentiment` (Literal['positive', 'negative'])"
-        func call(_ trace: String, _ path: String, _ text: String, completion: String?, fields: [String: JSONValue]?,
+        func call(_ trace: String, _ path: String, _ text: String, completion: String?, fields: [String: StoredJSON]?,
                   parseError: String? = nil, hit: Bool = false, offset: TimeInterval) -> LoggedCall
         {
             LoggedCall(

@@ -93,7 +93,7 @@ struct StoreAsyncTests {
 }
 
 @Suite("JSON values")
-struct JSONValueTests {
+struct StoredJSONTests {
     struct Parameters: Encodable {
         var temperature = 0.5
         var maxTokens = 64
@@ -102,17 +102,17 @@ struct JSONValueTests {
 
     @Test("Any Encodable converts to a JSON value")
     func encoding() throws {
-        let value = try JSONValue(encoding: Parameters())
+        let value = try StoredJSON(encoding: Parameters())
         #expect(value == ["temperature": 0.5, "maxTokens": 64, "stop": ["\n\n"]])
         #expect(value.objectValue?["maxTokens"] == .int(64))
     }
 
     @Test("Numbers compare by value across int and double")
     func numbers() throws {
-        #expect(JSONValue.int(1) == JSONValue.double(1.0))
-        #expect(JSONValue.int(1) != JSONValue.double(1.5))
-        #expect(Set([JSONValue.int(2), JSONValue.double(2)]).count == 1)
-        #expect(try JSONValue.parse(#"{"a":[1,2.5,true,null,"x"]}"#).jsonText == #"{"a":[1,2.5,true,null,"x"]}"#)
-        #expect(throws: StoreError.self) { try JSONValue.parse("{", field: "state") }
+        #expect(StoredJSON.int(1) == StoredJSON.double(1.0))
+        #expect(StoredJSON.int(1) != StoredJSON.double(1.5))
+        #expect(Set([StoredJSON.int(2), StoredJSON.double(2)]).count == 1)
+        #expect(try StoredJSON.parse(#"{"a":[1,2.5,true,null,"x"]}"#).jsonText == #"{"a":[1,2.5,true,null,"x"]}"#)
+        #expect(throws: StoreError.self) { try StoredJSON.parse("{", field: "state") }
     }
 }

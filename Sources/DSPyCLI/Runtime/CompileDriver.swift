@@ -186,7 +186,7 @@ struct CompileSummary: Codable {
     var cachedPromptTokens: Int
     var wallSeconds: Double
 
-    var storeSummary: [String: DSPyStore.JSONValue] {
+    var storeSummary: [String: StoredJSON] {
         ["baseline": .double(baseline.score), "dev": .double(compiled.score), "lm_calls": .int(lmCalls),
          "cache_hits": .int(cacheHits), "wall_seconds": .double(wallSeconds)]
     }

@@ -77,9 +77,9 @@ struct CompiledFrom: Codable, Equatable, Sendable {
     }
 
     /// The description as a metadata value.
-    func metadataValue() throws -> DSPyStore.JSONValue {
+    func metadataValue() throws -> StoredJSON {
         let text = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
-        return try DSPyStore.JSONValue.parse(text, field: Self.metadataKey)
+        return try StoredJSON.parse(text, field: Self.metadataKey)
     }
 
     /// The data as the flags that name it, e.g. `--trainset a.jsonl --devset b.jsonl --metric f1`

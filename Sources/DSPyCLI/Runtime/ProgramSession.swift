@@ -38,7 +38,7 @@ struct ProgramSession {
     }
 
     /// Marks the run finished with a summary.
-    func finish(status: RunStatus, summary: [String: DSPyStore.JSONValue]) {
+    func finish(status: RunStatus, summary: [String: StoredJSON]) {
         do {
             try store.finishRun(run.id, status: status, summary: summary)
         } catch {

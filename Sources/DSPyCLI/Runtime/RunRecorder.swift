@@ -93,8 +93,8 @@ final class RunRecorder: CallLog, LMCache, @unchecked Sendable {
         return constraint + "; scores " + scores.pythonJSON()
     }
 
-    private static func storeObject(_ object: JSONObject) -> [String: DSPyStore.JSONValue] {
-        guard case .object(let converted)? = try? DSPyStore.JSONValue.parse(DSPy.JSONValue.object(object).pythonJSON())
+    private static func storeObject(_ object: JSONObject) -> [String: StoredJSON] {
+        guard case .object(let converted)? = try? StoredJSON.parse(DSPy.JSONValue.object(object).pythonJSON())
         else { return [:] }
         return converted
     }

@@ -14,7 +14,7 @@ extension InspectorWebApp {
         var startedAt: Date
         var finishedAt: Date?
         var wallTime: TimeInterval?
-        var summary: [String: JSONValue]?
+        var summary: [String: StoredJSON]?
         var totals: Totals
 
         init(_ run: RunRecord, totals: Totals) {
@@ -52,7 +52,7 @@ extension InspectorWebApp {
         var cachedPromptTokens: Int
         var latency: TimeInterval
         var cacheHit: Bool
-        var parsedFields: [String: JSONValue]?
+        var parsedFields: [String: StoredJSON]?
         var parseError: String?
         var error: String?
         var finishReason: String?

@@ -134,7 +134,7 @@ extension InspectorWebApp {
             """
     }
 
-    func keyValueTable(_ values: [String: JSONValue]) -> HTML {
+    func keyValueTable(_ values: [String: StoredJSON]) -> HTML {
         let rows = values.keys.sorted().map { key -> HTML in
             "<tr><th>\(key)</th><td class=\"mono\">\(WebFormat.value(values[key] ?? .null))</td></tr>"
         }

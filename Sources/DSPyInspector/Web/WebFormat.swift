@@ -43,7 +43,7 @@ enum WebFormat {
     }
 
     /// A JSON value as compact text; strings without quotes.
-    static func value(_ value: JSONValue) -> String {
+    static func value(_ value: StoredJSON) -> String {
         if case .string(let text) = value { return text }
         return value.jsonText
     }

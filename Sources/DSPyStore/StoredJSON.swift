@@ -7,14 +7,17 @@ import Foundation
 /// round-trips as `64`, not `64.0`; but JSON has one number type, so equality
 /// compares numbers by value (`.int(0) == .double(0.0)`), as a JSON round trip
 /// may turn `0.0` into `0`.
-public enum JSONValue: Sendable, Hashable, Codable {
+///
+/// Not the `DSPy` library's `JSONValue`: the store does not depend on `DSPy`, and
+/// a distinct name lets a module import both without qualifying either.
+public enum StoredJSON: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([StoredJSON])
+    case object([String: StoredJSON])
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -28,10 +31,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
+        } else if let value = try? container.decode([StoredJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(try container.decode([String: StoredJSON].self))
         }
     }
 
@@ -48,7 +51,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    public static func == (lhs: StoredJSON, rhs: StoredJSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -109,23 +112,23 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// The members, if this is `.object`.
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: [String: StoredJSON]? {
         if case .object(let value) = self { value } else { nil }
     }
 
     /// Parses JSON text.
     ///
     /// - Throws: ``StoreError/invalidJSON(field:detail:)`` naming `field`.
-    public static func parse(_ text: String, field: String = "value") throws -> JSONValue {
+    public static func parse(_ text: String, field: String = "value") throws -> StoredJSON {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+            return try JSONDecoder().decode(StoredJSON.self, from: Data(text.utf8))
         } catch {
             throw StoreError.invalidJSON(field: field, detail: String(describing: error))
         }
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+extension StoredJSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
@@ -134,8 +137,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(nilLiteral: ()) { self = .null }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    public init(arrayLiteral elements: StoredJSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, StoredJSON)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
