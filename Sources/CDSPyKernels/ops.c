@@ -16,33 +16,6 @@ void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out,
     }
 }
 
-void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int position, float base) {
-    float cosines[512], sines[512];
-    int pairs = rot_dims / 2;
-    if (pairs > 512) pairs = 512;
-    float theta_scale = powf(base, -2.0f / (float)rot_dims);
-    float theta = (float)position;
-    for (int i = 0; i < pairs; i++) {
-        cosines[i] = cosf(theta);
-        sines[i] = sinf(theta);
-        theta *= theta_scale;
-    }
-    for (int h = 0; h < heads; h++) {
-        float *v = x + (size_t)h * head_dim;
-#if DSPY_X86
-        if (dspy_kernels_use_avx2()) {
-            dspy_rope_rotate_avx2(v, cosines, sines, pairs);
-            continue;
-        }
-#endif
-        for (int i = 0; i < pairs; i++) {
-            float a = v[2 * i], b = v[2 * i + 1];
-            v[2 * i] = a * cosines[i] - b * sines[i];
-            v[2 * i + 1] = a * sines[i] + b * cosines[i];
-        }
-    }
-}
-
 void dspy_swiglu(float *gate, const float *up, int64_t n) {
 #if DSPY_X86
     if (dspy_kernels_use_avx2()) {

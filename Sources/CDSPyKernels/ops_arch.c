@@ -10,7 +10,7 @@
 // MARK: - RoPE
 
 #if DSPY_X86
-// The rotation with the multiply-adds llama.cpp's compiler forms (as dspy_rope_rotate_avx2),
+// The rotation with the multiply-adds llama.cpp's AVX2 build forms,
 // for pairs (v[i·step], v[i·step + offset]).
 DSPY_AVX2 static void rotate_fused(float *v, const float *cosines, const float *sines, int pairs, int step,
                                    int offset) {

@@ -21,12 +21,4 @@ DSPY_AVX2 void dspy_swiglu_avx2(float *gate, const float *up, int64_t n) {
         gate[i] = g / (1.0f + expf(-g)) * up[i];
     }
 }
-
-DSPY_AVX2 void dspy_rope_rotate_avx2(float *v, const float *cosines, const float *sines, int pairs) {
-    for (int i = 0; i < pairs; i++) {
-        float a = v[2 * i], b = v[2 * i + 1];
-        v[2 * i] = fmaf(a, cosines[i], -(b * sines[i]));
-        v[2 * i + 1] = fmaf(a, sines[i], b * cosines[i]);
-    }
-}
 #endif

@@ -80,7 +80,8 @@ enum TinyModelFixtures {
         return .success(output)
     }()
 
-    /// The model file `tiny-ARCH-QUANT.gguf`: regenerated for f32 and q8_0, committed for q4_k_m.
+    /// The model file `tiny-ARCH-QUANT.gguf`: regenerated for f32 and q8_0; q4_k_m files exist only
+    /// where a developer ran `make_llama_cpp_fixtures.py` (they are not committed).
     static func modelFile(arch: String, quant: String) throws -> URL {
         let name = "tiny-\(arch)-\(quant).gguf"
         if quant == "q4_k_m" { return folder.appendingPathComponent(name) }

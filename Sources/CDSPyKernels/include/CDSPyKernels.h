@@ -172,12 +172,9 @@ size_t dspy_attention_tiled_scratch_count(int head_dim);
 void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out, int out_stride,
                   int rows, int n, float eps);
 
-/// Rotates adjacent pairs (x[2i], x[2i+1]) of each head by position * base^(-2i/rot_dims).
-void dspy_rope_norm(float *x, int heads, int head_dim, int rot_dims, int position, float base);
-
 /// RoPE as ggml_rope_ext computes it without YaRN: angle freq_scale · position ·
 /// base^(−2i/rot_dims) / freq_factors[i] (freq_factors may be NULL), cos and sin scaled by
-/// attn_factor. `neox` 0 rotates adjacent pairs (x[2i], x[2i+1]) like `dspy_rope_norm`;
+/// attn_factor. `neox` 0 rotates adjacent pairs (x[2i], x[2i+1]) (llama);
 /// 1 rotates (x[i], x[i + rot_dims/2]). Dimensions from rot_dims on are left as they are.
 void dspy_rope_ext(float *x, int heads, int head_dim, int rot_dims, int position, float base, float freq_scale,
                    const float *freq_factors, float attn_factor, int neox);

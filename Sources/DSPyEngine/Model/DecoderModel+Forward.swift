@@ -74,11 +74,7 @@ extension DecoderModel {
                scale: family.queryScaling == .beforeAttention ? 1 : queryScale)
         multiply([layer.output.product(into: s.projected.pointer, stride: hidden)],
                  input: s.attention.pointer, columns: qWidth, tokens: n)
-        if let norm = layer.postAttentionNorm {
-            dspy_rmsnorm(s.projected.pointer, Int32(hidden), norm, s.projected.pointer, Int32(hidden), Int32(n),
-                         Int32(hidden), c.rmsEpsilon)
-        }
-        dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
+        addToResidual(tokens: n, postNorm: layer.postAttentionNorm)
     }
 
     /// Q, K and V of `n` normed rows into `s.query`, `s.key`, `s.value`, biases added.
@@ -137,9 +133,17 @@ extension DecoderModel {
         }
         multiply([layer.down.product(into: s.projected.pointer, stride: hidden)],
                  input: s.gate.pointer, columns: ffn, tokens: n)
-        if let norm = layer.postFeedForwardNorm {
-            dspy_rmsnorm(s.projected.pointer, Int32(hidden), norm, s.projected.pointer, Int32(hidden), Int32(n),
-                         Int32(hidden), c.rmsEpsilon)
+        addToResidual(tokens: n, postNorm: layer.postFeedForwardNorm)
+    }
+
+    /// Adds a block's output (`s.projected`) to the residual stream, after normalizing it
+    /// in place when the architecture norms block outputs (Gemma 3).
+    private func addToResidual(tokens n: Int, postNorm: [Float]?) {
+        let hidden = configuration.hiddenSize
+        let s = scratch
+        if let postNorm {
+            dspy_rmsnorm(s.projected.pointer, Int32(hidden), postNorm, s.projected.pointer, Int32(hidden), Int32(n),
+                         Int32(hidden), configuration.rmsEpsilon)
         }
         dspy_add(s.residual.pointer, s.projected.pointer, Int64(n * hidden))
     }
