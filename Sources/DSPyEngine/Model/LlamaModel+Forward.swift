@@ -78,13 +78,40 @@ extension LlamaModel {
     }
 
     /// Multiplies `tokens` rows of `input` (`columns` wide) by matrices sharing that input.
+    ///
+    /// The activations are first converted to each encoding the matrices' types multiply with
+    /// (Q8 or Q8_K blocks, halves, bfloat16s), once per call, as llama.cpp's CPU backend does.
     func multiply(_ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int) {
-        if matrices.contains(where: { TensorType(rawValue: UInt32($0.type))?.usesQuantizedActivations ?? false }) {
-            dspy_quantize_q8(input, Int32(columns), scratch.quantized.pointer, Int32(tokens), Int32(columns))
+        let encodings = Set(matrices.compactMap { TensorType(rawValue: UInt32($0.type))?.activationEncoding })
+        // F16 and BF16 share the halves buffer: a group holding both runs as two products.
+        if encodings.contains(.f16) && encodings.contains(.bf16) {
+            let isBF16 = { (m: dspy_matrix) in m.type == Int32(DSPY_TYPE_BF16) }
+            multiply(matrices.filter { !isBF16($0) }, input: input, columns: columns, tokens: tokens)
+            multiply(matrices.filter(isBF16), input: input, columns: columns, tokens: tokens)
+            return
+        }
+        let c = Int32(columns), n = Int32(tokens)
+        var activations = dspy_activations(x: input, x_stride: c, q8: nil, q8_k: nil, f16: nil, bf16: nil)
+        for encoding in encodings {
+            switch encoding {
+            case .f32:
+                break
+            case .q8:
+                dspy_quantize_q8(input, c, scratch.quantized.pointer, n, c)
+                activations.q8 = UnsafePointer(scratch.quantized.pointer)
+            case .q8K:
+                dspy_quantize_q8_k(input, c, scratch.quantizedK.pointer, n, c)
+                activations.q8_k = UnsafePointer(scratch.quantizedK.pointer)
+            case .f16:
+                dspy_fp32_to_fp16_row(input, scratch.halves.pointer, Int64(tokens * columns))
+                activations.f16 = UnsafePointer(scratch.halves.pointer)
+            case .bf16:
+                dspy_fp32_to_bf16_row(input, scratch.halves.pointer, Int64(tokens * columns))
+                activations.bf16 = UnsafePointer(scratch.halves.pointer)
+            }
         }
         matrices.withUnsafeBufferPointer { list in
-            dspy_matmul(pool.pointer, list.baseAddress, Int32(list.count), input, Int32(columns),
-                        scratch.quantized.pointer, Int32(tokens), scratch.rowScratch.pointer)
+            dspy_matmul_activations(pool.pointer, list.baseAddress, Int32(list.count), &activations, n)
         }
     }
 

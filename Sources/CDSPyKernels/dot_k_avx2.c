@@ -1,0 +1,412 @@
+// AVX2 products for Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F32, F16 and BF16 weights with llama.cpp's
+// float arithmetic (its x86 AVX2 kernels as built in llama-cpp-python 0.3.36): the integer lanes
+// each fused multiply-add takes, the accumulators and their horizontal sums are the same, so the
+// results are llama.cpp's bit for bit; dot_k.c performs the same operations without vectors.
+// Weight blocks are unpacked once for up to eight tokens. Compiled for avx2/fma/f16c and only
+// called after the CPU check.
+#include "internal.h"
+
+#if DSPY_X86
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+/// Tokens whose accumulators are kept while one weight row is read.
+#define GROUP 8
+
+DSPY_AVX2 static inline float hsum8(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+DSPY_AVX2 static inline float hsum4(__m128 x) {
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+DSPY_AVX2 static inline int32_t hsum_i32(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_unpackhi_epi64(x, x));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
+}
+
+DSPY_AVX2 static inline int32_t hsum_i32x4(__m128i x) {
+    x = _mm_add_epi32(x, _mm_unpackhi_epi64(x, x));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
+}
+
+// Pairs of 16-bit products summed into 32-bit lanes: lane k = elements 4k … 4k + 3.
+DSPY_AVX2 static inline __m256i pairs(__m256i products16) { return _mm256_madd_epi16(products16, _mm256_set1_epi16(1)); }
+
+// 32 nibbles: low nibbles are elements 0…15, high nibbles 16…31.
+DSPY_AVX2 static inline __m256i nibbles32(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+}
+
+// 0x10 in byte i where bit i of the 32-bit `qh` is set.
+DSPY_AVX2 static inline __m256i fifth_bits(const uint8_t *qh_bytes) {
+    uint32_t qh;
+    memcpy(&qh, qh_bytes, sizeof qh);
+    __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh),
+                                         _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                           0x0101010101010101, 0));
+    __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+#define LOAD_Y(p) _mm256_loadu_si256((const __m256i *)(p))
+
+// MARK: - Q5_0 × Q8_0, Q5_1 × Q8_1
+
+DSPY_AVX2 void dspy_dot_q5_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    const dspy_block_q5_0 *w = wv;
+    for (int t0 = 0; t0 < n; t0 += GROUP) {
+        int count = n - t0 < GROUP ? n - t0 : GROUP;
+        __m256 acc[GROUP];
+        for (int t = 0; t < count; t++) acc[t] = _mm256_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = _mm256_or_si256(nibbles32(w[b].qs), fifth_bits(w[b].qh));
+            float dw = dspy_fp16_to_fp32(w[b].d);
+            for (int t = 0; t < count; t++) {
+                const dspy_block_q8 *x = xq + (size_t)(t0 + t) * xs + b;
+                __m256i y = LOAD_Y(x->qs);
+                // (u − 16)·y, exact in 16 bits: u·y − 16·y.
+                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(pairs(p)), acc[t]);
+            }
+        }
+        for (int t = 0; t < count; t++) out[(size_t)(t0 + t) * os] = hsum8(acc[t]);
+    }
+}
+
+DSPY_AVX2 void dspy_dot_q5_1_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    const dspy_block_q5_1 *w = wv;
+    for (int t0 = 0; t0 < n; t0 += GROUP) {
+        int count = n - t0 < GROUP ? n - t0 : GROUP;
+        __m256 acc[GROUP];
+        float mins[GROUP];
+        for (int t = 0; t < count; t++) {
+            acc[t] = _mm256_setzero_ps();
+            mins[t] = 0;
+        }
+        for (int b = 0; b < blocks; b++) {
+            __m256i u = _mm256_or_si256(nibbles32(w[b].qs), fifth_bits(w[b].qh));
+            float dw = dspy_fp16_to_fp32(w[b].d), mw = dspy_fp16_to_fp32(w[b].m);
+            for (int t = 0; t < count; t++) {
+                const dspy_block_q8 *x = xq + (size_t)(t0 + t) * xs + b;
+                mins[t] = fmaf(mw, x->s, mins[t]);
+                __m256 q = _mm256_cvtepi32_ps(pairs(_mm256_maddubs_epi16(u, LOAD_Y(x->qs))));
+                acc[t] = _mm256_fmadd_ps(q, _mm256_set1_ps(dw * x->d), acc[t]);
+            }
+        }
+        for (int t = 0; t < count; t++) out[(size_t)(t0 + t) * os] = hsum8(acc[t]) + mins[t];
+    }
+}
+
+// MARK: - Q4_K and Q5_K × Q8_K
+
+// One Q4_K/Q5_K super-block unpacked: sub-block j's 32 unsigned quants, its scale and min.
+typedef struct {
+    __m256i q[8];
+    __m128i mins16;  // the eight mins as 16-bit lanes
+    int16_t scale[8];
+} k4_block;
+
+DSPY_AVX2 static inline void k4_unpack(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, k4_block *u) {
+    int16_t mins[8];
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        dspy_k_scale_min(j, scales, &sc, &m);
+        u->scale[j] = sc;
+        mins[j] = m;
+    }
+    u->mins16 = _mm_loadu_si128((const __m128i *)mins);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i bits = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+        if (qh) {
+            __m256i b0 = _mm256_and_si256(_mm256_srl_epi16(hbits, _mm_cvtsi32_si128(2 * c)), one);
+            __m256i b1 = _mm256_and_si256(_mm256_srl_epi16(hbits, _mm_cvtsi32_si128(2 * c + 1)), one);
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
+        }
+        u->q[2 * c] = lo;
+        u->q[2 * c + 1] = hi;
+    }
+}
+
+// lanes[k] = Σ_j scale_j · (elements 4k … 4k + 3 of sub-block j); *mins = four lanes of
+// min[2m]·B[2m] + min[2m+1]·B[2m+1], B[j] the sum of sub-block j's activations.
+DSPY_AVX2 static inline __m256i k4_lanes(const k4_block *u, const dspy_block_q8_k *y, __m128i *mins) {
+    __m256i sum = _mm256_setzero_si256();
+    for (int j = 0; j < 8; j++) {
+        __m256i p = _mm256_maddubs_epi16(u->q[j], LOAD_Y(y->qs + 32 * j));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_set1_epi16(u->scale[j]), p));
+    }
+    __m128i b_lo = _mm_loadu_si128((const __m128i *)y->bsums), b_hi = _mm_loadu_si128((const __m128i *)(y->bsums + 8));
+    *mins = _mm_madd_epi16(u->mins16, _mm_hadd_epi16(b_lo, b_hi));
+    return sum;
+}
+
+// Q4_K (qh NULL) or Q5_K against up to GROUP tokens, in vec_dot's order (`tiled` 0) or the
+// tiled matmul's (1). Q4_K keeps the mins in four float lanes; Q5_K sums them first.
+DSPY_AVX2 static void k4_rows(const uint8_t *w, size_t block_bytes, size_t qh_offset, size_t qs_offset,
+                              int has_qh, int tiled, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                              int blocks) {
+    for (int t0 = 0; t0 < n; t0 += GROUP) {
+        int count = n - t0 < GROUP ? n - t0 : GROUP;
+        __m256 acc[GROUP];
+        __m128 acc_m[GROUP];
+        float sums[GROUP];
+        for (int t = 0; t < count; t++) {
+            acc[t] = _mm256_setzero_ps();
+            acc_m[t] = _mm_setzero_ps();
+            sums[t] = 0;
+        }
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *block = w + (size_t)b * block_bytes;
+            uint16_t dh, dminh;
+            memcpy(&dh, block, 2);
+            memcpy(&dminh, block + 2, 2);
+            float dw = dspy_fp16_to_fp32(dh), dminw = dspy_fp16_to_fp32(dminh);
+            k4_block u;
+            k4_unpack(block + 4, block + qs_offset, has_qh ? block + qh_offset : NULL, &u);
+            for (int t = 0; t < count; t++) {
+                const dspy_block_q8_k *y = xq + (size_t)(t0 + t) * xs + b;
+                __m128i mins;
+                __m256i lanes = k4_lanes(&u, y, &mins);
+                if (tiled) {
+                    float res = dw * (float)hsum_i32(lanes);
+                    res = fmaf(-dminw, (float)hsum_i32x4(mins), res);
+                    sums[t] = fmaf(res, y->d, sums[t]);
+                    continue;
+                }
+                float d = y->d * dw, dmin = -y->d * dminw;
+                if (has_qh) {
+                    sums[t] = fmaf(dmin, (float)hsum_i32x4(mins), sums[t]);
+                } else {
+                    acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(mins), acc_m[t]);
+                }
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc[t]);
+            }
+        }
+        for (int t = 0; t < count; t++) {
+            float r = tiled ? sums[t] : has_qh ? hsum8(acc[t]) + sums[t] : hsum8(acc[t]) + hsum4(acc_m[t]);
+            out[(size_t)(t0 + t) * os] = r;
+        }
+    }
+}
+
+DSPY_AVX2 void dspy_dot_q4_k_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    k4_rows(w, sizeof(dspy_block_q4_k), 0, offsetof(dspy_block_q4_k, qs), 0, 0, xq, xs, n, out, os, blocks);
+}
+
+DSPY_AVX2 void dspy_dot_q5_k_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    k4_rows(w, sizeof(dspy_block_q5_k), offsetof(dspy_block_q5_k, qh), offsetof(dspy_block_q5_k, qs), 1, 0, xq, xs,
+            n, out, os, blocks);
+}
+
+DSPY_AVX2 void dspy_dot_q4_k_tiled_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                        int blocks) {
+    k4_rows(w, sizeof(dspy_block_q4_k), 0, offsetof(dspy_block_q4_k, qs), 0, 1, xq, xs, n, out, os, blocks);
+}
+
+DSPY_AVX2 void dspy_dot_q5_k_tiled_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                        int blocks) {
+    k4_rows(w, sizeof(dspy_block_q5_k), offsetof(dspy_block_q5_k, qh), offsetof(dspy_block_q5_k, qs), 1, 1, xq, xs,
+            n, out, os, blocks);
+}
+
+// MARK: - Q6_K × Q8_K
+
+// One Q6_K super-block unpacked: 32-element chunk i of half j is q[4j + i], unsigned (0…63);
+// scale16[4j + i] holds its two 16-element sub-blocks' scales in the low and high 128-bit halves.
+typedef struct {
+    __m256i q[8];
+    __m256i scale16[8];
+    __m256i scales16;  // all sixteen scales, for the −32 offset
+} q6_block;
+
+DSPY_AVX2 static inline void q6_unpack(const dspy_block_q6_k *x, q6_block *u) {
+    const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+    for (int j = 0; j < 2; j++) {
+        __m256i bits1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * j));
+        __m256i bits2 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * j + 32));
+        __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * j));
+        u->q[4 * j] = _mm256_or_si256(_mm256_and_si256(bits1, m15), _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4));
+        u->q[4 * j + 1] = _mm256_or_si256(_mm256_and_si256(bits2, m15),
+                                          _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(12)), 2));
+        u->q[4 * j + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits1, 4), m15),
+                                          _mm256_and_si256(hb, _mm256_set1_epi8(48)));
+        u->q[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m15),
+                                          _mm256_srli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8((char)0xC0)), 2));
+        for (int i = 0; i < 4; i++) {
+            int s = 8 * j + 2 * i;
+            u->scale16[4 * j + i] = _mm256_set_m128i(_mm_set1_epi16(x->scales[s + 1]), _mm_set1_epi16(x->scales[s]));
+        }
+    }
+    u->scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+}
+
+DSPY_AVX2 static inline __m256i q6_lanes(const q6_block *u, const dspy_block_q8_k *y) {
+    __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), u->scales16), 5);
+    __m256i sum = _mm256_setzero_si256();
+    for (int c = 0; c < 8; c++)
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(u->scale16[c], _mm256_maddubs_epi16(u->q[c], LOAD_Y(y->qs + 32 * c))));
+    return _mm256_sub_epi32(sum, offset);
+}
+
+DSPY_AVX2 static void q6_rows(const dspy_block_q6_k *w, int tiled, const dspy_block_q8_k *xq, int xs, int n,
+                              float *out, int os, int blocks) {
+    for (int t0 = 0; t0 < n; t0 += GROUP) {
+        int count = n - t0 < GROUP ? n - t0 : GROUP;
+        __m256 acc[GROUP];
+        float sums[GROUP];
+        for (int t = 0; t < count; t++) {
+            acc[t] = _mm256_setzero_ps();
+            sums[t] = 0;
+        }
+        for (int b = 0; b < blocks; b++) {
+            q6_block u;
+            q6_unpack(&w[b], &u);
+            float dw = dspy_fp16_to_fp32(w[b].d);
+            for (int t = 0; t < count; t++) {
+                const dspy_block_q8_k *y = xq + (size_t)(t0 + t) * xs + b;
+                __m256i lanes = q6_lanes(&u, y);
+                if (tiled) {
+                    float res = dw * (float)hsum_i32(lanes);
+                    sums[t] = fmaf(res, y->d, sums[t]);
+                } else {
+                    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y->d * dw), _mm256_cvtepi32_ps(lanes), acc[t]);
+                }
+            }
+        }
+        for (int t = 0; t < count; t++) out[(size_t)(t0 + t) * os] = tiled ? sums[t] : hsum8(acc[t]);
+    }
+}
+
+DSPY_AVX2 void dspy_dot_q6_k_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    q6_rows(w, 0, xq, xs, n, out, os, blocks);
+}
+
+DSPY_AVX2 void dspy_dot_q6_k_tiled_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
+                                        int blocks) {
+    q6_rows(w, 1, xq, xs, n, out, os, blocks);
+}
+
+// MARK: - F32, F16, BF16
+
+DSPY_AVX2 static inline __m256 load_f32(const void *p, int i) { return _mm256_loadu_ps((const float *)p + i); }
+DSPY_AVX2 static inline __m256 load_f16(const void *p, int i) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+}
+DSPY_AVX2 static inline __m256 load_bf16(const void *p, int i) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+// ggml_vec_dot_*'s four accumulators over runs of 32 elements, summed (s0 + s2) + (s1 + s3).
+#define FOUR_ACCUMULATORS(load, a, b, np, v)                                              \
+    do {                                                                                  \
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                       \
+        for (int i = 0; i < (np); i += 32) {                                              \
+            s0 = _mm256_fmadd_ps(load(a, i), load(b, i), s0);                             \
+            s1 = _mm256_fmadd_ps(load(a, i + 8), load(b, i + 8), s1);                     \
+            s2 = _mm256_fmadd_ps(load(a, i + 16), load(b, i + 16), s2);                   \
+            s3 = _mm256_fmadd_ps(load(a, i + 24), load(b, i + 24), s3);                   \
+        }                                                                                 \
+        v = _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3));                  \
+    } while (0)
+
+// GGML_F32_VEC_REDUCE's last steps: the halves added, then two hadds.
+DSPY_AVX2 static inline float reduce_hadd(__m256 v) {
+    __m128 t = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    t = _mm_hadd_ps(t, t);
+    t = _mm_hadd_ps(t, t);
+    return _mm_cvtss_f32(t);
+}
+
+DSPY_AVX2 static float vec_f32(const void *av, const void *bv, int n) {
+    const float *a = av, *b = bv;
+    int np = n & ~31;
+    __m256 v;
+    FOUR_ACCUMULATORS(load_f32, a, b, np, v);
+    float sum = reduce_hadd(v);
+    // The leftovers as llama.cpp's build compiled them (see dot_k.c).
+    int c = n - np, i = np;
+    int separate = c / 8 * 8 + (c % 8 >= 4 ? 4 : 0);
+    for (; i < np + separate; i++) {
+        float p = a[i] * b[i];
+        sum += p;
+    }
+    for (; i < n; i++) sum = fmaf(a[i], b[i], sum);
+    return sum;
+}
+
+DSPY_AVX2 static float vec_f16(const void *a, const void *b, int n) {
+    int np = n & ~31;
+    __m256 v;
+    FOUR_ACCUMULATORS(load_f16, a, b, np, v);
+    double sum = reduce_hadd(v);
+    const uint16_t *ha = a, *hb = b;
+    for (int i = np; i < n; i++) {
+        float p = dspy_fp16_to_fp32(ha[i]) * dspy_fp16_to_fp32(hb[i]);
+        sum += (double)p;
+    }
+    return (float)sum;
+}
+
+DSPY_AVX2 static float vec_bf16(const void *a, const void *b, int n) {
+    int np = n & ~31;
+    __m256 v;
+    FOUR_ACCUMULATORS(load_bf16, a, b, np, v);
+    double sum = 0.0;
+    sum += (double)hsum8(v);
+    const uint16_t *ha = a, *hb = b;
+    for (int i = np; i < n; i++) {
+        float p = dspy_bf16_to_fp32(ha[i]) * dspy_bf16_to_fp32(hb[i]);
+        sum += (double)p;
+    }
+    return (float)sum;
+}
+
+#define TINY(name, load)                                                                  \
+    DSPY_AVX2 static float name(const void *a, const void *b, int n) {                    \
+        __m256 acc = _mm256_setzero_ps();                                                 \
+        for (int i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(load(a, i), load(b, i), acc); \
+        return hsum8(acc);                                                                \
+    }
+TINY(tiny_f32, load_f32)
+TINY(tiny_f16, load_f16)
+TINY(tiny_bf16, load_bf16)
+#undef TINY
+
+#define FLOAT_ROWS(name, function, size)                                                          \
+    DSPY_AVX2 void name(const void *w, const void *x, int xs, int n, float *out, int os, int cols) { \
+        for (int t = 0; t < n; t++)                                                               \
+            out[(size_t)t * os] = function(w, (const char *)x + (size_t)t * xs * (size), cols);  \
+    }
+FLOAT_ROWS(dspy_vec_dot_f32_avx2, vec_f32, 4)
+FLOAT_ROWS(dspy_vec_dot_f16_avx2, vec_f16, 2)
+FLOAT_ROWS(dspy_vec_dot_bf16_avx2, vec_bf16, 2)
+FLOAT_ROWS(dspy_tiny_dot_f32_avx2, tiny_f32, 4)
+FLOAT_ROWS(dspy_tiny_dot_f16_avx2, tiny_f16, 2)
+FLOAT_ROWS(dspy_tiny_dot_bf16_avx2, tiny_bf16, 2)
+#undef FLOAT_ROWS
+#endif
