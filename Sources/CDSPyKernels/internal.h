@@ -96,13 +96,11 @@ void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *ke
                                    int visible, int kv_stride, float scale, float *o);
 int dspy_cpu_has_avx_vnni(void);
 int dspy_cpu_has_avx512_vnni(void);
-float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void dspy_swiglu_avx2(float *gate, const float *up, int64_t n);
 void dspy_rope_rotate_avx2(float *v, const float *cosines, const float *sines, int pairs);
 #endif
-float dspy_dot_f32_scalar(const float *a, const float *b, int n);
 
 // MARK: Kernels of the types added for llama.cpp's full set (dot_k.c, dot_k_avx2.c)
 

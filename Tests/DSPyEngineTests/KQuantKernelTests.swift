@@ -17,7 +17,7 @@ struct KQuantKernelTests {
         case .q5_0, .q5_1: return ["q5-dot-\(level)"]
         case .q4_K, .q5_K, .q6_K: return [tokens >= 8 && tiled ? "kquant-tiled-\(level)" : "kquant-dot-\(level)"]
         case .f32, .f16, .bf16: return []  // depends on the shape; checked in floatOrders
-        case .q4_0, .q4_1, .q8_0: return []  // the lane kernels' own tests
+        case .q4_0, .q4_1, .q8_0: return scalar ? ["dot-scalar"] : []  // vector: row and lane kernels by count
         }
     }
 
@@ -65,10 +65,7 @@ struct KQuantKernelTests {
             #expect(weights.count == c.rows * type.byteCount(elements: c.cols))
             for tokens in f.tokenCounts {
                 for tiled in [true, false] {
-                    // The legacy types' scalar kernels round differently from their vector ones (see
-                    // DequantizationTests); the types added here match in both.
-                    let legacy = [TensorType.q4_0, .q4_1, .q8_0].contains(type)
-                    for setting in legacy ? KernelPaths.vectorSettings : KernelPaths.settings {
+                    for setting in KernelPaths.settings {
                         dspy_set_kquant_tiled_on_thread(tiled ? 1 : 0)
                         defer { dspy_set_kquant_tiled_on_thread(-1) }
                         let (out, paths) = KernelPaths.run(setting) {
