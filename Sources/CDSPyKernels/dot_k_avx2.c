@@ -16,6 +16,17 @@
 /// Tokens whose accumulators are kept while one weight row is read.
 #define GROUP 8
 
+#define INLINE __attribute__((always_inline)) inline
+
+// Runs GROUP_BODY(t0, count) over the n tokens in groups of up to GROUP; a group of one token is
+// its own specialization (the accumulators then live in registers: the decoding case).
+#define FOR_GROUPS(n, GROUP_FN, ...)                                  \
+    for (int t0 = 0; t0 < (n); t0 += GROUP) {                         \
+        int count = (n) - t0 < GROUP ? (n) - t0 : GROUP;              \
+        if (count == 1) GROUP_FN(__VA_ARGS__, t0, 1);                 \
+        else GROUP_FN(__VA_ARGS__, t0, count);                        \
+    }
+
 DSPY_AVX2 static inline float hsum8(__m256 v) {
     __m128 x = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
     x = _mm_add_ps(x, _mm_movehl_ps(x, x));
@@ -65,18 +76,27 @@ DSPY_AVX2 static inline __m256i fifth_bits(const uint8_t *qh_bytes) {
 
 #define LOAD_Y(p) _mm256_loadu_si256((const __m256i *)(p))
 
+// A half to float with F16C (exact, as dspy_fp16_to_fp32). The compiler turns _cvtsh_ss (and
+// movd + cvtph2ps) into a pinsrw that merges into whatever register it picks, often an
+// accumulator, which chains every block's conversion behind the previous fused multiply-add
+// (one-token products ran at half speed). A movd it cannot fold breaks that dependency.
+DSPY_AVX2 static inline float half_to_float(uint16_t h) {
+    __m128i v;
+    __asm__("vmovd %1, %0" : "=x"(v) : "r"((uint32_t)h));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
+}
+#define HALF(h) half_to_float(h)
+
 // MARK: - Q5_0 × Q8_0, Q5_1 × Q8_1
 
-DSPY_AVX2 void dspy_dot_q5_0_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
-                                  int blocks) {
-    const dspy_block_q5_0 *w = wv;
-    for (int t0 = 0; t0 < n; t0 += GROUP) {
-        int count = n - t0 < GROUP ? n - t0 : GROUP;
+DSPY_AVX2 static INLINE void q5_0_group(const dspy_block_q5_0 *w, const dspy_block_q8 *xq, int xs, float *out, int os,
+                                        int blocks, int t0, int count) {
+    {
         __m256 acc[GROUP];
         for (int t = 0; t < count; t++) acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < blocks; b++) {
             __m256i u = _mm256_or_si256(nibbles32(w[b].qs), fifth_bits(w[b].qh));
-            float dw = dspy_fp16_to_fp32(w[b].d);
+            float dw = HALF(w[b].d);
             for (int t = 0; t < count; t++) {
                 const dspy_block_q8 *x = xq + (size_t)(t0 + t) * xs + b;
                 __m256i y = LOAD_Y(x->qs);
@@ -89,11 +109,14 @@ DSPY_AVX2 void dspy_dot_q5_0_avx2(const void *wv, const dspy_block_q8 *xq, int x
     }
 }
 
-DSPY_AVX2 void dspy_dot_q5_1_avx2(const void *wv, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
+DSPY_AVX2 void dspy_dot_q5_0_avx2(const void *w, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
                                   int blocks) {
-    const dspy_block_q5_1 *w = wv;
-    for (int t0 = 0; t0 < n; t0 += GROUP) {
-        int count = n - t0 < GROUP ? n - t0 : GROUP;
+    FOR_GROUPS(n, q5_0_group, (const dspy_block_q5_0 *)w, xq, xs, out, os, blocks)
+}
+
+DSPY_AVX2 static INLINE void q5_1_group(const dspy_block_q5_1 *w, const dspy_block_q8 *xq, int xs, float *out, int os,
+                                        int blocks, int t0, int count) {
+    {
         __m256 acc[GROUP];
         float mins[GROUP];
         for (int t = 0; t < count; t++) {
@@ -102,7 +125,7 @@ DSPY_AVX2 void dspy_dot_q5_1_avx2(const void *wv, const dspy_block_q8 *xq, int x
         }
         for (int b = 0; b < blocks; b++) {
             __m256i u = _mm256_or_si256(nibbles32(w[b].qs), fifth_bits(w[b].qh));
-            float dw = dspy_fp16_to_fp32(w[b].d), mw = dspy_fp16_to_fp32(w[b].m);
+            float dw = HALF(w[b].d), mw = HALF(w[b].m);
             for (int t = 0; t < count; t++) {
                 const dspy_block_q8 *x = xq + (size_t)(t0 + t) * xs + b;
                 mins[t] = fmaf(mw, x->s, mins[t]);
@@ -114,24 +137,38 @@ DSPY_AVX2 void dspy_dot_q5_1_avx2(const void *wv, const dspy_block_q8 *xq, int x
     }
 }
 
+DSPY_AVX2 void dspy_dot_q5_1_avx2(const void *w, const dspy_block_q8 *xq, int xs, int n, float *out, int os,
+                                  int blocks) {
+    FOR_GROUPS(n, q5_1_group, (const dspy_block_q5_1 *)w, xq, xs, out, os, blocks)
+}
+
 // MARK: - Q4_K and Q5_K × Q8_K
 
 // One Q4_K/Q5_K super-block unpacked: sub-block j's 32 unsigned quants, its scale and min.
 typedef struct {
     __m256i q[8];
-    __m128i mins16;  // the eight mins as 16-bit lanes
-    int16_t scale[8];
+    __m256i scale16[8];  // scale j in every 16-bit lane
+    __m128i mins16;      // the eight mins as 16-bit lanes
 } k4_block;
 
-DSPY_AVX2 static inline void k4_unpack(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, k4_block *u) {
-    int16_t mins[8];
-    for (int j = 0; j < 8; j++) {
-        uint8_t sc, m;
-        dspy_k_scale_min(j, scales, &sc, &m);
-        u->scale[j] = sc;
-        mins[j] = m;
-    }
-    u->mins16 = _mm_loadu_si128((const __m128i *)mins);
+// The eight 6-bit scales (bytes 0-7) and mins (bytes 8-15) of the 12 packed bytes: for j < 4
+// the low six bits of bytes j and j + 4; for j ≥ 4 a nibble of byte j + 4 and the top two bits
+// of byte j − 4 (scales) or j (mins).
+DSPY_AVX2 static inline void k4_scales(const uint8_t *packed, uint32_t out[4]) {
+    uint32_t a[3];
+    memcpy(a, packed, 12);
+    out[0] = a[0] & 0x3F3F3F3Fu;
+    out[1] = (a[2] & 0x0F0F0F0Fu) | (((a[0] >> 6) & 0x03030303u) << 4);
+    out[2] = a[1] & 0x3F3F3F3Fu;
+    out[3] = ((a[2] >> 4) & 0x0F0F0F0Fu) | (((a[1] >> 6) & 0x03030303u) << 4);
+}
+
+DSPY_AVX2 static INLINE void k4_unpack(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, k4_block *u) {
+    uint32_t sm[4];
+    k4_scales(scales, sm);
+    const uint8_t *sc = (const uint8_t *)sm;
+    for (int j = 0; j < 8; j++) u->scale16[j] = _mm256_set1_epi16(sc[j]);
+    u->mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 2)));
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
@@ -150,24 +187,74 @@ DSPY_AVX2 static inline void k4_unpack(const uint8_t *scales, const uint8_t *qs,
 
 // lanes[k] = Σ_j scale_j · (elements 4k … 4k + 3 of sub-block j); *mins = four lanes of
 // min[2m]·B[2m] + min[2m+1]·B[2m+1], B[j] the sum of sub-block j's activations.
-DSPY_AVX2 static inline __m256i k4_lanes(const k4_block *u, const dspy_block_q8_k *y, __m128i *mins) {
+DSPY_AVX2 static INLINE __m256i k4_lanes(const k4_block *u, const dspy_block_q8_k *y, __m128i *mins) {
     __m256i sum = _mm256_setzero_si256();
     for (int j = 0; j < 8; j++) {
         __m256i p = _mm256_maddubs_epi16(u->q[j], LOAD_Y(y->qs + 32 * j));
-        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_set1_epi16(u->scale[j]), p));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(u->scale16[j], p));
     }
     __m128i b_lo = _mm_loadu_si128((const __m128i *)y->bsums), b_hi = _mm_loadu_si128((const __m128i *)(y->bsums + 8));
     *mins = _mm_madd_epi16(u->mins16, _mm_hadd_epi16(b_lo, b_hi));
     return sum;
 }
 
+// The lane sums of eight vectors (exact integers), vector t's in lane t.
+DSPY_AVX2 static INLINE __m256i lane_sums8(const __m256i v[8]) {
+    __m256i a01 = _mm256_hadd_epi32(v[0], v[1]), a23 = _mm256_hadd_epi32(v[2], v[3]);
+    __m256i a45 = _mm256_hadd_epi32(v[4], v[5]), a67 = _mm256_hadd_epi32(v[6], v[7]);
+    __m256i b0 = _mm256_hadd_epi32(a01, a23), b1 = _mm256_hadd_epi32(a45, a67);
+    __m128i c0 = _mm_add_epi32(_mm256_castsi256_si128(b0), _mm256_extracti128_si256(b0, 1));
+    __m128i c1 = _mm_add_epi32(_mm256_castsi256_si128(b1), _mm256_extracti128_si256(b1, 1));
+    return _mm256_set_m128i(c1, c0);
+}
+
+// The same for eight four-lane vectors.
+DSPY_AVX2 static INLINE __m256i lane_sums8x4(const __m128i m[8]) {
+    __m128i a01 = _mm_hadd_epi32(m[0], m[1]), a23 = _mm_hadd_epi32(m[2], m[3]);
+    __m128i a45 = _mm_hadd_epi32(m[4], m[5]), a67 = _mm_hadd_epi32(m[6], m[7]);
+    return _mm256_set_m128i(_mm_hadd_epi32(a45, a67), _mm_hadd_epi32(a01, a23));
+}
+
+// The tiled order for eight tokens at once, one per float lane: each lane performs the scalar
+// steps of the one-token code (res = d·S1; res −= dmin·S2 fused; out += res·y.d fused).
+DSPY_AVX2 static INLINE void k4_tiled8(const uint8_t *w, size_t block_bytes, size_t qh_offset, size_t qs_offset,
+                                       int has_qh, const dspy_block_q8_k *xq, int xs, float *out, int os, int blocks,
+                                       int t0) {
+    __m256 sums = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *block = w + (size_t)b * block_bytes;
+        uint16_t dh, dminh;
+        memcpy(&dh, block, 2);
+        memcpy(&dminh, block + 2, 2);
+        k4_block u;
+        k4_unpack(block + 4, block + qs_offset, has_qh ? block + qh_offset : NULL, &u);
+        __m256i lanes[8];
+        __m128i mins[8];
+        DSPY_ALIGN32 float yd[8];
+        for (int t = 0; t < 8; t++) {
+            const dspy_block_q8_k *y = xq + (size_t)(t0 + t) * xs + b;
+            lanes[t] = k4_lanes(&u, y, &mins[t]);
+            yd[t] = y->d;
+        }
+        __m256 res = _mm256_mul_ps(_mm256_set1_ps(HALF(dh)), _mm256_cvtepi32_ps(lane_sums8(lanes)));
+        res = _mm256_fnmadd_ps(_mm256_set1_ps(HALF(dminh)), _mm256_cvtepi32_ps(lane_sums8x4(mins)), res);
+        sums = _mm256_fmadd_ps(res, _mm256_load_ps(yd), sums);
+    }
+    DSPY_ALIGN32 float r[8];
+    _mm256_store_ps(r, sums);
+    for (int t = 0; t < 8; t++) out[(size_t)(t0 + t) * os] = r[t];
+}
+
 // Q4_K (qh NULL) or Q5_K against up to GROUP tokens, in vec_dot's order (`tiled` 0) or the
 // tiled matmul's (1). Q4_K keeps the mins in four float lanes; Q5_K sums them first.
-DSPY_AVX2 static void k4_rows(const uint8_t *w, size_t block_bytes, size_t qh_offset, size_t qs_offset,
-                              int has_qh, int tiled, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
-                              int blocks) {
-    for (int t0 = 0; t0 < n; t0 += GROUP) {
-        int count = n - t0 < GROUP ? n - t0 : GROUP;
+DSPY_AVX2 static INLINE void k4_group(const uint8_t *w, size_t block_bytes, size_t qh_offset, size_t qs_offset,
+                                      int has_qh, int tiled, const dspy_block_q8_k *xq, int xs, float *out, int os,
+                                      int blocks, int t0, int count) {
+    if (tiled && count == GROUP) {
+        k4_tiled8(w, block_bytes, qh_offset, qs_offset, has_qh, xq, xs, out, os, blocks, t0);
+        return;
+    }
+    {
         __m256 acc[GROUP];
         __m128 acc_m[GROUP];
         float sums[GROUP];
@@ -181,7 +268,7 @@ DSPY_AVX2 static void k4_rows(const uint8_t *w, size_t block_bytes, size_t qh_of
             uint16_t dh, dminh;
             memcpy(&dh, block, 2);
             memcpy(&dminh, block + 2, 2);
-            float dw = dspy_fp16_to_fp32(dh), dminw = dspy_fp16_to_fp32(dminh);
+            float dw = HALF(dh), dminw = HALF(dminh);
             k4_block u;
             k4_unpack(block + 4, block + qs_offset, has_qh ? block + qh_offset : NULL, &u);
             for (int t = 0; t < count; t++) {
@@ -208,6 +295,12 @@ DSPY_AVX2 static void k4_rows(const uint8_t *w, size_t block_bytes, size_t qh_of
             out[(size_t)(t0 + t) * os] = r;
         }
     }
+}
+
+DSPY_AVX2 static INLINE void k4_rows(const uint8_t *w, size_t block_bytes, size_t qh_offset, size_t qs_offset,
+                                     int has_qh, int tiled, const dspy_block_q8_k *xq, int xs, int n, float *out,
+                                     int os, int blocks) {
+    FOR_GROUPS(n, k4_group, w, block_bytes, qh_offset, qs_offset, has_qh, tiled, xq, xs, out, os, blocks)
 }
 
 DSPY_AVX2 void dspy_dot_q4_k_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
@@ -242,7 +335,7 @@ typedef struct {
     __m256i scales16;  // all sixteen scales, for the −32 offset
 } q6_block;
 
-DSPY_AVX2 static inline void q6_unpack(const dspy_block_q6_k *x, q6_block *u) {
+DSPY_AVX2 static INLINE void q6_unpack(const dspy_block_q6_k *x, q6_block *u) {
     const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
     for (int j = 0; j < 2; j++) {
         __m256i bits1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * j));
@@ -255,15 +348,18 @@ DSPY_AVX2 static inline void q6_unpack(const dspy_block_q6_k *x, q6_block *u) {
                                           _mm256_and_si256(hb, _mm256_set1_epi8(48)));
         u->q[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m15),
                                           _mm256_srli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8((char)0xC0)), 2));
-        for (int i = 0; i < 4; i++) {
-            int s = 8 * j + 2 * i;
-            u->scale16[4 * j + i] = _mm256_set_m128i(_mm_set1_epi16(x->scales[s + 1]), _mm_set1_epi16(x->scales[s]));
-        }
     }
-    u->scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+    __m128i scales = _mm_loadu_si128((const __m128i *)x->scales);
+    for (int c = 0; c < 8; c++) {
+        // Bytes 0-7 ← scale 2c, bytes 8-15 ← scale 2c + 1, then widened to 16 bits (signed).
+        __m128i pick = _mm_set_epi64x((long long)(0x0101010101010101ULL * (uint64_t)(2 * c + 1)),
+                                      (long long)(0x0101010101010101ULL * (uint64_t)(2 * c)));
+        u->scale16[c] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, pick));
+    }
+    u->scales16 = _mm256_cvtepi8_epi16(scales);
 }
 
-DSPY_AVX2 static inline __m256i q6_lanes(const q6_block *u, const dspy_block_q8_k *y) {
+DSPY_AVX2 static INLINE __m256i q6_lanes(const q6_block *u, const dspy_block_q8_k *y) {
     __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), u->scales16), 5);
     __m256i sum = _mm256_setzero_si256();
     for (int c = 0; c < 8; c++)
@@ -271,10 +367,34 @@ DSPY_AVX2 static inline __m256i q6_lanes(const q6_block *u, const dspy_block_q8_
     return _mm256_sub_epi32(sum, offset);
 }
 
-DSPY_AVX2 static void q6_rows(const dspy_block_q6_k *w, int tiled, const dspy_block_q8_k *xq, int xs, int n,
-                              float *out, int os, int blocks) {
-    for (int t0 = 0; t0 < n; t0 += GROUP) {
-        int count = n - t0 < GROUP ? n - t0 : GROUP;
+DSPY_AVX2 static INLINE void q6_tiled8(const dspy_block_q6_k *w, const dspy_block_q8_k *xq, int xs, float *out, int os,
+                                       int blocks, int t0) {
+    __m256 sums = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        q6_block u;
+        q6_unpack(&w[b], &u);
+        __m256i lanes[8];
+        DSPY_ALIGN32 float yd[8];
+        for (int t = 0; t < 8; t++) {
+            const dspy_block_q8_k *y = xq + (size_t)(t0 + t) * xs + b;
+            lanes[t] = q6_lanes(&u, y);
+            yd[t] = y->d;
+        }
+        __m256 res = _mm256_mul_ps(_mm256_set1_ps(HALF(w[b].d)), _mm256_cvtepi32_ps(lane_sums8(lanes)));
+        sums = _mm256_fmadd_ps(res, _mm256_load_ps(yd), sums);
+    }
+    DSPY_ALIGN32 float r[8];
+    _mm256_store_ps(r, sums);
+    for (int t = 0; t < 8; t++) out[(size_t)(t0 + t) * os] = r[t];
+}
+
+DSPY_AVX2 static INLINE void q6_group(const dspy_block_q6_k *w, int tiled, const dspy_block_q8_k *xq, int xs,
+                                      float *out, int os, int blocks, int t0, int count) {
+    if (tiled && count == GROUP) {
+        q6_tiled8(w, xq, xs, out, os, blocks, t0);
+        return;
+    }
+    {
         __m256 acc[GROUP];
         float sums[GROUP];
         for (int t = 0; t < count; t++) {
@@ -284,7 +404,7 @@ DSPY_AVX2 static void q6_rows(const dspy_block_q6_k *w, int tiled, const dspy_bl
         for (int b = 0; b < blocks; b++) {
             q6_block u;
             q6_unpack(&w[b], &u);
-            float dw = dspy_fp16_to_fp32(w[b].d);
+            float dw = HALF(w[b].d);
             for (int t = 0; t < count; t++) {
                 const dspy_block_q8_k *y = xq + (size_t)(t0 + t) * xs + b;
                 __m256i lanes = q6_lanes(&u, y);
@@ -298,6 +418,11 @@ DSPY_AVX2 static void q6_rows(const dspy_block_q6_k *w, int tiled, const dspy_bl
         }
         for (int t = 0; t < count; t++) out[(size_t)(t0 + t) * os] = tiled ? sums[t] : hsum8(acc[t]);
     }
+}
+
+DSPY_AVX2 static INLINE void q6_rows(const dspy_block_q6_k *w, int tiled, const dspy_block_q8_k *xq, int xs, int n,
+                                     float *out, int os, int blocks) {
+    FOR_GROUPS(n, q6_group, w, tiled, xq, xs, out, os, blocks)
 }
 
 DSPY_AVX2 void dspy_dot_q6_k_avx2(const void *w, const dspy_block_q8_k *xq, int xs, int n, float *out, int os,
@@ -366,7 +491,7 @@ DSPY_AVX2 static float vec_f16(const void *a, const void *b, int n) {
     double sum = reduce_hadd(v);
     const uint16_t *ha = a, *hb = b;
     for (int i = np; i < n; i++) {
-        float p = dspy_fp16_to_fp32(ha[i]) * dspy_fp16_to_fp32(hb[i]);
+        float p = HALF(ha[i]) * HALF(hb[i]);
         sum += (double)p;
     }
     return (float)sum;
@@ -386,16 +511,39 @@ DSPY_AVX2 static float vec_bf16(const void *a, const void *b, int n) {
     return (float)sum;
 }
 
-#define TINY(name, load)                                                                  \
-    DSPY_AVX2 static float name(const void *a, const void *b, int n) {                    \
-        __m256 acc = _mm256_setzero_ps();                                                 \
-        for (int i = 0; i < n; i += 8) acc = _mm256_fmadd_ps(load(a, i), load(b, i), acc); \
-        return hsum8(acc);                                                                \
+// tinyBLAS's order: one accumulator per (row, token) over the whole row (cols % 8 == 0). Four
+// tokens share each weight load; every accumulator sees the same fused steps as alone.
+#define TINY_ROWS(name, load, size)                                                                \
+    DSPY_AVX2 void name(const void *w, const void *x, int xs, int n, float *out, int os, int cols) { \
+        const char *xb = x;                                                                        \
+        size_t step = (size_t)xs * (size);                                                         \
+        int t = 0;                                                                                 \
+        for (; t + 4 <= n; t += 4) {                                                               \
+            const char *x0 = xb + t * step, *x1 = x0 + step, *x2 = x1 + step, *x3 = x2 + step;     \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                            \
+            for (int i = 0; i < cols; i += 8) {                                                    \
+                __m256 wv = load(w, i);                                                            \
+                a0 = _mm256_fmadd_ps(wv, load(x0, i), a0);                                         \
+                a1 = _mm256_fmadd_ps(wv, load(x1, i), a1);                                         \
+                a2 = _mm256_fmadd_ps(wv, load(x2, i), a2);                                         \
+                a3 = _mm256_fmadd_ps(wv, load(x3, i), a3);                                         \
+            }                                                                                      \
+            out[(size_t)t * os] = hsum8(a0);                                                       \
+            out[(size_t)(t + 1) * os] = hsum8(a1);                                                 \
+            out[(size_t)(t + 2) * os] = hsum8(a2);                                                 \
+            out[(size_t)(t + 3) * os] = hsum8(a3);                                                 \
+        }                                                                                          \
+        for (; t < n; t++) {                                                                       \
+            const char *x0 = xb + t * step;                                                        \
+            __m256 a0 = _mm256_setzero_ps();                                                       \
+            for (int i = 0; i < cols; i += 8) a0 = _mm256_fmadd_ps(load(w, i), load(x0, i), a0);  \
+            out[(size_t)t * os] = hsum8(a0);                                                       \
+        }                                                                                          \
     }
-TINY(tiny_f32, load_f32)
-TINY(tiny_f16, load_f16)
-TINY(tiny_bf16, load_bf16)
-#undef TINY
+TINY_ROWS(dspy_tiny_dot_f32_avx2, load_f32, 4)
+TINY_ROWS(dspy_tiny_dot_f16_avx2, load_f16, 2)
+TINY_ROWS(dspy_tiny_dot_bf16_avx2, load_bf16, 2)
+#undef TINY_ROWS
 
 #define FLOAT_ROWS(name, function, size)                                                          \
     DSPY_AVX2 void name(const void *w, const void *x, int xs, int n, float *out, int os, int cols) { \
@@ -405,8 +553,5 @@ TINY(tiny_bf16, load_bf16)
 FLOAT_ROWS(dspy_vec_dot_f32_avx2, vec_f32, 4)
 FLOAT_ROWS(dspy_vec_dot_f16_avx2, vec_f16, 2)
 FLOAT_ROWS(dspy_vec_dot_bf16_avx2, vec_bf16, 2)
-FLOAT_ROWS(dspy_tiny_dot_f32_avx2, tiny_f32, 4)
-FLOAT_ROWS(dspy_tiny_dot_f16_avx2, tiny_f16, 2)
-FLOAT_ROWS(dspy_tiny_dot_bf16_avx2, tiny_bf16, 2)
 #undef FLOAT_ROWS
 #endif
