@@ -199,7 +199,7 @@ void dspy_matmul_activations(dspy_pool *pool, const dspy_matrix *matrices, int c
 void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x, int x_stride,
                  const dspy_block_q8 *xq, int tokens, float *scratch) {
     (void)scratch;
-    dspy_activations a = {x, x_stride, xq, NULL, NULL, NULL};
+    dspy_activations a = {x, x_stride, xq, NULL, NULL, NULL, 0};
     int wanted[5] = {0};
     for (int i = 0; i < count; i++) {
         int e = dspy_activation_encoding(matrices[i].type);

@@ -93,6 +93,7 @@ static void fill_nan(const dspy_matrix *m, int r0, int r1, int tokens) {
 int dspy_matmul_rows_k(const dspy_matrix *m, int r0, int r1, const dspy_activations *x, int tokens, int avx2) {
     const uint8_t *base = m->weights;
     int os = m->out_stride;
+    int order = x->order_tokens > 0 ? x->order_tokens : tokens;
 #if !DSPY_X86
     avx2 = 0;
 #endif
@@ -107,7 +108,7 @@ int dspy_matmul_rows_k(const dspy_matrix *m, int r0, int r1, const dspy_activati
         for (int r = r0; r < r1; r++) q5(base + (size_t)r * m->row_bytes, x->q8, blocks, tokens, m->out + r, os, blocks);
         return 1;
     }
-    int tiled = tokens >= 8 && tiled_enabled();
+    int tiled = order >= 8 && tiled_enabled();
     dspy_row_dot_k kq = kquant_dot_for(m->type, avx2, tiled);
     if (kq) {
         if (!x->q8_k) {
@@ -120,7 +121,7 @@ int dspy_matmul_rows_k(const dspy_matrix *m, int r0, int r1, const dspy_activati
         for (int r = r0; r < r1; r++) kq(base + (size_t)r * m->row_bytes, x->q8_k, blocks, tokens, m->out + r, os, blocks);
         return 1;
     }
-    int tiny = tokens >= 2 && m->rows % 4 == 0 && m->cols % 8 == 0;
+    int tiny = order >= 2 && m->rows % 4 == 0 && m->cols % 8 == 0;
     dspy_row_dot_float fd = float_dot_for(m->type, avx2, tiny);
     if (fd) {
         const void *xs = m->type == DSPY_TYPE_F32 ? (const void *)x->x : m->type == DSPY_TYPE_F16 ? (const void *)x->f16

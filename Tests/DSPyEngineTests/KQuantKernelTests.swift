@@ -121,6 +121,23 @@ struct KQuantKernelTests {
         }
     }
 
+    @Test("Rows computed in groups (output rows) take the float order of the whole product, as llama.cpp computes it")
+    func groupsTakeTheWholeProductsOrder() throws {
+        let f = try Self.fixture.get()
+        for c in f.cases {
+            let type = try #require(c.tensorType)
+            let input = f.activations
+            let whole = Products.compute(type, weights: c.weights, rows: c.rows, columns: c.cols, input: input)
+            var grouped: [Float] = []
+            for range in [0..<1, 1..<5, 5..<9] {
+                grouped += Products.compute(type, weights: c.weights, rows: c.rows, columns: c.cols,
+                                            input: Array(input[range]), orderTokens: input.count)
+            }
+            #expect(grouped.map(\.bitPattern) == whole.map(\.bitPattern), "\(c.type) \(c.rows)×\(c.cols)")
+            #expect(whole.map(\.bitPattern) == c.expected(tokens: 9, tiled: true), "\(c.type)")
+        }
+    }
+
     @Test("Every type's activation encoding is the one the kernels expect")
     func encodings() {
         for type in TensorType.allCases {

@@ -86,8 +86,9 @@ struct LlamaCppProducts: Decodable {
 /// the activations converted to `type`'s encoding, then `dspy_matmul_activations`.
 enum Products {
     /// out[token * rows + row] for the first `tokens` rows of `input` (each `columns` floats).
+    /// `orderTokens`: the token count of the whole product when `input` is one group of it.
     static func compute(_ type: TensorType, weights: [UInt8], rows: Int, columns: Int, input: [[Float]],
-                        pool: OpaquePointer? = nil) -> [Float] {
+                        pool: OpaquePointer? = nil, orderTokens: Int = 0) -> [Float] {
         let tokens = input.count
         let flat = input.flatMap { Array($0.prefix(columns)) }
         var q8 = [dspy_block_q8](repeating: dspy_block_q8(), count: max(1, tokens * columns / 32))
@@ -109,7 +110,8 @@ enum Products {
                         weights.withUnsafeBytes { w in
                             out.withUnsafeMutableBufferPointer { o in
                                 var a = dspy_activations(x: x.baseAddress, x_stride: c, q8: q8.baseAddress, q8_k: q8k.baseAddress,
-                                                         f16: h.baseAddress, bf16: h.baseAddress)
+                                                         f16: h.baseAddress, bf16: h.baseAddress,
+                                                         order_tokens: Int32(orderTokens))
                                 var m = dspy_matrix(type: Int32(type.rawValue), weights: w.baseAddress,
                                                     row_bytes: type.byteCount(elements: columns), rows: Int32(rows), cols: c,
                                                     out: o.baseAddress, out_stride: Int32(rows))

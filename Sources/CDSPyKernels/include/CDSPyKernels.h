@@ -166,6 +166,9 @@ typedef struct {
     const dspy_block_q8_k *q8_k; // cols / 256 blocks per token
     const uint16_t *f16;       // cols halves per token
     const uint16_t *bf16;      // cols bfloat16s per token
+    /// The tokens of the whole product llama.cpp computes in one call, when this call computes
+    /// only some of them (e.g. output rows in groups): it picks the float order. 0: `tokens`.
+    int order_tokens;
 } dspy_activations;
 
 /// Computes out = W · x for every matrix (all with the same `cols`) and each of `tokens`
