@@ -3,16 +3,11 @@
 // four-element integer sums, each accumulated with a fused multiply-add, summed as hsum_ps
 // sums a vector; Q4_1's minimum terms fused into their own sum. So results are bit-identical.
 #include "internal.h"
+#include "lanes_scalar.h"
 
 #include <math.h>
 
 #pragma STDC FP_CONTRACT OFF
-
-// The AVX2 horizontal sum: high half plus low half, then movehl, then the last two lanes.
-static inline float hsum8(const float a[8]) {
-    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
-    return (r0 + r2) + (r1 + r3);
-}
 
 // Element e of a 4-bit block: low nibbles are elements 0…15, high nibbles 16…31.
 static inline int nibble(const uint8_t *qs, int e) { return e < 16 ? qs[e] & 0x0F : qs[e - 16] >> 4; }
@@ -31,7 +26,7 @@ void dspy_dot_q4_0_scalar(const void *wv, const dspy_block_q8 *xq, int xs, int n
                 acc[k] = fmaf(d, (float)si, acc[k]);
             }
         }
-        out[(size_t)t * os] = hsum8(acc);
+        out[(size_t)t * os] = dspy_hsum8(acc);
     }
 }
 
@@ -50,7 +45,7 @@ void dspy_dot_q4_1_scalar(const void *wv, const dspy_block_q8 *xq, int xs, int n
             }
             mins = fmaf(dspy_fp16_to_fp32(w[b].m), x[b].s, mins);
         }
-        out[(size_t)t * os] = hsum8(acc) + mins;
+        out[(size_t)t * os] = dspy_hsum8(acc) + mins;
     }
 }
 
@@ -68,6 +63,6 @@ void dspy_dot_q8_0_scalar(const void *wv, const dspy_block_q8 *xq, int xs, int n
                 acc[k] = fmaf(d, (float)si, acc[k]);
             }
         }
-        out[(size_t)t * os] = hsum8(acc);
+        out[(size_t)t * os] = dspy_hsum8(acc);
     }
 }

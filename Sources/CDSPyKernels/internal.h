@@ -102,7 +102,7 @@ void dspy_swiglu_avx2(float *gate, const float *up, int64_t n);
 void dspy_rope_rotate_avx2(float *v, const float *cosines, const float *sines, int pairs);
 #endif
 
-// MARK: Kernels of the types added for llama.cpp's full set (dot_k.c, dot_k_avx2.c)
+// MARK: Kernels of the types added for llama.cpp's full set (dot_kquant.c, dot_float.c and their _avx2 files)
 
 /// Q8_K products of one weight row against `n` tokens (`xs` blocks apart), `blocks`
 /// super-blocks per row, results `os` floats apart.
