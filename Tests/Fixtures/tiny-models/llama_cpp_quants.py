@@ -25,9 +25,7 @@ import gguf
 from gguf import GGMLQuantizationType as QT
 
 F32 = np.float32
-QK_K = 256
 BLOCK_SIZE = {QT.Q4_K: 256, QT.Q6_K: 256, QT.Q5_0: 32, QT.Q8_0: 32, QT.F16: 1, QT.F32: 1}
-BLOCK_BYTES = {QT.Q4_K: 144, QT.Q6_K: 210, QT.Q5_0: 22, QT.Q8_0: 34}
 GROUP_MAX_EPS = F32(1e-15)
 
 # ---------------------------------------------------------------------------
