@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C kernels
@@ -29,11 +30,14 @@ let package = Package(
         .target(name: "DSPyHTTP"),
         .target(
             name: "DSPyEngine",
-            dependencies: ["CDSPyKernels", "DSPyUtilities"]),
+            dependencies: ["CDSPyKernels", "DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "DSPyStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
-        .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "DSPy", dependencies: ["DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
         .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
 
@@ -50,6 +54,7 @@ let package = Package(
             dependencies: [
                 "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector", "DSPyHTTP", "DSPyPrograms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
 
@@ -76,7 +81,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
         .testTarget(name: "DSPyCLITests", dependencies: [
-            "DSPyCLI", "DSPyStore", "DSPyTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "DSPyCLI", "DSPyStore", "DSPyEngine", "DSPyPrograms", "DSPyTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DSPyProgramsTests", dependencies: ["DSPyPrograms", "DSPy", "DSPyTestSupport"]),
     ],

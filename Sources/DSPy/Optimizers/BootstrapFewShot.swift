@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Demos bootstrapped from the program's own successful runs: DSPy's `BootstrapFewShot`.
 ///
@@ -94,10 +95,16 @@ public struct BootstrapFewShot: Optimizer {
     public func compile(_ program: any Program, trainset: [Example], valset: [Example]?) async throws -> CompiledProgram {
         let clock = ContinuousClock()
         let start = clock.now
+        let logger = OptimizerLog.logger
+        logger.debug("bootstrap: bootstrapping demos", metadata: [
+            "trainset": "\(trainset.count)", "mode": "\(mode.rawValue)", "max_bootstrapped": "\(maxBootstrappedDemos)",
+        ])
         let ((outcome, student, calibration), calls, hits) = try await CallCounter.counting {
             () -> (Outcome, any Program, [String]) in
             let outcome = try await run(program, trainset: trainset)
+            logger.debug("bootstrap: demos chosen", metadata: ["note": "\(outcome.note)", "errors": "\(outcome.errors)"])
             guard calibrateChoices else { return (outcome, outcome.student, []) }
+            logger.debug("bootstrap: calibrating choices on the held-out training examples")
             let (student, notes) = try await calibrated(outcome.student, against: program, trainset: trainset)
             return (outcome, student, notes)
         }
@@ -109,6 +116,9 @@ public struct BootstrapFewShot: Optimizer {
         report.notes = [outcome.note, "mode: \(mode.rawValue)"] + calibration
         report.recordDemos(of: student)
         report.elapsed = clock.now - start
+        logger.debug("bootstrap: done", metadata: [
+            "lm_calls": "\(calls)", "cache_hits": "\(hits)", "seconds": "\(report.elapsed.components.seconds)",
+        ])
         return CompiledProgram(program: student, report: report)
     }
 
