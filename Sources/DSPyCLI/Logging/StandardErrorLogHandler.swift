@@ -29,11 +29,10 @@ struct StandardErrorLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-        source: String, file: String, function: String, line: UInt
-    ) {
-        write(format(level: level, message: message, metadata: explicit))
+    func log(event: LogEvent) {
+        var explicit = event.metadata ?? [:]
+        if let error = event.error { explicit["error"] = "\(error)" }
+        write(format(level: event.level, message: event.message, metadata: explicit.isEmpty ? nil : explicit))
     }
 
     /// The line for one message, with its newline.
