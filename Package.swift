@@ -79,7 +79,9 @@ let package = Package(
         .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP"]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport", "DSPyUtilities"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DSPyStoreTests", dependencies: ["DSPyStore", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyStoreTests", dependencies: [
+            "DSPyStore", "DSPyTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
