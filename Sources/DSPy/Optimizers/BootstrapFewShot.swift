@@ -26,7 +26,7 @@ import Logging
 ///   program answered that label every time; balanced demos teach the task.
 ///   Choices are then calibrated (``ChoiceCalibration``) on the training
 ///   examples not used as demos, and the demos are kept only if they beat the
-///   calibrated zero-shot program there (``compareZeroShot``, ``demosWin(_:over:)``):
+///   calibrated zero-shot program there (``compareZeroShot``, `demosWin(_:over:)`):
 ///   with the 135M model, sentiment's bootstrapped demo sets scored 54–65.5 %
 ///   on dev where calibrated zero-shot scored 66–68.5 %.
 ///
@@ -62,7 +62,7 @@ public struct BootstrapFewShot: Optimizer {
     /// What calibration fits (``ChoiceCalibration/Objective``).
     public var calibrationObjective: ChoiceCalibration.Objective
     /// After calibrating, also calibrate the zero-shot program on the same held-out training
-    /// examples and return it instead unless the demos beat it (``demosWin(_:over:)``): demos
+    /// examples and return it instead unless the demos beat it (`demosWin(_:over:)`): demos
     /// that do not help are dropped. Defaults to on in `.stratified` mode with calibration.
     public var compareZeroShot: Bool
 
