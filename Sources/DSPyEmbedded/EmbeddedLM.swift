@@ -31,8 +31,10 @@ public struct EmbeddedLM: LanguageModel {
 
     /// The loaded model.
     public let model: TextModel
-    /// The model file and size, plus how decoding differs from the default: requests
-    /// decoded differently must not share cache entries (the cache key includes this).
+    /// The model named by content (``DSPyEngine/ModelFingerprint``: the catalog's SHA-256 or a
+    /// digest of the GGUF directory, plus the engine's numerics version), plus how decoding
+    /// differs from the default: requests decoded differently must not share cache entries
+    /// (the cache key includes this). Renaming or moving the file does not change it.
     public var modelIdentifier: String {
         var identifier = baseIdentifier
         if !structuredDecoding { identifier += "+unconstrained" }
@@ -49,7 +51,8 @@ public struct EmbeddedLM: LanguageModel {
 
     /// - Parameters:
     ///   - model: a loaded model.
-    ///   - identifier: names the model in cache keys and logs (default: file name and size).
+    ///   - identifier: names the model in cache keys and logs (default: the model's
+    ///     ``DSPyEngine/TextModel/fingerprint``).
     ///   - defaultParameters: applied under each request's own; defaults to greedy decoding
     ///     with at most 512 new tokens (deterministic, so calls cache well).
     public init(
@@ -58,8 +61,7 @@ public struct EmbeddedLM: LanguageModel {
         structuredDecoding: Bool = true, choiceMode: ChoiceMode = .automatic
     ) {
         self.model = model
-        let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.intValue ?? 0
-        baseIdentifier = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        baseIdentifier = identifier ?? model.fingerprint.description
         self.defaultParameters = defaultParameters
         self.structuredDecoding = structuredDecoding
         self.choiceMode = choiceMode

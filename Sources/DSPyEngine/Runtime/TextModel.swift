@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A model ready for text: the engine, its tokenizer and chat template, continuous
 /// batching of concurrent generations and a prefix cache of recent prompts.
@@ -25,6 +26,9 @@ public actor TextModel {
     public nonisolated let configuration: ModelConfiguration
     /// The GGUF file's path.
     public nonisolated let path: String
+    /// The model named by content (catalog SHA-256 or directory digest, plus the numerics
+    /// version): what cache keys and compile fingerprints use instead of the path.
+    public nonisolated let fingerprint: ModelFingerprint
     private nonisolated let chatTemplateResult: Result<ChatTemplate, Error>
     let scheduler: BatchScheduler
     var prefixCache: PrefixCache
@@ -35,9 +39,16 @@ public actor TextModel {
     /// - Parameters:
     ///   - threads: kernel threads (default: every core).
     ///   - prefixCacheBudget: most prompt positions kept for reuse (0 turns the cache off).
+    ///   - logger: where the load is reported (`info`: model, size, architecture, time).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
     ///   (including a tokenizer whose token count differs from the model's vocabulary).
-    public init(contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048) throws {
+    public init(
+        contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048,
+        logger: Logger = Logger(label: EngineLog.label)
+    ) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        logger.debug("loading model", metadata: ["path": "\(url.path)"])
         let file = try GGUFFile(contentsOf: url)
         let engine = try LanguageEngine(file: file, threads: threads)
         self.engine = engine
@@ -51,6 +62,7 @@ public actor TextModel {
         self.tokenizer = tokenizer
         configuration = engine.configuration
         path = file.path
+        fingerprint = ModelFingerprint(file: file)
         if let source = file.metadata["tokenizer.chat_template"]?.string {
             chatTemplateResult = Result { try ChatTemplate(source: source) }
         } else {
@@ -58,6 +70,13 @@ public actor TextModel {
         }
         scheduler = BatchScheduler(engine: engine)
         prefixCache = PrefixCache(budget: prefixCacheBudget)
+        logger.info("loaded model", metadata: [
+            "path": "\(file.path)", "bytes": "\(file.fileSize)",
+            "architecture": "\(file.metadata["general.architecture"]?.string ?? "unknown")",
+            "layers": "\(configuration.layerCount)", "threads": "\(engine.threadCount)",
+            "fingerprint": "\(fingerprint)",
+            "seconds": "\(String(format: "%.3f", (clock.now - start).seconds))",
+        ])
     }
 
     /// The model's chat template.
