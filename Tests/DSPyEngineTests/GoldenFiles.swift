@@ -1,3 +1,4 @@
+import DSPyEngine
 import DSPyTestSupport
 import Foundation
 

@@ -59,7 +59,7 @@ struct KernelOrderTests {
         AttentionKernelTests.attend(tokens: visible.count, visible: visible, heads: 9, kvHeads: 3, seed: seed, pool: pool)
     }
 
-    @Test("Decoding attention's half-precision dot product follows each build's order: its own path, different bits, within 1e-5",
+    @Test("Decoding attention's half-precision dot product follows each build's order: its own path, different bits, within 1e-3",
           .enabled(if: KernelPaths.hasAVX2, "this CPU has no AVX2: attention runs the scalar dot product in every order"))
     func decodingOrders() throws {
         let visible = [1, 7, 64, 100, 300]
@@ -73,7 +73,9 @@ struct KernelOrderTests {
         let worst = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? .infinity
         let differing = zip(results[0], results[1]).filter { $0.bitPattern != $1.bitPattern }.count
         print("decoding attention: orders differ in \(differing) of \(results[0].count) outputs, by at most \(worst)")
-        #expect(differing > 0 && worst < 1e-5)
+        // Scores differ in the last bit; values accumulated in halves (ulp 2^-10 near 1)
+        // carry that into the outputs' third or fourth digit.
+        #expect(differing > 0 && worst < 1e-3)
     }
 
     @Test("A pool runs its jobs in its caller's order and hands their path counts back")
