@@ -12,7 +12,8 @@
 // Sums in the order llama.cpp's AVX-512 build does (four 16-lane accumulators over
 // 64-element steps, folded pairwise, then the 512-bit horizontal reduction), emulated
 // with 8-lane halves: this model amplifies one-ulp differences, so the order matters.
-DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
+// Leftover elements are added in double, as ggml_vec_dot_f16 does.
+DSPY_AVX2 static float dot_f16_order512(const float *q, const uint16_t *k, int n) {
     __m256 lo[4], hi[4];
     for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
     int i = 0;
@@ -30,9 +31,30 @@ DSPY_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, int n) {
     __m256 t3 = _mm256_add_ps(hi[0], lo[0]);
     __m128 t6 = _mm_add_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
     __m128 t8 = _mm_add_ps(t6, _mm_shuffle_ps(t6, t6, _MM_SHUFFLE(1, 0, 3, 2)));
-    float sum = _mm_cvtss_f32(t8) + _mm_cvtss_f32(_mm_shuffle_ps(t8, t8, 1));
-    for (; i < n; i++) sum += q[i] * _cvtsh_ss(k[i]);
-    return sum;
+    double sum = _mm_cvtss_f32(t8) + _mm_cvtss_f32(_mm_shuffle_ps(t8, t8, 1));
+    for (; i < n; i++) sum += (double)(q[i] * _cvtsh_ss(k[i]));
+    return (float)sum;
+}
+
+// The order of llama.cpp's AVX2 build: four 8-lane accumulators over 32-element steps,
+// folded 0+2, 1+3, then together, then the upper and lower 128-bit halves added and the
+// four lanes summed pairwise ((0+1) + (2+3), its two horizontal adds); leftovers in double.
+DSPY_AVX2 static float dot_f16_order256(const float *q, const uint16_t *k, int n) {
+    __m256 acc[4];
+    for (int j = 0; j < 4; j++) acc[j] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 4; j++)
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i + 8 * j))),
+                                     _mm256_loadu_ps(q + i + 8 * j), acc[j]);
+    acc[0] = _mm256_add_ps(acc[0], acc[2]);
+    acc[1] = _mm256_add_ps(acc[1], acc[3]);
+    acc[0] = _mm256_add_ps(acc[0], acc[1]);
+    __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+    __m128 t1 = _mm_hadd_ps(t0, t0);
+    double sum = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    for (; i < n; i++) sum += (double)(q[i] * _cvtsh_ss(k[i]));
+    return (float)sum;
 }
 
 DSPY_AVX2 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n) {
@@ -65,7 +87,7 @@ typedef struct {
 // rounded to halves, an online softmax, and the weighted sum of values accumulated in
 // halves (rounded after every step). Matching this keeps logits within ~1e-2 of it.
 DSPY_AVX2 static void attend_one_avx2(const float *q, const uint16_t *keys, const uint16_t *values,
-                                      int visible, int kv_stride, int hd, float scale, float *o) {
+                                      int visible, int kv_stride, int hd, float scale, float *o, int order) {
     float q16[256];
     uint16_t acc[256];
     for (int i = 0; i < hd; i += 8) {
@@ -75,7 +97,8 @@ DSPY_AVX2 static void attend_one_avx2(const float *q, const uint16_t *keys, cons
     }
     float best = -INFINITY, total = 0;
     for (int j = 0; j < visible; j++) {
-        float s = dot_f16_avx2(q16, keys + (size_t)j * kv_stride, hd) * scale;
+        const uint16_t *key = keys + (size_t)j * kv_stride;
+        float s = (order == DSPY_ORDER_AVX512 ? dot_f16_order512(q16, key, hd) : dot_f16_order256(q16, key, hd)) * scale;
         float ms = 1.0f, vs = 1.0f;
         if (s > best) {
             float old = best;
@@ -138,6 +161,7 @@ static void attention_worker(void *context, int ith, int nth) {
     (void)nth;
     attention_job *job = context;
     int avx2 = DSPY_X86 && dspy_kernels_use_avx2() && job->head_dim % 8 == 0;
+    int order = dspy_kernel_order();
     int group = job->heads / job->kv_heads;
     int kv_stride = job->kv_heads * job->head_dim;
     int hd = job->head_dim;
@@ -145,10 +169,12 @@ static void attention_worker(void *context, int ith, int nth) {
     // query heads sharing a key/value head, which then read the cache once.
     int grouped = 0;
 #if DSPY_X86
-    grouped = avx2 && hd == 64 && group <= DSPY_ATTENTION_GROUP_MAX && dspy_cpu_has_avx512_vnni();
+    grouped = avx2 && hd == 64 && group <= DSPY_ATTENTION_GROUP_MAX && dspy_cpu_has_avx512_vnni() &&
+              order == DSPY_ORDER_AVX512;
 #endif
     int per_task = grouped ? group : 1;
     dspy_path_hit(grouped ? DSPY_PATH_ATTEND_GROUP_AVX512 : avx2 ? DSPY_PATH_ATTEND_AVX2 : DSPY_PATH_ATTEND_SCALAR);
+    if (avx2) dspy_path_hit(order == DSPY_ORDER_AVX512 ? DSPY_PATH_ORDER_F16_DOT_AVX512 : DSPY_PATH_ORDER_F16_DOT_AVX2);
     int tasks_per_token = job->heads / per_task;
     for (;;) {
         int task = atomic_fetch_add_explicit(&job->next_task, 1, memory_order_relaxed);
@@ -165,7 +191,7 @@ static void attention_worker(void *context, int ith, int nth) {
             continue;
         }
         if (avx2) {
-            attend_one_avx2(q, keys, values, span.visible, kv_stride, hd, job->scale, o);
+            attend_one_avx2(q, keys, values, span.visible, kv_stride, hd, job->scale, o, order);
             continue;
         }
 #endif

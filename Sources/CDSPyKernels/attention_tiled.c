@@ -3,8 +3,9 @@
 // micro-batches that long. Keys come in tiles of 64 aligned at position 0. Per tile,
 // a row's scores are chains of fused multiply-adds over the head dimension, then
 // scaled; the online softmax takes the tile's maximum, rescales the running output
-// and sum by libm's expf of the drop, exponentiates with the AVX-512 polynomial and
-// sums each 16 lanes in the 512-bit tree order into a double; the output then grows by
+// and sum by libm's expf of the drop, exponentiates with the polynomial of llama.cpp's
+// AVX-512 or AVX2 build (dspy_kernel_order) and sums each 16 or 8 lanes in that build's
+// horizontal order into a double; the output then grows by
 // a fused multiply-add chain over the tile's keys. Each result depends only on its own
 // row, so how rows are grouped or spread over threads changes nothing.
 #include "internal.h"
@@ -36,6 +37,7 @@ typedef struct {
     float scale;
     int row_tiles;
     int avx2;
+    int order;  // DSPY_ORDER_AVX2 or DSPY_ORDER_AVX512
     float *scratch;
 } tiled_job;
 
@@ -53,6 +55,13 @@ static float exp_scalar(float x) {
     float j = fmaf(fmaf(high, u, mid), u, low);
     if (fabsf(n) > 192.0f) return n <= 0 ? 0.0f : INFINITY;
     return ldexpf(j, (int)n);
+}
+
+// The 256-bit horizontal sum of 8 lanes: halves, then (0+2) + (1+3).
+static float sum8_scalar(const float *v) {
+    float half[4];
+    for (int i = 0; i < 4; i++) half[i] = v[i + 4] + v[i];
+    return (half[0] + half[2]) + (half[1] + half[3]);
 }
 
 // The 512-bit horizontal sum of 16 lanes: halves, then quarters, then pairs.
@@ -80,7 +89,7 @@ static void gemm_acc_scalar(float *c, int ldc, const float *a, int lda, const fl
 // of which those in [low, live) are visible; on return it holds their unnormalized
 // probabilities and zeros.
 static void softmax_tile_scalar(float *p, int low, int live, int width, float *best, float *total, float *acc,
-                                int hd) {
+                                int hd, int order) {
     if (live <= 0 || live <= low) {
         memset(p, 0, (size_t)width * sizeof *p);
         return;
@@ -95,9 +104,13 @@ static void softmax_tile_scalar(float *p, int low, int live, int width, float *b
     }
     *best = now;
     double sum = 0;
-    for (int g = 0; g < width; g += LANES) {
-        for (int j = g; j < g + LANES; j++) p[j] = j < live && j >= low ? exp_scalar(p[j] - now) : 0.0f;
-        if (g < live) sum += (double)sum16_scalar(p + g);
+    const int lanes = order == DSPY_ORDER_AVX512 ? LANES : 8;
+    for (int g = 0; g < width; g += lanes) {
+        for (int j = g; j < g + lanes; j++) {
+            float x = p[j] - now;
+            p[j] = j < live && j >= low ? (order == DSPY_ORDER_AVX512 ? exp_scalar(x) : dspy_exp256_scalar(x)) : 0.0f;
+        }
+        if (g < live) sum += (double)(order == DSPY_ORDER_AVX512 ? sum16_scalar(p + g) : sum8_scalar(p + g));
     }
     *total = (float)((double)*total + sum);
 }
@@ -156,9 +169,10 @@ DSPY_AVX2 static void gemm_acc_avx2(float *c, int ldc, const float *a, int a_row
 // tile's scores transposed, [key][row] (ROW_TILE apart); on return it holds the
 // unnormalized probabilities, zero where a row does not see the key. The 16-lane
 // horizontal sums of llama.cpp's AVX-512 build become vertical sums over 16 keys here,
-// in the same tree order: halves, quarters, then even and odd pairs.
+// in the same tree order: halves, quarters, then even and odd pairs; its AVX2 build's
+// 8-lane sums become vertical sums over 8 keys: halves, then (0+2) + (1+3).
 DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i low, __m256i live, int lanes, float scale,
-                                        float *best, float *total, float *acc, int hd) {
+                                        float *best, float *total, float *acc, int hd, int order) {
     const __m256 scaled = _mm256_set1_ps(scale);
     __m256 tile_max = _mm256_set1_ps(-INFINITY);
     for (int j = 0; j < count; j++) {
@@ -184,9 +198,10 @@ DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i low, __m25
     __m256 m = _mm256_loadu_ps(best);  // rows that never saw a key subtract 0, then mask
     m = _mm256_and_ps(m, _mm256_cmp_ps(m, _mm256_set1_ps(-INFINITY), _CMP_NEQ_OQ));
     __m256d sum_lo = _mm256_setzero_pd(), sum_hi = _mm256_setzero_pd();
-    for (int g = 0; g < count; g += LANES) {
+    const int avx512 = order == DSPY_ORDER_AVX512, group = avx512 ? LANES : 8;
+    for (int g = 0; g < count; g += group) {
         __m256 e[LANES];
-        for (int l = 0; l < LANES; l++) {
+        for (int l = 0; l < group; l++) {
             int j = g + l;
             if (j >= count) {
                 e[l] = _mm256_setzero_ps();
@@ -195,13 +210,21 @@ DSPY_AVX2 static void softmax_rows_avx2(float *st, int count, __m256i low, __m25
             float *row = st + (size_t)j * ROW_TILE;
             __m256i jv = _mm256_set1_epi32(j);
             __m256 seen = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_cmpgt_epi32(low, jv), _mm256_cmpgt_epi32(live, jv)));
-            e[l] = _mm256_and_ps(dspy_exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(row), m)), seen);
+            __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row), m);
+            e[l] = _mm256_and_ps(avx512 ? dspy_exp_avx2(x) : dspy_exp256_avx2(x), seen);
             _mm256_storeu_ps(row, e[l]);
         }
-        __m256 half[8], quarter[4];
-        for (int l = 0; l < 8; l++) half[l] = _mm256_add_ps(e[l + 8], e[l]);
-        for (int l = 0; l < 4; l++) quarter[l] = _mm256_add_ps(half[l + 4], half[l]);
-        __m256 f = _mm256_add_ps(_mm256_add_ps(quarter[0], quarter[2]), _mm256_add_ps(quarter[1], quarter[3]));
+        __m256 f;
+        if (avx512) {
+            __m256 half[8], quarter[4];
+            for (int l = 0; l < 8; l++) half[l] = _mm256_add_ps(e[l + 8], e[l]);
+            for (int l = 0; l < 4; l++) quarter[l] = _mm256_add_ps(half[l + 4], half[l]);
+            f = _mm256_add_ps(_mm256_add_ps(quarter[0], quarter[2]), _mm256_add_ps(quarter[1], quarter[3]));
+        } else {
+            __m256 half[4];
+            for (int l = 0; l < 4; l++) half[l] = _mm256_add_ps(e[l + 4], e[l]);
+            f = _mm256_add_ps(_mm256_add_ps(half[0], half[2]), _mm256_add_ps(half[1], half[3]));
+        }
         sum_lo = _mm256_add_pd(sum_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
         sum_hi = _mm256_add_pd(sum_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
     }
@@ -234,6 +257,7 @@ typedef struct {
     float *p;            // [ROW_TILE][KEY_TILE]
     float *acc;          // [ROW_TILE][hd]
     float *best, *total; // [ROW_TILE]
+    int order;           // DSPY_ORDER_AVX2 or DSPY_ORDER_AVX512
 } row_tile;
 
 // How many of the `count` keys of the tile at `start` a row seeing `visible` keys sees.
@@ -276,7 +300,7 @@ static void attend_rows_scalar(const row_tile *t) {
             float *row = t->p + (size_t)i * KEY_TILE;
             for (int j = 0; j < width; j++) row[j] *= t->scale;
             softmax_tile_scalar(row, low_key(t->first, i, start), live_keys(t->visible[i], start, count), width, t->best + i, t->total + i,
-                                t->acc + (size_t)i * hd, hd);
+                                t->acc + (size_t)i * hd, hd, t->order);
         }
         gemm_acc_scalar(t->acc, hd, t->p, KEY_TILE, v, hd, t->rows, count, hd);
     }
@@ -307,7 +331,8 @@ DSPY_AVX2 static void attend_rows_avx2(const row_tile *t) {
             __m256i live = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(visible + i)), _mm256_set1_epi32(start));
             __m256i low = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(first + i)), _mm256_set1_epi32(start));
             int lanes = t->rows - i < 8 ? t->rows - i : 8;
-            softmax_rows_avx2(st + i, count, low, live, lanes, t->scale, t->best + i, t->total + i, t->acc + (size_t)i * hd, hd);
+            softmax_rows_avx2(st + i, count, low, live, lanes, t->scale, t->best + i, t->total + i, t->acc + (size_t)i * hd, hd,
+                              t->order);
         }
         gemm_acc_avx2(t->acc, hd, st, 1, ROW_TILE, vf, hd, t->rows, count, hd);
     }
@@ -329,7 +354,7 @@ static void tiled_task(void *context, int index, int thread) {
         .stride = job->kv_heads * hd, .first = job->first ? job->first + first : NULL,
         .visible = job->visible + first, .rows = rows, .hd = hd,
         .scale = job->scale, .a = work, .b = work + block, .c = work + 2 * block, .p = work + 3 * block,
-        .acc = work + 3 * block + ROW_TILE * KEY_TILE,
+        .acc = work + 3 * block + ROW_TILE * KEY_TILE, .order = job->order,
     };
     t.best = t.acc + block;
     t.total = t.best + ROW_TILE;
@@ -366,7 +391,9 @@ void dspy_attention_tiled_window(dspy_pool *pool, const float *q, int q_stride, 
     if (tokens <= 0) return;
     int row_tiles = (tokens + ROW_TILE - 1) / ROW_TILE;
     tiled_job job = {q, q_stride, out, out_stride, keys, values, first, visible, tokens, heads, kv_heads, head_dim,
-                     scale, row_tiles, DSPY_X86 && dspy_kernels_use_avx2() && head_dim % 8 == 0, scratch};
+                     scale, row_tiles, DSPY_X86 && dspy_kernels_use_avx2() && head_dim % 8 == 0,
+                     dspy_kernel_order(), scratch};
     dspy_path_hit(job.avx2 ? DSPY_PATH_TILED_AVX2 : DSPY_PATH_TILED_SCALAR);
+    dspy_path_hit(job.order == DSPY_ORDER_AVX512 ? DSPY_PATH_ORDER_SOFTMAX_AVX512 : DSPY_PATH_ORDER_SOFTMAX_AVX2);
     dspy_parallel_for(pool, row_tiles * heads, tiled_task, &job);
 }

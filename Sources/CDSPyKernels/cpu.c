@@ -75,3 +75,37 @@ int dspy_cpu_has_avx512_vnni(void) {
     return 0;
 #endif
 }
+
+// MARK: - Float order
+
+#if defined(__x86_64__) || defined(__i386__)
+static int probe_avx512f(void) { return __builtin_cpu_supports("avx512f"); }
+#endif
+
+int dspy_cpu_has_avx512f(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    static _Atomic int cached = -1;
+    return cached_probe(&cached, probe_avx512f);
+#else
+    return 0;
+#endif
+}
+
+static _Thread_local int order_override = DSPY_ORDER_DETECT;
+
+void dspy_set_kernel_order(int order) {
+    order_override = order == DSPY_ORDER_AVX2 || order == DSPY_ORDER_AVX512 ? order : DSPY_ORDER_DETECT;
+}
+
+int dspy_kernel_order_override(void) { return order_override; }
+
+// Off x86 the kernels keep the AVX-512 order they followed before the orders were told
+// apart (llama.cpp's NEON and other builds round in orders of their own).
+int dspy_kernel_order(void) {
+    if (order_override != DSPY_ORDER_DETECT) return order_override;
+#if defined(__x86_64__) || defined(__i386__)
+    return dspy_cpu_has_avx512f() ? DSPY_ORDER_AVX512 : DSPY_ORDER_AVX2;
+#else
+    return DSPY_ORDER_AVX512;
+#endif
+}

@@ -101,7 +101,7 @@ void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *ke
                                    int visible, int kv_stride, float scale, float *o);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
-void dspy_swiglu_avx2(float *gate, const float *up, int64_t n);
+void dspy_swiglu_avx2(float *gate, const float *up, int64_t n, int order);
 #endif
 
 // MARK: Kernels of the types added for llama.cpp's full set (dot_kquant.c, dot_float.c and their _avx2 files)
@@ -158,5 +158,11 @@ void dspy_tiny_dot_bf16_avx2(const void *, const void *, int, int, float *, int,
 
 /// Counts one dispatch of kernel variant `path` (a DSPY_PATH_* value).
 void dspy_path_hit(int path);
+/// Copies the calling thread's counters (DSPY_PATH_COUNT values) to `out`.
+void dspy_path_counts_snapshot(uint64_t *out);
+/// Adds now − before to `into`, counter by counter.
+void dspy_path_counts_add_since(const uint64_t *before, const uint64_t *now, uint64_t *into);
+/// Adds `delta` to the calling thread's counters (what pool threads counted for its job).
+void dspy_path_counts_merge(const uint64_t *delta);
 
 #endif

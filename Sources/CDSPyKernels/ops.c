@@ -19,7 +19,9 @@ void dspy_rmsnorm(const float *x, int x_stride, const float *weight, float *out,
 void dspy_swiglu(float *gate, const float *up, int64_t n) {
 #if DSPY_X86
     if (dspy_kernels_use_avx2()) {
-        dspy_swiglu_avx2(gate, up, n);
+        int order = dspy_kernel_order();
+        dspy_path_hit(order == DSPY_ORDER_AVX512 ? DSPY_PATH_ORDER_SWIGLU_AVX512 : DSPY_PATH_ORDER_SWIGLU_AVX2);
+        dspy_swiglu_avx2(gate, up, n, order);
         return;
     }
 #endif

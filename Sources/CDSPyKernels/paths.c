@@ -29,6 +29,12 @@ static const char *const names[DSPY_PATH_COUNT] = {
     [DSPY_PATH_KQUANT_TILED_AVX2] = "kquant-tiled-avx2",
     [DSPY_PATH_FLOAT_VEC_SCALAR] = "float-vec-dot-scalar",
     [DSPY_PATH_FLOAT_VEC_AVX2] = "float-vec-dot-avx2",
+    [DSPY_PATH_ORDER_SWIGLU_AVX2] = "swiglu-order-avx2",
+    [DSPY_PATH_ORDER_SWIGLU_AVX512] = "swiglu-order-avx512",
+    [DSPY_PATH_ORDER_F16_DOT_AVX2] = "f16-dot-order-avx2",
+    [DSPY_PATH_ORDER_F16_DOT_AVX512] = "f16-dot-order-avx512",
+    [DSPY_PATH_ORDER_SOFTMAX_AVX2] = "softmax-order-avx2",
+    [DSPY_PATH_ORDER_SOFTMAX_AVX512] = "softmax-order-avx512",
 };
 
 void dspy_path_hit(int path) {
@@ -41,6 +47,18 @@ void dspy_path_counts_reset(void) {
 
 uint64_t dspy_path_count(int path) {
     return path >= 0 && path < DSPY_PATH_COUNT ? counts[path] : 0;
+}
+
+void dspy_path_counts_snapshot(uint64_t *out) {
+    for (int i = 0; i < DSPY_PATH_COUNT; i++) out[i] = counts[i];
+}
+
+void dspy_path_counts_add_since(const uint64_t *before, const uint64_t *now, uint64_t *into) {
+    for (int i = 0; i < DSPY_PATH_COUNT; i++) into[i] += now[i] - before[i];
+}
+
+void dspy_path_counts_merge(const uint64_t *delta) {
+    for (int i = 0; i < DSPY_PATH_COUNT; i++) counts[i] += delta[i];
 }
 
 const char *dspy_path_name(int path) { return path >= 0 && path < DSPY_PATH_COUNT ? names[path] : "unknown"; }

@@ -1,6 +1,8 @@
 // A small persistent worker pool: the caller publishes a job, the workers (spinning
 // briefly, then sleeping on a condition variable) join it, and everyone claims chunks
-// of the job's work from a shared counter. A worker that has not joined by the time
+// of the job's work from a shared counter. Workers run a job under the caller's float order
+// (dspy_set_kernel_order) and hand the kernel paths they counted back to the caller, so
+// both are per caller whatever thread ran the work. A worker that has not joined by the time
 // the caller ran out of chunks is shut out of that job (a compare-and-swap on its
 // slot), so a descheduled worker never makes the caller wait: on a busy machine the
 // job degrades to the caller's speed instead of stalling. Cost per job: ~1 µs.
@@ -31,6 +33,8 @@ struct dspy_pool {
     _Atomic int stopping;
     dspy_job job;
     void *context;
+    int order;         // the caller's dspy_kernel_order_override() for the current job
+    uint64_t *counted; // per worker: DSPY_PATH_COUNT path counts of the current job
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
@@ -63,7 +67,14 @@ static void *worker_main(void *argument) {
         int expected = SLOT_OPEN;
         if (atomic_compare_exchange_strong_explicit(&pool->slots[start.index], &expected, SLOT_RUNNING,
                                                     memory_order_acq_rel, memory_order_acquire)) {
+            uint64_t before[DSPY_PATH_COUNT], after[DSPY_PATH_COUNT];
+            uint64_t *counted = pool->counted + (size_t)start.index * DSPY_PATH_COUNT;
+            for (int i = 0; i < DSPY_PATH_COUNT; i++) counted[i] = 0;
+            dspy_set_kernel_order(pool->order);
+            dspy_path_counts_snapshot(before);
             pool->job(pool->context, start.index, pool->threads);
+            dspy_path_counts_snapshot(after);
+            dspy_path_counts_add_since(before, after, counted);
             atomic_store_explicit(&pool->slots[start.index], SLOT_DONE, memory_order_release);
         }
     }
@@ -78,6 +89,14 @@ dspy_pool *dspy_pool_create(int threads) {
     pthread_cond_init(&pool->wake, NULL);
     pool->workers = calloc((size_t)threads, sizeof(pthread_t));
     pool->slots = calloc((size_t)threads, sizeof(*pool->slots));
+    pool->counted = calloc((size_t)threads * DSPY_PATH_COUNT, sizeof(uint64_t));
+    if (!pool->workers || !pool->slots || !pool->counted) {
+        free(pool->workers);
+        free((void *)pool->slots);
+        free(pool->counted);
+        free(pool);
+        return NULL;
+    }
     for (int i = 1; i < threads; i++) {
         worker_start *start = malloc(sizeof *start);
         start->pool = pool;
@@ -107,6 +126,7 @@ void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context) {
     }
     pool->job = job;
     pool->context = context;
+    pool->order = dspy_kernel_order_override();
     for (int i = 1; i < pool->threads; i++)
         atomic_store_explicit(&pool->slots[i], SLOT_OPEN, memory_order_release);
     publish(pool);
@@ -120,6 +140,7 @@ void dspy_pool_run(dspy_pool *pool, dspy_job job, void *context) {
             if (spin < 4096) CPU_RELAX();
             else sched_yield();
         }
+        dspy_path_counts_merge(pool->counted + (size_t)i * DSPY_PATH_COUNT);
     }
 }
 
@@ -132,6 +153,7 @@ void dspy_pool_destroy(dspy_pool *pool) {
     pthread_cond_destroy(&pool->wake);
     free(pool->workers);
     free((void *)pool->slots);
+    free(pool->counted);
     free(pool);
 }
 

@@ -11,6 +11,9 @@
 /// only move memory or threads around while keeping results identical need no bump; the
 /// kernel tests (`scripts/kernels-portable/run`, `DSPyEngineTests`) tell which it is.
 public enum EngineNumerics {
-    /// The current numerics version (1: the kernels as of December 2026).
-    public static let version = 1
+    /// The current numerics version.
+    ///
+    /// History: 1, the kernels as of early December 2026; 2, the float order of the running
+    /// CPU's llama.cpp build (SwiGLU, decoding f16 dot, prompt softmax).
+    public static let version = 2
 }

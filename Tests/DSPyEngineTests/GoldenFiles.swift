@@ -1,3 +1,4 @@
+import DSPyEngine
 import DSPyTestSupport
 import Foundation
 
@@ -49,9 +50,11 @@ enum GoldenFiles {
         }
     }
 
-    /// llama.cpp 0.3.36 built on this kind of machine (x86-64): a SHA-256 of each golden
-    /// prompt's last-position logits, and how far they are from the golden files, which
-    /// llama.cpp produced on another CPU (`Fixtures/make_llama_cpp_logits.py`).
+    /// llama.cpp 0.3.36 built natively on an x86-64 CPU of one level (AVX2 or AVX-512, which
+    /// round differently; see `KernelOrder`): a SHA-256 of each golden prompt's last-position
+    /// logits, and how far they are from the golden files, which llama.cpp produced on
+    /// another CPU (`Fixtures/make_llama_cpp_logits.py`, one file per level:
+    /// `Fixtures/llama_cpp_logits.LEVEL.json`).
     struct LocalLlamaCpp: Decodable {
         struct Prompt: Decodable {
             let sha256: String
@@ -73,14 +76,49 @@ enum GoldenFiles {
                 case goldenAgreement = "golden_agreement"
             }
         }
+        /// The level llama.cpp's build used, as the generator read it from llama.cpp's system
+        /// info (absent in the first file, recorded on AVX-512 before the generator said).
+        let cpuLevel: String?
         let prompts: [String: Prompt]
         let greedy: [String: Greedy]
 
-        static func load() throws -> LocalLlamaCpp {
-            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("Fixtures/llama_cpp_logits.json")
-            return try JSONDecoder().decode(LocalLlamaCpp.self, from: Data(contentsOf: url))
+        enum CodingKeys: String, CodingKey {
+            case cpuLevel = "cpu_level"
+            case prompts, greedy
         }
+
+        /// The fixture file of `order`'s level.
+        static func url(for order: KernelOrder) -> URL {
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/llama_cpp_logits.\(order).json")
+        }
+
+        /// Whether llama.cpp's outputs were recorded at `order`'s level.
+        static func isRecorded(for order: KernelOrder) -> Bool {
+            FileManager.default.fileExists(atPath: url(for: order).path)
+        }
+
+        /// llama.cpp's outputs at `order`'s level (by default the running CPU's).
+        static func load(for order: KernelOrder = .running) throws -> LocalLlamaCpp {
+            let url = url(for: order)
+            let fixture = try JSONDecoder().decode(LocalLlamaCpp.self, from: Data(contentsOf: url))
+            if let level = fixture.cpuLevel, level != order.description {
+                throw FixtureError("\(url.lastPathComponent) was recorded at level \(level), not \(order)")
+            }
+            return fixture
+        }
+    }
+
+    /// A fixture that does not say what its name says.
+    struct FixtureError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The kernel orders this CPU can run besides its own (the AVX-512 order is emulated on
+    /// AVX2 and vice versa): empty without AVX2, whose kernels the orders need.
+    static var otherKernelOrders: [KernelOrder] {
+        KernelPaths.hasAVX2 ? [KernelOrder.avx2, .avx512].filter { $0 != KernelOrder.running } : []
     }
 
     /// Golden top-1/top-2 logit gaps below this are near-ties where the argmax may differ.

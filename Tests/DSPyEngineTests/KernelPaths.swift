@@ -75,6 +75,9 @@ enum KernelPaths {
         return runs.map { $0.paths.joined(separator: "+") }
     }()
 
+    /// Whether the CPU has the AVX2 kernels (the vector code every other level builds on).
+    static var hasAVX2: Bool { dspy_cpu_has_avx2_fma() != 0 }
+
     /// Whether the CPU has two or more vector levels to compare with each other.
     static var hasSeveralVectorLevels: Bool { vectorLevels.count >= 2 }
 }

@@ -18,6 +18,33 @@ void dspy_set_vector_limit(int limit);
 /// Returns 1 when the vector kernels are in use.
 int dspy_kernels_use_avx2(void);
 
+/// The float orders of llama.cpp's CPU backend the kernels can follow where its AVX-512
+/// and AVX2 builds round differently (the SiLU exponential, the half-precision attention
+/// dot product, the prefill softmax): llama.cpp built natively uses its AVX-512 code on a
+/// CPU with AVX-512F and its AVX2 code otherwise. Both orders run on any AVX2 CPU (the
+/// AVX-512 one emulated with 8-lane halves) and in the scalar fallback.
+enum {
+    DSPY_ORDER_DETECT = 0,  // the running CPU's (the default)
+    DSPY_ORDER_AVX2 = 1,
+    DSPY_ORDER_AVX512 = 2,
+};
+
+/// Returns 1 when the CPU (and OS) has AVX-512F, so a native llama.cpp build uses its
+/// AVX-512 code.
+int dspy_cpu_has_avx512f(void);
+
+/// Overrides the float order for kernels run on the calling thread and, through
+/// `dspy_pool_run`, on the pool threads of the jobs it starts (DSPY_ORDER_DETECT: the
+/// running CPU's). For tests and for reproducing results recorded on another CPU.
+void dspy_set_kernel_order(int order);
+
+/// The float order the kernels use on the calling thread: DSPY_ORDER_AVX2 or
+/// DSPY_ORDER_AVX512 (the override, else the running CPU's).
+int dspy_kernel_order(void);
+
+/// The calling thread's override as set by `dspy_set_kernel_order` (DSPY_ORDER_DETECT if none).
+int dspy_kernel_order_override(void);
+
 /// The kernel variants the dispatch chooses between. Each dispatch counts the variant it
 /// ran on the thread that ran it, so tests (calling kernels without a pool, on their own
 /// thread) can state which paths ran and never compare a path with itself.
@@ -43,6 +70,12 @@ enum {
     DSPY_PATH_KQUANT_TILED_AVX2,
     DSPY_PATH_FLOAT_VEC_SCALAR,   // F32, F16, BF16 in vec_dot's order (one token, or no tinyBLAS)
     DSPY_PATH_FLOAT_VEC_AVX2,
+    DSPY_PATH_ORDER_SWIGLU_AVX2,     // SwiGLU's exponential as llama.cpp's AVX2 build computes it
+    DSPY_PATH_ORDER_SWIGLU_AVX512,   // … as its AVX-512 build does
+    DSPY_PATH_ORDER_F16_DOT_AVX2,    // decoding attention's half-precision dot product, AVX2 order
+    DSPY_PATH_ORDER_F16_DOT_AVX512,  // … AVX-512 order
+    DSPY_PATH_ORDER_SOFTMAX_AVX2,    // prefill (tiled) attention's softmax exponential and sums, AVX2 order
+    DSPY_PATH_ORDER_SOFTMAX_AVX512,  // … AVX-512 order
     DSPY_PATH_COUNT
 };
 

@@ -17,7 +17,7 @@ import Foundation
 ///
 /// ```swift
 /// let fingerprint = try ModelFingerprint(contentsOf: url)
-/// print(fingerprint)  // smollm2-135m-instruct@sha256:b179c952…/numerics-1
+/// print(fingerprint)  // smollm2-135m-instruct@sha256:b179c952…/numerics-2
 /// ```
 public struct ModelFingerprint: Sendable, Hashable, CustomStringConvertible {
     /// The catalog model the file is, if it is one.

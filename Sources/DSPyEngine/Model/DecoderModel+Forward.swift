@@ -118,8 +118,11 @@ extension DecoderModel {
                      input: s.normed.pointer, columns: hidden, tokens: n)
             if family.feedForward == .geglu {
                 dspy_geglu(s.gate.pointer, s.up.pointer, Int64(n * ffn))
-            } else {
+            } else if ffn % 16 == 0 {
                 dspy_swiglu(s.gate.pointer, s.up.pointer, Int64(n * ffn))
+            } else {
+                // llama.cpp leaves each row's last ffn mod 8 (or 16) elements to libm's expf.
+                for i in 0..<n { dspy_swiglu(s.gate[i * ffn], s.up[i * ffn], Int64(ffn)) }
             }
         } else {
             // [gate | up] in one product: silu of the first half times the second.

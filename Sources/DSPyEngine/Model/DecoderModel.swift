@@ -20,6 +20,11 @@ final class DecoderModel {
     let pool: WorkerPool
     let microBatch: Int
     let scratch: ForwardScratch
+    /// The llama.cpp build whose float order the kernels follow (see ``KernelOrder``).
+    var kernelOrder: KernelOrder = .detected
+    /// How many dispatches of each kernel variant (by path name, see CDSPyKernels'
+    /// `dspy_path_name`) the forward passes so far made, on every thread of the pool.
+    private(set) var kernelPaths: [String: UInt64] = [:]
 
     /// New tokens of one sequence, with the rows wanted back.
     struct Segment {
@@ -68,6 +73,20 @@ final class DecoderModel {
     ///   `.tokenOutOfRange` for a bad id, `.invalidArgument` for a bad selection or a
     ///   cache listed twice. Nothing is modified when it throws.
     func forward(_ segments: [Segment]) throws -> [(logits: OutputRows, hiddenStates: OutputRows?)] {
+        // The order and the counters are per thread, and the pool hands both to its workers;
+        // the pass runs synchronously on this thread, so they cover exactly this pass.
+        dspy_set_kernel_order(kernelOrder.kernelValue)
+        let before = KernelPathCounters.snapshot()
+        defer {
+            for (index, (old, new)) in zip(before, KernelPathCounters.snapshot()).enumerated() where new > old {
+                kernelPaths[KernelPathCounters.name(index), default: 0] += new - old
+            }
+            dspy_set_kernel_order(Int32(DSPY_ORDER_DETECT))
+        }
+        return try forwardPass(segments)
+    }
+
+    private func forwardPass(_ segments: [Segment]) throws -> [(logits: OutputRows, hiddenStates: OutputRows?)] {
         let c = configuration
         var outputs: [(logits: OutputRows, hiddenStates: OutputRows?)] = []
         var entries: [Entry] = []

@@ -58,6 +58,13 @@ public actor LanguageEngine {
     public nonisolated let file: GGUFFile
     /// Kernel threads per job.
     public nonisolated let threadCount: Int
+    /// The llama.cpp build whose float order the kernels follow (``KernelOrder/avx2`` or
+    /// ``KernelOrder/avx512``).
+    public nonisolated let kernelOrder: KernelOrder
+
+    /// How many dispatches of each kernel variant the engine's forward passes made so far,
+    /// by path name (CDSPyKernels' `dspy_path_name`), for tests that must know which ran.
+    func kernelPaths() -> [String: UInt64] { model.kernelPaths }
 
     private let model: DecoderModel
     private var caches: [SequenceID: KVCache] = [:]
@@ -68,15 +75,19 @@ public actor LanguageEngine {
     /// - Parameters:
     ///   - url: a GGUF file of a supported architecture.
     ///   - threads: kernel threads (default: all active processors).
+    ///   - kernelOrder: the llama.cpp build whose float order to follow (default: the one
+    ///     llama.cpp built on this CPU uses; see ``KernelOrder``).
     /// - Throws: `EngineError` naming the file and what is wrong with it.
-    public init(contentsOf url: URL, threads: Int? = nil) throws {
-        try self.init(file: GGUFFile(contentsOf: url), threads: threads)
+    public init(contentsOf url: URL, threads: Int? = nil, kernelOrder: KernelOrder = .detected) throws {
+        try self.init(file: GGUFFile(contentsOf: url), threads: threads, kernelOrder: kernelOrder)
     }
 
     /// Loads the model of an already parsed GGUF file.
     /// - Throws: `EngineError` for an unsupported architecture or missing/mis-shaped tensors.
-    public init(file: GGUFFile, threads: Int? = nil) throws {
+    public init(file: GGUFFile, threads: Int? = nil, kernelOrder: KernelOrder = .detected) throws {
         let model = try DecoderModel(file: file, threads: threads)
+        model.kernelOrder = kernelOrder
+        self.kernelOrder = kernelOrder.resolved
         self.model = model
         self.file = file
         configuration = model.configuration

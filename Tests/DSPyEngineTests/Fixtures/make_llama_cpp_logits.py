@@ -6,8 +6,13 @@ here differs from them by up to 0.93. This records what llama.cpp computes here,
 as SHA-256 of the 49,152 little-endian float32 logits, so the engine tests can
 check bit-for-bit agreement.
 
-    pip install 'llama-cpp-python==0.3.36'
-    python make_llama_cpp_logits.py MODEL.gguf > llama_cpp_logits.json
+llama.cpp built natively rounds differently with AVX-512 than with AVX2 (SwiGLU's
+exponential, attention's half-precision dot product and softmax), so the output names
+the level llama.cpp's build used ("cpu_level": avx512 or avx2, from its system info) and
+goes to the file of that level; the engine tests pick the file of the CPU they run on.
+
+    pip install 'llama-cpp-python==0.3.36'   # built from source on the machine
+    python make_llama_cpp_logits.py MODEL.gguf > llama_cpp_logits.LEVEL.json
 """
 import hashlib, json, pathlib, sys
 
@@ -17,7 +22,11 @@ from llama_cpp import Llama
 GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "Fixtures" / "golden" / "logits"
 NAMES = ["raw_capital", "raw_code", "chat_capital", "chat_colors_sys", "long_dspy_demos"]
 
-out = {"llama_cpp_python": "0.3.36", "flash_attn": True, "n_batch": 512, "prompts": {}}
+import llama_cpp
+
+info = llama_cpp.llama_print_system_info().decode()
+level = "avx512" if "AVX512 = 1" in info else "avx2" if "AVX2 = 1" in info else "scalar"
+out = {"llama_cpp_python": "0.3.36", "cpu_level": level, "flash_attn": True, "n_batch": 512, "prompts": {}}
 for name in NAMES:
     ids = json.loads((GOLDEN / f"{name}.json").read_text())["prompt_token_ids"]
     golden = np.fromfile(GOLDEN / f"{name}.last.f32", dtype="<f4")
