@@ -19,6 +19,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // HummingbirdCore only (no router, no swift-configuration): the server, HTTP/1.1 channel and limits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C kernels
@@ -26,7 +33,19 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "DSPyUtilities"),
-        .target(name: "DSPyHTTP"),
+        // The HTTP transport of `dspyc serve` and the inspector page: Hummingbird 2 on swift-nio.
+        .target(
+            name: "DSPyHTTP",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "DSPyEngine",
             dependencies: ["CDSPyKernels", "DSPyUtilities"]),
@@ -35,7 +54,9 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
         .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
-        .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
+        .target(name: "DSPyInspector", dependencies: [
+            "DSPyStore", "DSPyHTTP", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Example programs (their data are embedded as string literals, see programs/ProgramData.swift)
         .target(
@@ -68,7 +89,7 @@ let package = Package(
             dependencies: ["DSPy", "DSPyUtilities"],
             path: "Tests/DSPyTestSupport"),
         .testTarget(name: "DSPyUtilitiesTests", dependencies: ["DSPyUtilities"]),
-        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP"]),
+        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport", "DSPyUtilities"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyStoreTests", dependencies: ["DSPyStore", "DSPyTestSupport"]),

@@ -12,8 +12,9 @@ import Foundation
 /// wrong type, a value out of range — is an ``OpenAIRequestError`` naming the
 /// field, which the server answers with a 400. Cost: one JSON parse of the body.
 struct OpenAIChatRequest: Equatable {
-    /// The most completions one request may ask for (OpenAI's own limit).
-    static let maximumChoices = 128
+    /// The most completions one request may ask for: each is a whole generation, so a
+    /// larger `n` would let one request occupy the engine for minutes.
+    static let maximumChoices = 16
 
     var messages: [DSPyEngine.ChatMessage]
     var parameters: DSPyEngine.SamplingParameters
@@ -76,7 +77,7 @@ struct OpenAIChatRequest: Equatable {
 
         let choices = try integer("n", in: fields) ?? 1
         guard (1...maximumChoices).contains(choices) else {
-            throw OpenAIRequestError(message: "'n' must be between 1 and \(maximumChoices), got \(choices)")
+            throw OpenAIRequestError(message: "'n' must be between 1 and \(maximumChoices) (this server's limit: each choice is a whole generation), got \(choices)")
         }
         var stream = false
         if let value = fields["stream"] {
