@@ -7,7 +7,7 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the embedded model over OpenAI's /v1/chat/completions and /v1/models.",
+        abstract: "Serve the embedded model over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health).",
         discussion: """
             Binds 127.0.0.1 unless --host says otherwise; another address needs --allow-remote (the API has no \
             authentication). Requests must name a loopback host, and requests from web pages are refused unless \
