@@ -23,6 +23,12 @@ let package = Package(
         // `swift package generate-documentation --target DSPy` (DocC); a command plugin only,
         // so `swift build` and `swift test` build nothing of it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // HummingbirdCore only (no router, no swift-configuration): the server, HTTP/1.1 channel and limits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C kernels
@@ -30,7 +36,19 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "DSPyUtilities"),
-        .target(name: "DSPyHTTP"),
+        // The HTTP transport of `dspyc serve` and the inspector page: Hummingbird 2 on swift-nio.
+        .target(
+            name: "DSPyHTTP",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "DSPyEngine",
             dependencies: ["CDSPyKernels", "DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
@@ -42,7 +60,9 @@ let package = Package(
             ]),
         .target(name: "DSPy", dependencies: ["DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
-        .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
+        .target(name: "DSPyInspector", dependencies: [
+            "DSPyStore", "DSPyHTTP", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Example programs (their data are embedded as string literals, see programs/ProgramData.swift)
         .target(
@@ -76,7 +96,7 @@ let package = Package(
             dependencies: ["DSPy", "DSPyUtilities"],
             path: "Tests/DSPyTestSupport"),
         .testTarget(name: "DSPyUtilitiesTests", dependencies: ["DSPyUtilities"]),
-        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP"]),
+        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport", "DSPyUtilities"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyStoreTests", dependencies: [

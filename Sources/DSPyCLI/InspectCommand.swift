@@ -31,7 +31,7 @@ struct InspectCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try Store.open()
             if serve {
-                try await InspectorServer(store: store, host: host, port: port).serve()
+                try await InspectorServer(store: store, host: host, port: port).serve(handlingSignals: true)
                 return
             }
             var query = CallQuery(limit: json || jsonl ? nil : last)

@@ -10,7 +10,7 @@ public struct HTTPRequest: Sendable {
     public var query: [String: String]
     /// Header fields with lower-cased names.
     public var headers: [String: String]
-    /// The body (`Content-Length` bytes; chunked request bodies are refused).
+    /// The body, whole (at most the server's `maxBodySize` bytes).
     public var body: Data
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
@@ -53,16 +53,23 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The reason phrase for common status codes.
-    static func reason(_ status: Int) -> String {
+    public static func reason(_ status: Int) -> String {
         switch status {
         case 200: return "OK"
         case 204: return "No Content"
         case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
-        case 413: return "Payload Too Large"
+        case 408: return "Request Timeout"
+        case 413: return "Content Too Large"
+        case 415: return "Unsupported Media Type"
+        case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
         default: return "Status \(status)"
         }
     }
@@ -70,7 +77,11 @@ public struct HTTPResponse: Sendable {
 
 /// Writes pieces of a streamed response body (HTTP/1.1 chunked encoding).
 public protocol HTTPBodyWriter: Sendable {
-    /// Sends one piece at once.
+    /// Queues one piece to be sent at once.
+    ///
+    /// - Throws: `HTTPServerError.clientGone` once the client has disconnected (the
+    ///   producing task is cancelled then too, so a loop that ignores this error still stops
+    ///   at its next cancellation check).
     func write(_ data: Data) throws
 }
 

@@ -1,172 +1,180 @@
 import Foundation
+internal import HummingbirdCore
+import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import ServiceLifecycle
+internal import UnixSignals
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A small HTTP/1.1 server for loopback use: the OpenAI-compatible endpoint and
-/// the inspector page.
+/// The HTTP/1.1 server of `dspyc serve` and the inspector page: Hummingbird 2 on swift-nio.
 ///
-/// One thread accepts connections and one thread per connection reads requests
-/// (keep-alive supported) and writes responses, so blocking socket I/O never
-/// occupies Swift's cooperative thread pool, where the model runs. The handler
-/// is async and runs as a task. It binds `127.0.0.1` unless told otherwise;
-/// port 0 picks a free port, reported by `start()`.
+/// Requests reach one async ``Handler`` as ``HTTPRequest`` values (body read whole, up to
+/// ``HTTPServerConfiguration/maxBodySize``); its ``HTTPResponse`` goes back whole or
+/// streamed. Around it the server keeps the limits a server facing hostile clients needs
+/// (``HTTPServerConfiguration``): a connection limit below the file-descriptor limit
+/// (and swift-nio's back-off when `accept` fails anyway, so the listener never stops for
+/// good), a time limit for reading each request, an idle timeout, a body limit, the
+/// `Host`/`Origin` checks, cancellation of a request's work when its client goes away,
+/// graceful shutdown, and one log line per request through swift-log. Socket I/O runs on
+/// swift-nio's event loops, never on Swift's cooperative threads where the model runs.
 ///
-/// Limits: request bodies up to `maxBodySize` with `Content-Length` (no chunked
-/// uploads), headers up to 64 KiB, idle connections closed after 30 s.
-public final class HTTPServer: @unchecked Sendable {
+/// ```swift
+/// let server = HTTPServer(configuration: .init(port: 0)) { request in .text("hello") }
+/// let port = try await server.start()      // listening; returns the bound port
+/// await server.stop()                      // graceful: requests in flight finish
+/// ```
+///
+/// or, for a command: `try await server.run { port in print(port) }` serves until
+/// SIGINT or SIGTERM, then shuts down gracefully.
+public final class HTTPServer: Sendable {
     /// Handles one request.
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
-    private let host: String
-    private let requestedPort: Int
-    private let handler: Handler
-    private let maxBodySize: Int
-    private let lock = NSLock()
-    private var listener: Int32 = -1
-    private var running = false
+    /// Where it listens and the limits it keeps.
+    public let configuration: HTTPServerConfiguration
+    let handler: Handler
+    let policy: RequestPolicy
+    private let state = LockedState()
 
-    public init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 16 << 20, handler: @escaping Handler) {
-        self.host = host
-        self.requestedPort = port
-        self.maxBodySize = maxBodySize
+    public init(configuration: HTTPServerConfiguration, handler: @escaping Handler) {
+        self.configuration = configuration
         self.handler = handler
+        self.policy = RequestPolicy(allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
     }
 
-    /// Binds, listens and starts accepting; returns the bound port.
+    /// A server with the default limits on `host:port`.
+    public convenience init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 16 << 20, handler: @escaping Handler) {
+        var configuration = HTTPServerConfiguration(host: host, port: port, maxBodySize: maxBodySize)
+        if !HTTPServerConfiguration.isLoopback(host) { configuration.allowedHosts = nil }
+        self.init(configuration: configuration, handler: handler)
+    }
+
+    /// Binds, starts serving in the background and returns the bound port.
     ///
-    /// - Throws: `HTTPServerError` naming the address when it cannot bind.
+    /// - Throws: `HTTPServerError.bind` naming the address when it cannot listen (a port
+    ///   in use, an address this machine does not have).
     @discardableResult
-    public func start() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPServerError.socket(String(cString: strerror(errno))) }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(requestedPort).bigEndian)
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(fd)
-            throw HTTPServerError.bind(host: host, port: requestedPort, reason: "not an IPv4 address")
+    public func start() async throws -> Int {
+        try await launch(signals: [])
+    }
+
+    /// Serves until SIGINT or SIGTERM (or ``stop()``), then shuts down gracefully:
+    /// stops accepting, lets requests in flight finish for up to
+    /// ``HTTPServerConfiguration/shutdownGracePeriod``, then cancels them.
+    ///
+    /// - Parameters:
+    ///   - handlingSignals: whether SIGINT and SIGTERM start the shutdown (a command wants
+    ///     this; a test or an embedding process usually does not).
+    ///   - announce: called with the bound port once the server listens.
+    public func run(handlingSignals: Bool = true, announce: @Sendable (Int) -> Void) async throws {
+        let port = try await launch(signals: handlingSignals ? [.sigint, .sigterm] : [])
+        announce(port)
+        if let task = state.task { try await task.value }
+    }
+
+    /// Shuts down gracefully and waits until the server has stopped. Also stops a
+    /// server still starting; a no-op on one never started.
+    public func stop() async {
+        guard let group = state.requestStop() else { return }
+        await group.triggerGracefulShutdown()
+        _ = try? await state.task?.value
+    }
+
+    private func launch(signals: [UnixSignal]) async throws -> Int {
+        let configuration = self.configuration
+        let logger = configuration.logger
+        let (ports, announcePort) = AsyncStream<Result<Int, any Error>>.makeStream()
+        let readTimeout = configuration.requestReadTimeout
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            idleTimeout: Self.timeAmount(configuration.idleTimeout))
+        let service = try HTTPServerBuilder.http1(configuration: channel).buildServer(
+            configuration: ServerConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                backlog: 256,
+                reuseAddress: true,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.effectiveMaxConnections, logger: logger)),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger,
+            responder: { [self] request, writer, channel in
+                try await respond(to: request, writer: writer, channel: channel)
+            },
+            onServerRunning: { channel in
+                announcePort.yield(.success(channel.localAddress?.port ?? configuration.port))
+            })
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: service)], gracefulShutdownSignals: signals, logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let task = Task {
+            do {
+                try await group.run()
+                announcePort.finish()
+            } catch {
+                announcePort.yield(.failure(error))
+                announcePort.finish()
+                throw error
+            }
         }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if state.set(group: group, task: task) {
+            // stop() came while this was starting.
+            await group.triggerGracefulShutdown()
         }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw HTTPServerError.bind(host: host, port: requestedPort, reason: reason)
+        for await outcome in ports {
+            switch outcome {
+            case .success(let port): return port
+            case .failure(let error):
+                throw HTTPServerError.bind(host: configuration.host, port: configuration.port, reason: "\(error)")
+            }
         }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
+        throw HTTPServerError.bind(host: configuration.host, port: configuration.port, reason: "the server stopped before it listened")
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// The running service group and its task, behind a lock (`Mutex` needs macOS 15).
+private final class LockedState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storedGroup: ServiceGroup?
+    private var storedTask: Task<Void, any Error>?
+    private var stopRequested = false
+
+    var task: Task<Void, any Error>? { lock.withLock { storedTask } }
+
+    /// Records the running group; returns whether a stop was asked for meanwhile.
+    func set(group: ServiceGroup, task: Task<Void, any Error>) -> Bool {
         lock.withLock {
-            listener = fd
-            running = true
-        }
-        let thread = Thread { [self] in acceptLoop(fd) }
-        thread.name = "dspyc-http-accept"
-        thread.start()
-        return Int(UInt16(bigEndian: actual.sin_port))
-    }
-
-    /// Stops accepting; open connections finish their current response.
-    public func stop() {
-        let fd: Int32 = lock.withLock {
-            running = false
-            defer { listener = -1 }
-            return listener
-        }
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
+            storedGroup = group
+            storedTask = task
+            return stopRequested
         }
     }
 
-    private var isRunning: Bool { lock.withLock { running } }
-
-    private func acceptLoop(_ fd: Int32) {
-        while isRunning {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            var timeout = timeval(tv_sec: 30, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let thread = Thread { [self] in serve(HTTPConnection(fd: client, maxBodySize: maxBodySize)) }
-            thread.name = "dspyc-http-connection"
-            thread.start()
+    /// Marks the server as stopping; returns its group if it has one yet.
+    func requestStop() -> ServiceGroup? {
+        lock.withLock {
+            stopRequested = true
+            return storedGroup
         }
-    }
-
-    private func serve(_ connection: HTTPConnection) {
-        defer { connection.close() }
-        while true {
-            let request: HTTPRequest
-            do {
-                guard let next = try connection.readRequest() else { return }
-                request = next
-            } catch let error as HTTPServerError {
-                try? connection.send(.text("\(error)\n", status: error.status), keepAlive: false)
-                return
-            } catch {
-                return
-            }
-            let keepAlive = (request.headers["connection"]?.lowercased() ?? "keep-alive") != "close"
-            let response = runHandler(request)
-            do {
-                try connection.send(response, keepAlive: keepAlive)
-            } catch {
-                return
-            }
-            if !keepAlive { return }
-        }
-    }
-
-    /// Runs the async handler from this connection's thread and waits for it.
-    private func runHandler(_ request: HTTPRequest) -> HTTPResponse {
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        let handler = self.handler
-        Task {
-            box.value = await handler(request)
-            done.signal()
-        }
-        done.wait()
-        return box.value ?? .text("no response\n", status: 500)
     }
 }
 
-private final class ResponseBox: @unchecked Sendable {
-    var value: HTTPResponse?
-}
-
-/// Why the server could not start or a request was refused.
+/// Why the server could not start, or why a request or a streamed body failed.
 public enum HTTPServerError: Error, Equatable, CustomStringConvertible {
-    case socket(String)
     case bind(host: String, port: Int, reason: String)
-    case malformedRequest(String)
     case bodyTooLarge(limit: Int)
-
-    var status: Int {
-        switch self {
-        case .bodyTooLarge: return 413
-        default: return 400
-        }
-    }
+    /// The client disconnected: nothing more can be sent to it.
+    case clientGone
 
     public var description: String {
         switch self {
-        case .socket(let reason): return "cannot create a socket: \(reason)"
         case .bind(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"
-        case .malformedRequest(let reason): return "malformed HTTP request: \(reason)"
         case .bodyTooLarge(let limit): return "request body larger than \(limit) bytes"
+        case .clientGone: return "the client disconnected"
         }
     }
 }

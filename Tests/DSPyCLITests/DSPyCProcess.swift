@@ -13,8 +13,8 @@ final class DSPyCProcess {
     let stderrURL: URL
     private let handles: [FileHandle]
 
-    /// Starts `dspyc arguments`; `label` names its output files in the home folder.
-    init(_ runner: DSPyCRunner, _ arguments: [String], label: String) throws {
+    /// Starts `dspyc arguments` (or `executable arguments`); `label` names its output files in the home folder.
+    init(_ runner: DSPyCRunner, _ arguments: [String], label: String, executable: String? = nil) throws {
         stdoutURL = runner.home.appendingPathComponent("\(label).out")
         stderrURL = runner.home.appendingPathComponent("\(label).err")
         var opened: [FileHandle] = []
@@ -25,7 +25,7 @@ final class DSPyCProcess {
             opened.append(try FileHandle(forWritingTo: url))
         }
         handles = opened
-        process.executableURL = DSPyCRunner.executable
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? DSPyCRunner.executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["DSPYC_HOME": runner.home.path]) { $1 }
         process.standardInput = FileHandle.nullDevice

@@ -20,9 +20,14 @@ struct ServeTests {
         let model = try Self.model.get()
         let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct")
         let server = HTTPServer(port: 0) { await api.handle($0) }
-        let port = try server.start()
-        defer { server.stop() }
-        try await body(URL(string: "http://127.0.0.1:\(port)/v1")!, model)
+        let port = try await server.start()
+        do {
+            try await body(URL(string: "http://127.0.0.1:\(port)/v1")!, model)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 
     @Test("OpenAICompatibleLM gets the same greedy text from the server as the engine gives directly")

@@ -106,7 +106,7 @@ struct WebBrowserTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let index = try HeadlessChromium.run(browser, ["--dump-dom", base.absoluteString])
@@ -144,7 +144,7 @@ struct WebBrowserTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
         try FileManager.default.createDirectory(at: Self.screenshots, withIntermediateDirectories: true)
 

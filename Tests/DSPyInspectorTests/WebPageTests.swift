@@ -117,7 +117,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
         #expect(base.host == "127.0.0.1")
 
@@ -143,7 +143,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let page = try await fetchPage(base.appendingPathComponent("runs/\(fixture.compile.id)"))
@@ -183,7 +183,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let call = fixture.compileCalls[0]
@@ -232,7 +232,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let call = try await fetchPage(base.appendingPathComponent("calls/\(fixture.hostileCall.id!)"))
@@ -258,7 +258,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let lovely = try await fetchPage(try #require(URL(string: "search?q=LOVELY", relativeTo: base)))
@@ -287,7 +287,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         let run = try await fetchPage(base.appendingPathComponent("runs/no-such-run"))
@@ -337,7 +337,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
         let a = fixture.compileCalls[0].id!, b = fixture.compileCalls[2].id!
 
@@ -379,7 +379,7 @@ struct WebPageTests {
         let fixture = try WebFixture()
         defer { fixture.remove() }
         let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try server.start()
+        let base = try await server.start()
         defer { server.stop() }
 
         func object(_ path: String) async throws -> Any {

@@ -12,8 +12,9 @@ import Foundation
 /// wrong type, a value out of range — is an ``OpenAIRequestError`` naming the
 /// field, which the server answers with a 400. Cost: one JSON parse of the body.
 struct OpenAIChatRequest: Equatable {
-    /// The most completions one request may ask for (OpenAI's own limit).
-    static let maximumChoices = 128
+    /// The most completions one request may ask for: each is a whole generation, so a
+    /// larger `n` would let one request occupy the engine for minutes.
+    static let maximumChoices = 16
 
     var messages: [DSPyEngine.ChatMessage]
     var parameters: DSPyEngine.SamplingParameters
@@ -21,6 +22,22 @@ struct OpenAIChatRequest: Equatable {
     var stream: Bool
     /// How many completions (`n`), 1 to ``maximumChoices``.
     var choices: Int
+    /// `response_format`: free text (nil), any JSON object, or JSON following a schema.
+    var responseFormat: ResponseFormat?
+    /// `logprobs`: whether each choice carries its tokens' log-probabilities.
+    var logprobs = false
+    /// `top_logprobs`: how many alternatives each token lists (0 to 20).
+    var topLogprobs = 0
+    /// `stream_options.include_usage`: a last streamed chunk with the token counts.
+    var includeUsage = false
+
+    /// What `response_format` asks the output to be.
+    enum ResponseFormat: Equatable {
+        /// `{"type": "json_object"}`: some JSON object.
+        case jsonObject
+        /// `{"type": "json_schema", "json_schema": {"schema": …}}`: the schema as JSON text.
+        case jsonSchema(String)
+    }
 
     /// Decodes and checks a request body.
     ///
@@ -33,10 +50,31 @@ struct OpenAIChatRequest: Equatable {
         do { parsed = try JSONValue.parse(text) } catch {
             throw OpenAIRequestError(message: "the request body is not valid JSON (\(error))")
         }
-        guard case .object(var fields) = parsed else {
+        guard case .object(let fields) = parsed else {
             throw OpenAIRequestError(message: "the request body is not a JSON object")
         }
-        for (key, value) in fields where value.isNull { fields[key] = nil }
+        return try decode(fields: fields)
+    }
+
+    /// A request body's JSON object, or an error saying why it is not one.
+    static func object(_ body: Data) throws(OpenAIRequestError) -> JSONObject {
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw OpenAIRequestError(message: "the request body is not UTF-8 text")
+        }
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(text) } catch {
+            throw OpenAIRequestError(message: "the request body is not valid JSON (\(error))")
+        }
+        guard case .object(let fields) = parsed else {
+            throw OpenAIRequestError(message: "the request body is not a JSON object")
+        }
+        return fields
+    }
+
+    /// Decodes and checks a request's fields (see ``decode(_:)``).
+    static func decode(fields original: JSONObject) throws(OpenAIRequestError) -> OpenAIChatRequest {
+        var fields = original
+        for (key, value) in original where value.isNull { fields[key] = nil }
         guard case .array(let rawMessages)? = fields["messages"], !rawMessages.isEmpty else {
             throw OpenAIRequestError(message: "'messages' must be a non-empty list of {role, content}")
         }
@@ -76,14 +114,57 @@ struct OpenAIChatRequest: Equatable {
 
         let choices = try integer("n", in: fields) ?? 1
         guard (1...maximumChoices).contains(choices) else {
-            throw OpenAIRequestError(message: "'n' must be between 1 and \(maximumChoices), got \(choices)")
+            throw OpenAIRequestError(message: "'n' must be between 1 and \(maximumChoices) (this server's limit: each choice is a whole generation), got \(choices)")
         }
         var stream = false
         if let value = fields["stream"] {
             guard case .bool(let flag) = value else { throw OpenAIRequestError(message: "'stream' must be true or false") }
             stream = flag
         }
-        return OpenAIChatRequest(messages: messages, parameters: parameters, stream: stream, choices: choices)
+        var request = OpenAIChatRequest(messages: messages, parameters: parameters, stream: stream, choices: choices)
+        request.responseFormat = try responseFormat(fields["response_format"])
+        if let value = fields["logprobs"] {
+            guard case .bool(let flag) = value else { throw OpenAIRequestError(message: "'logprobs' must be true or false") }
+            request.logprobs = flag
+        }
+        if let top = try integer("top_logprobs", in: fields) {
+            guard (0...20).contains(top) else { throw OpenAIRequestError(message: "'top_logprobs' must be between 0 and 20, got \(top)") }
+            guard request.logprobs else { throw OpenAIRequestError(message: "'top_logprobs' needs 'logprobs': true") }
+            request.topLogprobs = top
+        }
+        // The engine records the chosen token's log-probability whenever it keeps any.
+        if request.logprobs { request.parameters.logprobs = max(1, request.topLogprobs) }
+        switch fields["stream_options"] {
+        case nil: break
+        case .object(let options)?:
+            if let include = options["include_usage"], !include.isNull {
+                guard case .bool(let flag) = include else {
+                    throw OpenAIRequestError(message: "'stream_options.include_usage' must be true or false")
+                }
+                request.includeUsage = flag
+            }
+        default: throw OpenAIRequestError(message: "'stream_options' must be an object")
+        }
+        return request
+    }
+
+    /// Reads `response_format`: `text`, `json_object`, or `json_schema` with its `schema`.
+    private static func responseFormat(_ value: JSONValue?) throws(OpenAIRequestError) -> ResponseFormat? {
+        guard let value else { return nil }
+        guard case .object(let format) = value, let type = format["type"]?.stringValue else {
+            throw OpenAIRequestError(message: "'response_format' must be an object with a 'type' (text, json_object or json_schema)")
+        }
+        switch type {
+        case "text": return nil
+        case "json_object": return .jsonObject
+        case "json_schema":
+            guard case .object(let wrapper)? = format["json_schema"], let schema = wrapper["schema"], case .object = schema else {
+                throw OpenAIRequestError(message: "'response_format.json_schema.schema' must be a JSON schema object")
+            }
+            return .jsonSchema(schema.pythonJSON())
+        default:
+            throw OpenAIRequestError(message: "'response_format.type' must be text, json_object or json_schema, got '\(type)'")
+        }
     }
 
     /// A number field, or `nil` when absent.

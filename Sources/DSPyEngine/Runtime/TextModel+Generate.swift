@@ -10,7 +10,11 @@ extension TextModel {
     /// whole values (see ``GenerationOptions``). Text is streamed to `onText` as
     /// complete UTF-8, holding back what might be the start of a stop string.
     ///
-    /// - Throws: `EngineError.promptTooLong` when the prompt does not fit the
+    /// Cancelling the calling task stops the generation before its next decoding step
+    /// (a step already running in a batch finishes first); the sequence is freed and
+    /// `CancellationError` is thrown. A server cancels the task of a client that went away.
+    ///
+    /// - Throws: `CancellationError` when cancelled, `EngineError.promptTooLong` when the prompt does not fit the
     ///   context, `.invalidArgument` for an empty prompt or bad parameters,
     ///   `ConstraintError` if the constraint cannot be met.
     public func generate(
@@ -25,6 +29,7 @@ extension TextModel {
         }
         let clock = ContinuousClock()
         let start = clock.now
+        try Task.checkCancellation()
         var (sequence, cached) = await startSequence(for: prompt)
         do {
             // The whole prompt is one call, however much of it came from the prefix cache.
@@ -37,6 +42,7 @@ extension TextModel {
                 logits: Array(first.logits.last ?? []), maxTokens: min(parameters.maxTokens ?? .max, context - prompt.count),
                 onText: onText)
             while let step = try await state.nextStep(model: self, sequence: &sequence) {
+                try Task.checkCancellation()
                 let evaluation = try await scheduler.evaluate(EvaluationRequest(sequence: sequence, tokens: step))
                 state.logits = Array(evaluation.logits.last ?? [])
             }

@@ -1,6 +1,7 @@
 import DSPyHTTP
 import DSPyStore
 import Foundation
+import Logging
 
 /// Serves ``InspectorWebApp`` over HTTP: what `dspyc inspect --serve [--port N]` runs.
 ///
@@ -14,9 +15,12 @@ import Foundation
 /// or, without blocking:
 ///
 /// ```swift
-/// let url = try server.start()      // http://127.0.0.1:8765/
+/// let url = try await server.start()      // http://127.0.0.1:8765/
 /// defer { server.stop() }
 /// ```
+///
+/// The transport is ``HTTPServer`` (Hummingbird): on loopback it answers only requests
+/// addressed to a loopback host and refuses requests from non-loopback web origins.
 public final class InspectorServer: Sendable {
     /// The port `dspyc inspect --serve` uses when none is given.
     public static let defaultPort = 8765
@@ -37,12 +41,17 @@ public final class InspectorServer: Sendable {
     ///   - port: The port; 0 for any free one.
     public init(store: Store, host: String = "127.0.0.1", port: Int = InspectorServer.defaultPort) {
         var options = InspectorWebApp.Options()
-        if !host.hasPrefix("127.") { options.allowedHosts = nil }
+        if !HTTPServerConfiguration.isLoopback(host) { options.allowedHosts = nil }
         let app = InspectorWebApp(store: store, options: options)
         self.app = app
         self.host = host
         self.port = port
-        self.server = HTTPServer(host: host, port: port) { request in app.handle(request) }
+        var configuration = HTTPServerConfiguration(host: host, port: port, maxBodySize: 64 << 10)
+        configuration.allowedHosts = options.allowedHosts
+        configuration.logger = Logger(label: "dspyc.inspector")
+        // Quiet unless asked: the page's own requests are not news on the terminal.
+        configuration.logger.logLevel = .warning
+        self.server = HTTPServer(configuration: configuration) { request in app.handle(request) }
     }
 
     /// The page's address once started, else `nil`.
@@ -52,32 +61,50 @@ public final class InspectorServer: Sendable {
     ///
     /// - Throws: `HTTPServerError` when the address cannot be bound (say, the port is taken).
     @discardableResult
-    public func start() throws -> URL {
-        let bound = try server.start()
-        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
-        guard let url = URL(string: "http://\(shownHost):\(bound)/") else {
-            server.stop()
+    public func start() async throws -> URL {
+        let bound = try await server.start()
+        guard let url = Self.url(host: host, port: bound) else {
+            await server.stop()
             throw HTTPServerError.bind(host: host, port: bound, reason: "no URL for this address")
         }
         boundURL.value = url
         return url
     }
 
-    /// Stops listening.
+    /// Starts a graceful shutdown and returns at once (see ``shutdown()`` to wait for it).
     public func stop() {
-        server.stop()
         boundURL.value = nil
+        let server = self.server
+        Task { await server.stop() }
+    }
+
+    /// Shuts down gracefully and waits until the listener is closed.
+    public func shutdown() async {
+        boundURL.value = nil
+        await server.stop()
     }
 
     /// Starts, prints where the page is (through `announce`), and serves until the
-    /// calling task is cancelled (Ctrl-C ends the process).
-    public func serve(announce: @Sendable (String) -> Void = { print($0) }) async throws {
-        let url = try start()
-        defer { stop() }
-        announce("dspyc inspector: \(url.absoluteString)  (request log in \(app.store.path); Ctrl-C to stop)")
-        while !Task.isCancelled {
-            try await Task.sleep(nanoseconds: 3_600_000_000_000)
+    /// calling task is cancelled or, with `handlingSignals`, until SIGINT or SIGTERM;
+    /// then shuts down gracefully.
+    public func serve(handlingSignals: Bool = false, announce: @escaping @Sendable (String) -> Void = { print($0) }) async throws {
+        let server = self.server
+        try await withTaskCancellationHandler {
+            try await server.run(handlingSignals: handlingSignals) { [self] bound in
+                guard let url = Self.url(host: host, port: bound) else { return }
+                boundURL.value = url
+                announce("dspyc inspector: \(url.absoluteString)  (request log in \(app.store.path); Ctrl-C to stop)")
+            }
+        } onCancel: {
+            Task { await server.stop() }
         }
+        boundURL.value = nil
+    }
+
+    /// The page's address for a bound host and port (`0.0.0.0` shown as `127.0.0.1`).
+    private static func url(host: String, port: Int) -> URL? {
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+        return URL(string: "http://\(shownHost):\(port)/")
     }
 }
 
