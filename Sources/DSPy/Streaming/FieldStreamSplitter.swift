@@ -40,16 +40,17 @@ struct FieldStreamSplitter {
     private mutating func release(final: Bool) -> [Piece] {
         var out: [Piece] = []
         for region in regions() where fields.contains(region.field) && !finished.contains(region.field) {
-            var start = region.start
-            while start < region.end, text[start].properties.isWhitespace { start += 1 }
-            var end = region.end
+            let value = region.text
+            var start = 0
+            while start < value.count, value[start].properties.isWhitespace { start += 1 }
+            var end = value.count
             let closed = region.closed || final
-            if !closed { end = max(start, heldBackStart(region.field, from: start, to: end)) }
-            while end > start, text[end - 1].properties.isWhitespace { end -= 1 }
+            if !closed { end = max(start, heldBackStart(region.field, in: value, from: start)) }
+            while end > start, value[end - 1].properties.isWhitespace { end -= 1 }
             let done = emitted[region.field, default: 0]
             let available = max(0, end - start)
             if available > done || closed {
-                let chunk = String(String.UnicodeScalarView(text[(start + min(done, available))..<(start + available)]))
+                let chunk = String(String.UnicodeScalarView(value[(start + min(done, available))..<(start + available)]))
                 emitted[region.field] = max(done, available)
                 if closed { finished.insert(region.field) }
                 if !chunk.isEmpty || closed { out.append((region.field, chunk, closed)) }
@@ -58,22 +59,23 @@ struct FieldStreamSplitter {
         return out
     }
 
-    /// Where the held-back tail of an open region starts: a possible closing marker in the making.
-    private func heldBackStart(_ field: String, from start: Int, to end: Int) -> Int {
+    /// Where the held-back tail of an open value starts: a possible closing marker in the making.
+    private func heldBackStart(_ field: String, in value: [Unicode.Scalar], from start: Int) -> Int {
+        let end = value.count
         switch style {
         case .chatHeaders:
             // The last line, if it may still become a `[[ ## name ## ]]` header.
             var lineStart = end
-            while lineStart > start, text[lineStart - 1] != "\n" { lineStart -= 1 }
+            while lineStart > start, value[lineStart - 1] != "\n" { lineStart -= 1 }
             var i = lineStart
-            while i < end, text[i] == " " || text[i] == "\t" { i += 1 }
-            let rest = String(String.UnicodeScalarView(text[i..<end]))
+            while i < end, value[i] == " " || value[i] == "\t" { i += 1 }
+            let rest = String(String.UnicodeScalarView(value[i..<end]))
             if rest.isEmpty || "[[ ## ".hasPrefix(rest) || rest.hasPrefix("[[ ## ") { return lineStart }
             return end
         case .xmlTags:
             let marker = Array("</\(field)>".unicodeScalars)
             for length in stride(from: min(marker.count - 1, end - start), through: 1, by: -1)
-            where Array(text[(end - length)..<end]) == Array(marker[..<length]) {
+            where Array(value[(end - length)..<end]) == Array(marker[..<length]) {
                 return end - length
             }
             return end
@@ -81,10 +83,20 @@ struct FieldStreamSplitter {
     }
 
     /// The value regions found so far, in the order the fields appear.
-    private func regions() -> [(field: String, start: Int, end: Int, closed: Bool)] {
+    private func regions() -> [(field: String, text: [Unicode.Scalar], closed: Bool)] {
         switch style {
-        case .chatHeaders: return chatRegions()
-        case .xmlTags: return xmlRegions()
+        case .chatHeaders:
+            // ChatAdapter strips the rest of a header line on its own; the lines after it are kept.
+            return chatRegions().map { region in
+                var firstLineEnd = region.start
+                while firstLineEnd < region.end, text[firstLineEnd] != "\n" { firstLineEnd += 1 }
+                guard firstLineEnd < region.end else { return (region.field, Array(text[region.start..<region.end]), region.closed) }
+                var head = Array(text[region.start..<firstLineEnd])
+                while let last = head.last, last.properties.isWhitespace { head.removeLast() }
+                return (region.field, head + Array(text[firstLineEnd..<region.end]), region.closed)
+            }
+        case .xmlTags:
+            return xmlRegions().map { ($0.field, Array(text[$0.start..<$0.end]), $0.closed) }
         }
     }
 
