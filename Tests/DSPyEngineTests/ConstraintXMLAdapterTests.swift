@@ -51,4 +51,21 @@ struct ConstraintXMLAdapterTests {
             #expect(text.hasSuffix("\n</sarcastic>"))
         }
     }
+
+    @Test("A text value is never empty: right after the opening tag neither a blank nor `<` may come")
+    func textIsNotEmpty() throws {
+        let constraint = try OutputConstraint.xmlAdapterCompletion(
+            fields: [ConstrainedField("answer", .text)], vocabulary: vocabulary)
+        var decoder = ConstrainedDecoder(constraint)
+        let forced = decoder.forcedTokens()
+        #expect(forced == vocabulary.encode("<answer>\n"))
+        for token in forced { try decoder.accept(token) }
+        var mask = TokenMask(count: constraint.vocabulary.count)
+        decoder.allowedTokens(into: &mask)
+        for text in ["<", "</", "\n", " "] {
+            let id = try #require(ConstraintFixtures.id(text), "\(text) is a token")
+            #expect(!mask.contains(id), "\(String(reflecting: text)) must not start the value")
+        }
+        #expect(mask.contains(try #require(ConstraintFixtures.id("Paris"))))
+    }
 }
