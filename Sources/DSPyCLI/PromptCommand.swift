@@ -20,7 +20,7 @@ struct PromptCommand: AsyncParsableCommand {
     @Option(name: .customLong("input"), help: "An input, name=value (repeatable); list and dict values as JSON.")
     var inputs: [String] = []
 
-    @Option(help: "chat or json.")
+    @Option(help: "chat, json, xml or two-step (the main call's prompt).")
     var adapter: String = "chat"
 
     @Flag(help: "Print a JSON list of {role, content}.")
@@ -44,12 +44,7 @@ struct PromptCommand: AsyncParsableCommand {
         if let unknown = fields.keys.first(where: { !known.contains($0) }) {
             throw ValidationError("'\(unknown)' is not an input of the signature (inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))")
         }
-        let chosen: any Adapter
-        switch adapter.lowercased() {
-        case "chat": chosen = ChatAdapter()
-        case "json": chosen = JSONAdapter()
-        default: throw ValidationError("--adapter must be chat or json, got '\(adapter)'")
-        }
+        let chosen = try AdapterChoice.make(adapter, extractionModel: PromptOnlyLM())
         let messages = predictor?.formatted(fields, adapter: chosen) ?? chosen.format(spec, demos: [], inputs: fields)
         if json {
             print(JSONValue.array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })

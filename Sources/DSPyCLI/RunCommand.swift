@@ -67,8 +67,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run the uncompiled (zero-shot) program.")
     var uncompiled = false
 
-    @Flag(help: "Print the prediction as JSON.")
+    @Flag(help: "Print the prediction and the token usage per model as JSON ({\"prediction\", \"lm_usage\", \"run\"}); with --stream, one JSON object per line.")
     var json = false
+
+    @Flag(help: "Print output fields as the model decodes them (fields of ChatAdapter and XMLAdapter calls).")
+    var stream = false
+
+    @Option(help: "The adapter of every predictor: \(AdapterChoice.names) (two-step extracts the fields with the same model). Default: the program's (chat).")
+    var adapter: String?
 
     func run() async throws {
         let resolved = try program.resolve(compiled: !uncompiled, required: false)
@@ -81,15 +87,34 @@ struct RunCommand: AsyncParsableCommand {
         let session = try ProgramSession.open(
             kind: .run, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
         let instance = try await DSPyStoreAccess.restoringPerCallDemos(resolved, session: session)
+        let chosen = try adapter.map { try AdapterChoice.make($0, extractionModel: session.settings.lm ?? session.lm) }
+        let printer = StreamPrinter(json: json, multiplePredictors: instance.predictors().count > 1)
         let prediction = try await session.with {
-            try await DSPySettings.with({ $0.traceID = UUID().uuidString }) { try await instance(fields) }
+            try await DSPySettings.with({ s in
+                s.traceID = UUID().uuidString
+                if let chosen { s.adapter = chosen }
+            }) {
+                guard stream else { return try await instance(fields) }
+                return try await printer.run(instance, fields)
+            }
         }
-        session.finish(status: .succeeded, summary: ["calls": .int(session.recorder.snapshot.calls)])
+        var summary: [String: StoredJSON] = ["calls": .int(session.recorder.snapshot.calls)]
+        if let usage = try? StoredJSON.parse(DSPy.JSONValue.object(prediction.getLMUsage()).pythonJSON()) {
+            summary["lm_usage"] = usage
+        }
+        session.finish(status: .succeeded, summary: summary)
         if json {
-            print(DSPy.JSONValue.object(prediction.fields).pythonJSON(indent: 2))
+            let result: DSPy.JSONObject = [
+                "prediction": .object(prediction.fields), "lm_usage": .object(prediction.getLMUsage()),
+                "run": .string(session.run.id),
+            ]
+            print(DSPy.JSONValue.object(result).pythonJSON(indent: stream ? nil : 2))
         } else {
-            for (key, value) in prediction.fields {
+            for (key, value) in prediction.fields where !printer.printed.contains(key) {
                 print("\(key): \(value.stringValue ?? value.pythonJSON())")
+            }
+            for (model, usage) in prediction.lmUsage {
+                Log.status("usage: \(model): \(usage.promptTokens) prompt + \(usage.completionTokens) completion = \(usage.totalTokens) tokens (\(usage.cachedPromptTokens) prompt tokens from the prefix cache)")
             }
         }
     }

@@ -25,13 +25,17 @@ struct ConstraintPlan {
 extension EmbeddedLM {
     /// Builds the plan for a request's output structure (none when off or absent).
     func constraintPlan(for structure: OutputStructure?, greedy: Bool) async throws -> ConstraintPlan {
-        guard structuredDecoding, let structure, structure.style == .chatHeaders else { return ConstraintPlan() }
+        guard structuredDecoding, let structure, structure.style == .chatHeaders || structure.style == .xmlTags,
+              !structure.fields.isEmpty || structure.style == .chatHeaders
+        else { return ConstraintPlan() }
+        let xml = structure.style == .xmlTags
         var plan = ConstraintPlan()
         var fields: [ConstrainedField] = []
         var scoring: [Int: [Double]] = [:]
         let score = choiceMode == .score || (choiceMode == .automatic && greedy)
         for (index, field) in structure.fields.enumerated() {
-            let kind = Self.constraintKind(for: field)
+            var kind = Self.constraintKind(for: field)
+            if xml, case .choice(let values) = kind { kind = .choice(values.map(Self.xmlEscaped)) }
             fields.append(ConstrainedField(field.name, kind))
             if case .choice(let values) = kind {
                 let segment = 2 * index + 1  // header, value, header, value, …, marker
@@ -39,10 +43,10 @@ extension EmbeddedLM {
                 if score { scoring[segment] = values.map { field.choiceOffsets?[$0] ?? 0 } }
             }
         }
-        plan.options.constraint = try await constraints.constraint(for: fields, model: model)
+        plan.options.constraint = try await constraints.constraint(for: fields, xml: xml, model: model)
         if score && !scoring.isEmpty { plan.options.choiceScoring = scoring }
         let calibrated = structure.fields.contains { $0.choiceOffsets != nil }
-        plan.description = "chat-headers: " + zip(structure.fields, fields).map { field, constrained in
+        plan.description = (xml ? "xml-tags: " : "chat-headers: ") + zip(structure.fields, fields).map { field, constrained in
             "\(field.name)=\(Self.kindName(constrained.kind))"
         }.joined(separator: ", ") + (scoring.isEmpty ? "" : calibrated ? "; choices scored, calibrated" : "; choices scored")
         return plan
@@ -60,6 +64,11 @@ extension EmbeddedLM {
             if let schema = try? JSONSchema(jsonSchema: field.jsonSchema.pythonJSON()) { return .json(schema) }
             return .text
         }
+    }
+
+    /// A choice value as it appears between XML tags (`&` and `<` escaped, as DSPy writes them).
+    static func xmlEscaped(_ value: String) -> String {
+        value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
     }
 
     static func kindName(_ kind: ConstrainedField.Kind) -> String {
@@ -80,11 +89,13 @@ extension EmbeddedLM {
 actor ConstraintCache {
     private var compiled: [String: OutputConstraint] = [:]
 
-    func constraint(for fields: [ConstrainedField], model: TextModel) async throws -> OutputConstraint {
-        let key = String(describing: fields)
+    func constraint(for fields: [ConstrainedField], xml: Bool = false, model: TextModel) async throws -> OutputConstraint {
+        let key = (xml ? "xml:" : "chat:") + String(describing: fields)
         if let found = compiled[key] { return found }
-        let constraint = try OutputConstraint.chatAdapterCompletion(
-            fields: fields, vocabulary: try await model.constraintVocabulary())
+        let vocabulary = try await model.constraintVocabulary()
+        let constraint = xml
+            ? try OutputConstraint.xmlAdapterCompletion(fields: fields, vocabulary: vocabulary)
+            : try OutputConstraint.chatAdapterCompletion(fields: fields, vocabulary: vocabulary)
         if compiled.count >= 64 { compiled.removeAll() }
         compiled[key] = constraint
         return constraint

@@ -68,6 +68,16 @@ public struct EmbeddedLM: LanguageModel {
     }
 
     public func complete(_ request: LMRequest) async throws -> LMResponse {
+        try await respond(request, onText: nil)
+    }
+
+    /// Decodes like ``complete(_:)``, handing the first completion's text to `onText` as the engine
+    /// produces it (complete UTF-8, stop strings held back), so the pieces concatenate to its text.
+    public func stream(_ request: LMRequest, onText: @escaping @Sendable (String) -> Void) async throws -> LMResponse {
+        try await respond(request, onText: onText)
+    }
+
+    private func respond(_ request: LMRequest, onText: (@Sendable (String) -> Void)?) async throws -> LMResponse {
         let clock = ContinuousClock()
         let start = clock.now
         let parameters = defaultParameters.merged(with: request.parameters)
@@ -81,7 +91,8 @@ public struct EmbeddedLM: LanguageModel {
         for index in 0..<max(1, parameters.n) {
             var engineParameters = Self.engineParameters(parameters)
             if index > 0, let seed = engineParameters.seed { engineParameters.seed = seed &+ UInt32(index) }
-            let generation = try await model.generate(prompt: prompt, parameters: engineParameters, options: plan.options)
+            let generation = try await model.generate(
+                prompt: prompt, parameters: engineParameters, options: plan.options, onText: index == 0 ? onText : nil)
             completions.append(LMCompletion(text: generation.text, finishReason: generation.finishReason.rawValue))
             usage = usage + TokenUsage(
                 promptTokens: generation.promptTokens, completionTokens: generation.tokens.count,

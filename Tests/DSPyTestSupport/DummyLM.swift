@@ -107,6 +107,9 @@ public final class DummyLM: LanguageModel, @unchecked Sendable {
         case .text(let t): return t
         case .fields(let fields):
             if request.outputStructure?.style == .jsonObject { return JSONValue.object(fields).pythonJSON(indent: 2) }
+            if request.outputStructure?.style == .xmlTags {
+                return fields.map { "<\($0.key)>\n\($0.value.pythonStr)\n</\($0.key)>" }.joined(separator: "\n\n")
+            }
             return fields.map { "[[ ## \($0.key) ## ]]\n\($0.value.pythonStr)" }.joined(separator: "\n\n")
         }
     }

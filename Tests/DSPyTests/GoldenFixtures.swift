@@ -26,7 +26,11 @@ enum GoldenFixtures {
     }
 
     static func adapter(_ name: JSONValue?) -> any Adapter {
-        name?.stringValue == "json" ? JSONAdapter() : ChatAdapter()
+        switch name?.stringValue {
+        case "json": return JSONAdapter()
+        case "xml": return XMLAdapter()
+        default: return ChatAdapter()
+        }
     }
 
     static func names(_ file: String) -> [String] {

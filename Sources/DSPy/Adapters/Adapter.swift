@@ -41,10 +41,40 @@ public protocol Adapter: Sendable {
 
     /// The adapter to retry with after a parse failure (ChatAdapter → JSONAdapter), if any.
     var fallback: (any Adapter)? { get }
+
+    /// The structure sent with the request for constrained decoding; `nil` lets the model answer freely.
+    /// Defaults to ``outputStructure(for:)`` (TwoStepAdapter's main call has none).
+    func requestStructure(for signature: SignatureSpec) -> OutputStructure?
+
+    /// Turns one completion into output fields during a call. Defaults to ``parse(_:completion:)``;
+    /// TwoStepAdapter overrides it to ask its extraction LM (a second logged LM call).
+    func extract(_ signature: SignatureSpec, completion: String, context: AdapterContext) async throws -> JSONObject
+}
+
+/// What an adapter may use while parsing inside a call: where to log and count further LM calls.
+public struct AdapterContext: Sendable {
+    /// The call log of the run, if any.
+    public var log: (any CallLog)?
+    /// The predictor's path, for the log.
+    public var path: String?
+    /// Collects the usage of every LM call of the predictor call (the caller's and the extractor's).
+    public var usage: UsageTracker
+
+    public init(log: (any CallLog)? = nil, path: String? = nil, usage: UsageTracker = UsageTracker()) {
+        self.log = log
+        self.path = path
+        self.usage = usage
+    }
 }
 
 extension Adapter {
     public var fallback: (any Adapter)? { nil }
+
+    public func requestStructure(for signature: SignatureSpec) -> OutputStructure? { outputStructure(for: signature) }
+
+    public func extract(_ signature: SignatureSpec, completion: String, context: AdapterContext) async throws -> JSONObject {
+        try parse(signature, completion: completion)
+    }
 
     /// Fills in missing optional outputs (DSPy's `apply_output_field_defaults`)
     /// and checks that every output is present.

@@ -8,13 +8,16 @@
 ///
 /// For ``Style/chatHeaders`` a conforming completion is
 /// `"[[ ## a ## ]]\n<a>\n\n[[ ## b ## ]]\n<b>\n\n[[ ## completed ## ]]"`; for
-/// ``Style/jsonObject`` it is a JSON object with ``jsonSchema``.
+/// ``Style/jsonObject`` it is a JSON object with ``jsonSchema``; for
+/// ``Style/xmlTags`` it is `"<a>\n<a>\n</a>\n\n<b>\n<b>\n</b>"` (XML-escaped values).
 public struct OutputStructure: Sendable, Hashable, Codable {
     public enum Style: String, Sendable, Hashable, Codable {
         /// `[[ ## name ## ]]` sections (ChatAdapter).
         case chatHeaders
         /// One JSON object (JSONAdapter).
         case jsonObject
+        /// `<name>` … `</name>` elements (XMLAdapter).
+        case xmlTags
     }
 
     /// One output field.
@@ -44,7 +47,8 @@ public struct OutputStructure: Sendable, Hashable, Codable {
             var choices: [String]? = nil
             if case .literal(let values) = f.type { choices = values.map(\.pythonStr) }
             if case .bool = f.type { choices = ["True", "False"] }
-            return Field(name: f.name, type: f.type, header: "[[ ## \(f.name) ## ]]", choices: choices,
+            let header = style == .xmlTags ? "<\(f.name)>" : "[[ ## \(f.name) ## ]]"
+            return Field(name: f.name, type: f.type, header: header, choices: choices,
                          jsonSchema: f.type.jsonSchema, choiceOffsets: f.choiceOffsets)
         }
         self.completionMarker = style == .chatHeaders ? "[[ ## completed ## ]]" : nil
@@ -64,6 +68,7 @@ public struct OutputStructure: Sendable, Hashable, Codable {
         switch style {
         case .chatHeaders: return (index == 0 ? "" : "\n\n") + field.header + "\n"
         case .jsonObject: return (index == 0 ? "{\n  " : ",\n  ") + JSONValue.pythonJSONString(field.name) + ": "
+        case .xmlTags: return (index == 0 ? "" : "\n</\(fields[index - 1].name)>\n\n") + field.header + "\n"
         }
     }
 
@@ -72,6 +77,7 @@ public struct OutputStructure: Sendable, Hashable, Codable {
         switch style {
         case .chatHeaders: return "\n\n" + (completionMarker ?? "")
         case .jsonObject: return "\n}"
+        case .xmlTags: return fields.last.map { "\n</\($0.name)>" } ?? ""
         }
     }
 
@@ -85,6 +91,11 @@ public struct OutputStructure: Sendable, Hashable, Codable {
             switch style {
             case .chatHeaders: out += value.pythonStr
             case .jsonObject: out += value.pythonJSON()
+            case .xmlTags:
+                switch value {
+                case .array, .object: out += value.pythonJSON()
+                default: out += XMLElement.escape(value.pythonStr, attribute: false)
+                }
             }
         }
         return out + terminator

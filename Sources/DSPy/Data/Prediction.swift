@@ -28,6 +28,14 @@ public struct Prediction: Sendable, Hashable, CustomStringConvertible {
     /// Empty for models that report none. ``scoreVote(_:field:)`` sums them
     /// across predictions.
     public var choiceScores: [String: [String: Double]]
+    /// Token usage per model of every LM call behind this prediction (DSPy's `get_lm_usage()`):
+    /// a predictor's own calls (with its JSON fallback or extraction call), or, for the result of
+    /// ``Program/callAsFunction(_:)`` at the top level, every call the program made.
+    /// Not part of equality.
+    public var lmUsage: LMUsage = LMUsage()
+
+    /// DSPy's `get_lm_usage()` dictionary: model → prompt, completion and total tokens.
+    public func getLMUsage() -> JSONObject { lmUsage.jsonObject }
 
     public init(_ fields: JSONObject = JSONObject(), completions: [JSONObject]? = nil,
                 usedAdapterFallback: Bool = false, usage: TokenUsage = TokenUsage(),

@@ -26,6 +26,8 @@ public struct DSPySettings: Sendable {
     public var samplingOverride: SamplingParameters?
     /// When set, every LM call adds its token usage here (DSPy's `track_usage`).
     public var usage: UsageTracker?
+    /// When set, predictors stream their output fields here while the model decodes (``Program/stream(_:listeners:)``).
+    public var stream: StreamSink?
     /// Per-predictor hints added as a `hint_` input (Refine's advice), keyed by predictor identity.
     public var hints: [ObjectIdentifier: String] = [:]
     /// Identifies the example being processed, so the request log can group a
@@ -103,34 +105,64 @@ public final class TraceRecorder: @unchecked Sendable {
 
 /// Sums token usage of every LM call made while it is installed (DSPy's `track_usage`).
 ///
+/// Usage is kept per language model, keyed by its ``LanguageModel/modelIdentifier``
+/// (DSPy keys by `lm.model`), as ``lmUsage`` and summed over all models as ``usage``.
+/// Cache hits add nothing, as in DSPy.
+///
 /// ```swift
 /// let (prediction, usage) = try await UsageTracker.measure { try await program(inputs) }
 /// usage.totalTokens
 /// ```
-/// Cache hits add nothing (their usage is zero).
 public final class UsageTracker: @unchecked Sendable {
     private let lock = NSLock()
-    private var total = TokenUsage()
+    private var byModel: [String: TokenUsage] = [:]
+    private var order: [String] = []
     private var calls = 0
 
     public init() {}
 
-    public func add(_ usage: TokenUsage) {
+    /// Adds one call's usage under `model` (cache hits are not added).
+    public func add(_ usage: TokenUsage, model: String = "", cacheHit: Bool = false) {
+        guard !cacheHit else { return }
         lock.withLock {
-            total = total + usage
+            if byModel[model] == nil { order.append(model) }
+            byModel[model, default: TokenUsage()] = byModel[model, default: TokenUsage()] + usage
             calls += 1
         }
     }
 
-    /// The usage so far.
-    public var usage: TokenUsage { lock.withLock { total } }
-    /// The number of LM calls so far.
+    /// Adds every model's usage of another tracker (a nested call's).
+    public func add(_ other: LMUsage, calls added: Int = 0) {
+        lock.withLock {
+            for (model, usage) in other.entries {
+                if byModel[model] == nil { order.append(model) }
+                byModel[model, default: TokenUsage()] = byModel[model, default: TokenUsage()] + usage
+            }
+            calls += added
+        }
+    }
+
+    /// The usage so far, summed over models.
+    public var usage: TokenUsage { lock.withLock { order.reduce(TokenUsage()) { $0 + (byModel[$1] ?? TokenUsage()) } } }
+    /// The usage so far per model, in order of first use (DSPy's `get_total_tokens()`).
+    public var lmUsage: LMUsage { lock.withLock { LMUsage(order.map { ($0, byModel[$0] ?? TokenUsage()) }) } }
+    /// The number of LM calls so far (cache hits not counted).
     public var callCount: Int { lock.withLock { calls } }
 
     /// Runs `body` and returns its result with the usage of the LM calls it made.
     public static func measure<T>(_ body: () async throws -> T) async rethrows -> (T, TokenUsage) {
+        let (result, usage) = try await measureByModel(body)
+        return (result, usage.total)
+    }
+
+    /// Runs `body` and returns its result with the usage of its LM calls per model.
+    ///
+    /// A tracker already installed (an outer measurement) still sees every call.
+    public static func measureByModel<T>(_ body: () async throws -> T) async rethrows -> (T, LMUsage) {
         let tracker = UsageTracker()
+        let outer = DSPySettings.current.usage
         let result = try await DSPySettings.with({ $0.usage = tracker }, body)
-        return (result, tracker.usage)
+        outer?.add(tracker.lmUsage, calls: tracker.callCount)
+        return (result, tracker.lmUsage)
     }
 }

@@ -26,14 +26,24 @@ public struct CachedLanguageModel: LanguageModel {
     public var defaultParameters: SamplingParameters { base.defaultParameters }
 
     public func complete(_ request: LMRequest) async throws -> LMResponse {
+        try await respond(request, onText: nil)
+    }
+
+    /// Streams a miss from the base model; a hit hands over its stored text at once.
+    public func stream(_ request: LMRequest, onText: @escaping @Sendable (String) -> Void) async throws -> LMResponse {
+        try await respond(request, onText: onText)
+    }
+
+    private func respond(_ request: LMRequest, onText: (@Sendable (String) -> Void)?) async throws -> LMResponse {
         let key = LMCacheKey.key(model: modelIdentifier, request: request)
         if var hit = try await cache.lookup(key: key) {
             hit.cacheHit = true
             hit.usage = TokenUsage()
             hit.latency = .zero
+            if let onText, let text = hit.completions.first?.text, !text.isEmpty { onText(text) }
             return hit
         }
-        let response = try await base.complete(request)
+        let response = if let onText { try await base.stream(request, onText: onText) } else { try await base.complete(request) }
         try await cache.store(key: key, response: response)
         return response
     }

@@ -156,8 +156,21 @@ public protocol LanguageModel: Sendable {
     var defaultParameters: SamplingParameters { get }
     /// Runs one request.
     func complete(_ request: LMRequest) async throws -> LMResponse
+
+    /// Runs one request, handing the first completion's text to `onText` piece by piece as it is
+    /// generated (the pieces concatenate to that completion's text), and returns the full response.
+    ///
+    /// The default calls ``complete(_:)`` and hands over the whole text at once, so every model
+    /// can be streamed; the embedded engine streams while it decodes.
+    func stream(_ request: LMRequest, onText: @escaping @Sendable (String) -> Void) async throws -> LMResponse
 }
 
 extension LanguageModel {
     public var defaultParameters: SamplingParameters { SamplingParameters() }
+
+    public func stream(_ request: LMRequest, onText: @escaping @Sendable (String) -> Void) async throws -> LMResponse {
+        let response = try await complete(request)
+        if let text = response.completions.first?.text, !text.isEmpty { onText(text) }
+        return response
+    }
 }

@@ -7,7 +7,10 @@ import Foundation
 /// fallback — a second LM call. Only parse failures fall back; LM errors
 /// propagate. Both calls are logged; the prediction says the fallback ran.
 /// Choice scores the LM reports in its metadata reach the prediction
-/// (``Prediction/choiceScores``).
+/// (``Prediction/choiceScores``). The prediction's usage covers every LM call
+/// of the predictor call (fallback and extraction included), per model; each
+/// call is also added to the ambient ``UsageTracker``. With a ``StreamSink``
+/// installed, the first completion's fields stream while the model decodes.
 struct AdapterCall {
     let adapter: any Adapter
     let lm: any LanguageModel
@@ -16,23 +19,27 @@ struct AdapterCall {
     let path: String?
     var usage: UsageTracker? { DSPySettings.current.usage }
 
-    func run(signature: SignatureSpec, demos: [Example], inputs: JSONObject) async throws -> Prediction {
+    /// Runs the call; `collector` (when given) also receives the usage of every LM call made.
+    func run(signature: SignatureSpec, demos: [Example], inputs: JSONObject, collector: UsageTracker? = nil) async throws -> Prediction {
+        let local = collector ?? UsageTracker()
         do {
-            return try await attempt(adapter, signature: signature, demos: demos, inputs: inputs, isFallback: false)
+            return try await attempt(adapter, signature: signature, demos: demos, inputs: inputs, isFallback: false, local: local)
         } catch let error as DSPyError {
             guard case .adapterParse = error, let fallback = adapter.fallback else { throw error }
-            var prediction = try await attempt(fallback, signature: signature, demos: demos, inputs: inputs, isFallback: true)
+            var prediction = try await attempt(
+                fallback, signature: signature, demos: demos, inputs: inputs, isFallback: true, local: local)
             prediction.usedAdapterFallback = true
             return prediction
         }
     }
 
     private func attempt(
-        _ adapter: any Adapter, signature: SignatureSpec, demos: [Example], inputs: JSONObject, isFallback: Bool
+        _ adapter: any Adapter, signature: SignatureSpec, demos: [Example], inputs: JSONObject, isFallback: Bool,
+        local: UsageTracker
     ) async throws -> Prediction {
         let messages = adapter.format(signature, demos: demos, inputs: inputs)
         let request = LMRequest(messages: messages, parameters: parameters,
-                                outputStructure: adapter.outputStructure(for: signature))
+                                outputStructure: adapter.requestStructure(for: signature))
         var record = CallRecord(
             modulePath: path, adapter: adapter.name, model: lm.modelIdentifier, request: request, completions: [],
             parsed: nil, error: nil, usage: TokenUsage(), latency: .zero, cacheHit: false,
@@ -41,15 +48,22 @@ struct AdapterCall {
         let clock = ContinuousClock()
         let start = clock.now
         let response: LMResponse
+        let streaming = streamer(for: adapter, signature: signature)
         do {
-            response = try await lm.complete(request)
+            if let streaming {
+                response = try await lm.stream(request) { streaming.receive($0) }
+                streaming.finish()
+            } else {
+                response = try await lm.complete(request)
+            }
         } catch {
             record.error = "\(error)"
             record.latency = clock.now - start
             await log?.record(record)
             throw error
         }
-        usage?.add(response.usage)
+        usage?.add(response.usage, model: lm.modelIdentifier, cacheHit: response.cacheHit)
+        local.add(response.usage, model: lm.modelIdentifier, cacheHit: response.cacheHit)
         record.completions = response.completions.map(\.text)
         record.usage = response.usage
         record.latency = response.latency == .zero ? clock.now - start : response.latency
@@ -61,24 +75,70 @@ struct AdapterCall {
                     expected: signature.outputs.map(\.name), parsed: nil,
                     message: "The LM returned an empty or null response.")
             }
-            let parsed = try response.completions.map { completion -> JSONObject in
+            let context = AdapterContext(log: log, path: path, usage: local)
+            var parsed: [JSONObject] = []
+            for completion in response.completions {
                 guard !completion.text.isEmpty else {
                     throw DSPyError.adapterParse(adapter: adapter.name, response: completion.text,
                         expected: signature.outputs.map(\.name), parsed: nil,
                         message: "The LM returned an empty or null response.")
                 }
-                return try adapter.parse(signature, completion: completion.text)
+                parsed.append(try await adapter.extract(signature, completion: completion.text, context: context))
             }
             record.parsed = parsed
             await log?.record(record)
             var prediction = Prediction(completions: parsed)
-            prediction.usage = response.usage
+            prediction.usage = local.usage
+            prediction.lmUsage = local.lmUsage
             prediction.choiceScores = Prediction.choiceScores(fromMetadata: response.metadata)
             return prediction
         } catch {
             record.error = "\(error)"
             await log?.record(record)
             throw error
+        }
+    }
+
+    /// The field streamer of this call, when a stream sink wants fields this adapter can stream.
+    private func streamer(for adapter: any Adapter, signature: SignatureSpec) -> FieldStreamer? {
+        guard let sink = DSPySettings.current.stream else { return nil }
+        let style: FieldStreamSplitter.Style
+        switch adapter.requestStructure(for: signature)?.style {
+        case .chatHeaders?: style = .chatHeaders
+        case .xmlTags?: style = .xmlTags
+        default: return nil
+        }
+        let name = path ?? "self"
+        let fields = sink.fields(of: signature, predictor: name)
+        guard !fields.isEmpty else { return nil }
+        return FieldStreamer(FieldStreamSplitter(style: style, fields: fields), predictor: name, sink: sink)
+    }
+}
+
+/// A ``FieldStreamSplitter`` fed from the engine's callback, delivering to a sink.
+final class FieldStreamer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var splitter: FieldStreamSplitter
+    private let predictor: String
+    private let sink: StreamSink
+
+    init(_ splitter: FieldStreamSplitter, predictor: String, sink: StreamSink) {
+        self.splitter = splitter
+        self.predictor = predictor
+        self.sink = sink
+    }
+
+    func receive(_ piece: String) {
+        deliver(lock.withLock { splitter.receive(piece) })
+    }
+
+    func finish() {
+        deliver(lock.withLock { splitter.finish() })
+    }
+
+    private func deliver(_ pieces: [FieldStreamSplitter.Piece]) {
+        for piece in pieces {
+            sink.send(StreamChunk(predictor: predictor, field: piece.field, text: piece.text, isLast: piece.isLast))
         }
     }
 }

@@ -16,7 +16,15 @@ public protocol Program: Module {
 
 extension Program {
     /// Runs the program on named inputs.
-    public func callAsFunction(_ inputs: JSONObject) async throws -> Prediction { try await forward(inputs) }
+    ///
+    /// At the top level (no usage tracker installed) the prediction's ``Prediction/lmUsage`` holds
+    /// the token usage of every LM call the program made, per model (DSPy's `get_lm_usage()`).
+    public func callAsFunction(_ inputs: JSONObject) async throws -> Prediction {
+        if DSPySettings.current.usage != nil { return try await forward(inputs) }
+        var (prediction, usage) = try await UsageTracker.measureByModel { try await forward(inputs) }
+        prediction.lmUsage = usage
+        return prediction
+    }
 
     /// Runs the program on an example's inputs.
     public func callAsFunction(example: Example) async throws -> Prediction {

@@ -119,9 +119,10 @@ struct ByteAutomaton: Sendable {
 
     private func stepFreeText(_ state: inout ByteState, _ b: UInt8, _ segment: Segment) -> Bool {
         let isSpace = b == 0x20 || b == 0x0A || b == 0x09
-        if state.count == 0, isSpace { return false }
-        if b < 0x20, !isSpace { return false }  // no control characters, no CR
         let terminator = segment.bytes
+        // The text is not empty: it may not start with a blank or with its terminator.
+        if state.count == 0, isSpace || b == bytePool[terminator.lowerBound] { return false }
+        if b < 0x20, !isSpace { return false }  // no control characters, no CR
         // Match the terminator (KMP).
         var k = Int(state.offset)
         if state.count >= segment.maxBytes, UTF8Check.isComplete(state.utf8) {

@@ -28,8 +28,8 @@ public enum ConstraintSegment: Sendable, Equatable {
     /// One of `True`, `False`, `true`, `false` — the spellings DSPy's bool parsing
     /// accepts and its prompts show (`must be True or False`).
     case boolean
-    /// Any text that does not contain `terminator`, starting with a non-whitespace
-    /// character, at most `maxBytes` bytes of valid UTF-8, with no control
+    /// Any non-empty text that does not contain `terminator`, starting with a non-whitespace
+    /// character other than the terminator's first, at most `maxBytes` bytes of valid UTF-8, with no control
     /// characters other than tab and newline (no CR), and no line starting with `[[`
     /// (after optional blanks: DSPy would read a header there). The segment ends when the
     /// terminator has been produced; the terminator then counts as the start of the
