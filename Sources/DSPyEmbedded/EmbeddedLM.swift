@@ -31,7 +31,8 @@ public struct EmbeddedLM: LanguageModel {
 
     /// The loaded model.
     public let model: TextModel
-    /// The model file and size, plus how decoding differs from the default: requests
+    /// The model file and size, plus how prompts or decoding differ from the default (a
+    /// chat template override, unconstrained decoding, a choice mode): requests
     /// decoded differently must not share cache entries (the cache key includes this).
     public var modelIdentifier: String {
         var identifier = baseIdentifier
@@ -59,7 +60,9 @@ public struct EmbeddedLM: LanguageModel {
     ) {
         self.model = model
         let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.intValue ?? 0
-        baseIdentifier = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        var base = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        if let family = model.chatTemplateOverride { base += "+chat-template=\(family.name)" }
+        baseIdentifier = base
         self.defaultParameters = defaultParameters
         self.structuredDecoding = structuredDecoding
         self.choiceMode = choiceMode

@@ -41,6 +41,8 @@ struct CompileDriver {
         parts += ["train=" + from.trainset.sha256, "devset=" + from.devset.sha256]
         let size = (try? FileManager.default.attributesOfItem(atPath: modelURL.path)[.size] as? NSNumber)?.intValue ?? 0
         parts += ["model=\(modelURL.lastPathComponent)#\(size)", "structured=\(structuredDecoding)"]
+        // Only when given, so compiles made without one keep their fingerprints.
+        if let family = modelOptions.chatTemplateFamily { parts.append("chat-template=\(family.name)") }
         return SHA256.hash(parts.joined(separator: "\n")).hexString
     }
 

