@@ -14,6 +14,11 @@ a counter-based SplitMix64 turned into floats with integer arithmetic and one
 correctly rounded multiply (no libm, no NumPy random streams), and the GGUF
 writer emits keys and tensors in the order given here. It takes about a second.
 
+`TINY_MODELS_CONTEXT_LENGTH=N` (default 256) writes a longer context length (and,
+for phi3, sliding window) for tests that need long prompts, such as DSPy's
+ChatAdapter prompts; the weights are the same, the files' hashes are not those of
+`summary.json`, and llama.cpp's fixtures are for the default.
+
 Shapes follow the real families at a small scale (see README.md beside this
 file): width 256 so that K-quants apply (128 for gemma3, whose 270M model is
 also K-quant-incompatible in its input width), grouped-query attention, a
@@ -22,6 +27,7 @@ vocabulary with byte fallback (gemma3, phi3), and each family's chat template.
 """
 import hashlib
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -265,7 +271,7 @@ MODELS = {
                  n_rot=48, rope_base=10000.0, eps=1e-5, tied=False, tokenizer="phi3",
                  emb_std=0.02, out_std=3.0, qk_gain=2.0),
 }
-CONTEXT_LENGTH = 256
+CONTEXT_LENGTH = int(os.environ.get("TINY_MODELS_CONTEXT_LENGTH", "256"))
 # Weight scales. Embeddings are small (std 0.02-0.03, as trained models have), so the
 # residual stream is carried by the blocks (linear weights have std 1/sqrt(fan_in)) and
 # decoding depends on the context instead of echoing the current token. Logits have a
