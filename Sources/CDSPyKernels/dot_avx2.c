@@ -51,15 +51,6 @@ DSPY_AVX2 static inline __m256 q8_products(__m256i w, __m256i y) {
 #undef Q4_0_PRODUCTS
 #undef Q8_PRODUCTS
 
-DSPY_AVX2 float dspy_dot_f32_avx2(const float *a, const float *b, int n) {
-    __m256 acc = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-    float sum = hsum_ps(acc);
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
-
 DSPY_AVX2 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int b = 0; b < cols / 32; b++, x += 32) {

@@ -4,6 +4,7 @@
 
 #if DSPY_X86
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define DSPY_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))

@@ -16,6 +16,9 @@ typedef struct { uint16_t d; uint16_t m; uint8_t qs[16]; } dspy_block_q4_1; // 2
 typedef struct { uint16_t d; int8_t qs[32]; } dspy_block_q8_0;              // 34 bytes
 typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } dspy_block_q4_k; // 144
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } dspy_block_q6_k; // 210
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } dspy_block_q5_0;              // 22
+typedef struct { uint16_t d; uint16_t m; uint8_t qh[4]; uint8_t qs[16]; } dspy_block_q5_1; // 24
+typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } dspy_block_q5_k; // 176
 
 #define DSPY_ALIGN32 __attribute__((aligned(32)))
 
@@ -96,12 +99,62 @@ void dspy_dot_q8_0_lanes2_avx512(const void *, const void *, const dspy_block_q8
 /// attention.c's per-head AVX2 path (llama.cpp's half-precision online softmax).
 void dspy_attend_group_hd64_avx512(const float *q, int heads, const uint16_t *keys, const uint16_t *values,
                                    int visible, int kv_stride, float scale, float *o);
-float dspy_dot_f32_avx2(const float *a, const float *b, int n);
 void dspy_quantize_q8_avx2(const float *x, dspy_block_q8 *y, int cols);
 void dspy_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void dspy_swiglu_avx2(float *gate, const float *up, int64_t n);
 #endif
-float dspy_dot_f32_scalar(const float *a, const float *b, int n);
+
+// MARK: Kernels of the types added for llama.cpp's full set (dot_kquant.c, dot_float.c and their _avx2 files)
+
+/// Q8_K products of one weight row against `n` tokens (`xs` blocks apart), `blocks`
+/// super-blocks per row, results `os` floats apart.
+typedef void (*dspy_row_dot_k)(const void *w, const dspy_block_q8_k *x, int xs, int n,
+                               float *out, int os, int blocks);
+/// Float products of one weight row (F32, F16 or BF16) against `n` tokens of `cols`
+/// activations in the same encoding, `xs` elements apart.
+typedef void (*dspy_row_dot_float)(const void *w, const void *x, int xs, int n,
+                                   float *out, int os, int cols);
+
+/// Computes rows [r0, r1) of `m` when its type is one of matmul_k.c's (returns 1), else returns 0.
+int dspy_matmul_rows_k(const dspy_matrix *m, int r0, int r1, const dspy_activations *x, int tokens, int avx2);
+
+/// The 6-bit scale and min of sub-block j (0…7) of a Q4_K/Q5_K block's 12 packed bytes.
+void dspy_k_scale_min(int j, const uint8_t *q, uint8_t *scale, uint8_t *min);
+
+void dspy_dequantize_q5_0(const void *src, float *y, int64_t blocks);
+void dspy_dequantize_q5_1(const void *src, float *y, int64_t blocks);
+void dspy_dequantize_q5_k(const void *src, float *y, int64_t blocks);
+
+void dspy_dot_q5_0_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q5_1_scalar(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_k_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q5_k_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q6_k_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q4_k_tiled_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q5_k_tiled_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q6_k_tiled_scalar(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_vec_dot_f32_scalar(const void *, const void *, int, int, float *, int, int);
+void dspy_vec_dot_f16_scalar(const void *, const void *, int, int, float *, int, int);
+void dspy_vec_dot_bf16_scalar(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_f32_scalar(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_f16_scalar(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_bf16_scalar(const void *, const void *, int, int, float *, int, int);
+#if DSPY_X86
+void dspy_dot_q5_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q5_1_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+void dspy_dot_q4_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q5_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q6_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q4_k_tiled_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q5_k_tiled_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_dot_q6_k_tiled_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
+void dspy_vec_dot_f32_avx2(const void *, const void *, int, int, float *, int, int);
+void dspy_vec_dot_f16_avx2(const void *, const void *, int, int, float *, int, int);
+void dspy_vec_dot_bf16_avx2(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_f32_avx2(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_f16_avx2(const void *, const void *, int, int, float *, int, int);
+void dspy_tiny_dot_bf16_avx2(const void *, const void *, int, int, float *, int, int);
+#endif
 
 /// Counts one dispatch of kernel variant `path` (a DSPY_PATH_* value).
 void dspy_path_hit(int path);

@@ -12,14 +12,12 @@ typedef struct {
     const dspy_matrix *matrices;
     int count;
     int total_rows;
-    const float *x;
-    int x_stride;
-    const dspy_block_q8 *xq;
+    dspy_activations x;
+    const dspy_block_q8 *xq;          // x.q8
     int tokens;
     const dspy_block_q8_lanes *lanes; // the first lane_tokens tokens, eight per group
     const dspy_lanes_bias *bias;      // their offset terms, when an AVX-512 kernel needs them
     int lane_tokens;
-    float *scratch;
     int chunk_rows;
     _Atomic int next_chunk;
 } matmul_job;
@@ -107,11 +105,12 @@ static void lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int 
     }
 }
 
-static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1, float *row) {
+static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1) {
     int avx2 = dspy_kernels_use_avx2();
     const uint8_t *base = m->weights;
     int blocks = m->cols / 32;
     size_t os = (size_t)m->out_stride;
+    if (dspy_matmul_rows_k(m, r0, r1, &job->x, job->tokens, avx2)) return;
     dspy_row_dot dot = row_dot_for(m->type, avx2);
     if (dot) {
         // Quantized rows: the packed tokens through the lane kernels, the rest one row at a time.
@@ -131,54 +130,38 @@ static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int
                 m->out + done * os + r, m->out_stride, blocks);
         return;
     }
-    dspy_path_hit(DSPY_X86 && avx2 ? DSPY_PATH_DOT_FLOAT_AVX2 : DSPY_PATH_DOT_FLOAT_SCALAR);
-    for (int r = r0; r < r1; r++) {
-        const float *wf = (const float *)(base + (size_t)r * m->row_bytes);
-        if (m->type != DSPY_TYPE_F32) {
-            dspy_dequantize(m->type, wf, row, m->cols);
-            wf = row;
-        }
-        for (int t = 0; t < job->tokens; t++) {
-            const float *x = job->x + (size_t)t * job->x_stride;
-#if DSPY_X86
-            float v = avx2 ? dspy_dot_f32_avx2(wf, x, m->cols) : dspy_dot_f32_scalar(wf, x, m->cols);
-#else
-            float v = dspy_dot_f32_scalar(wf, x, m->cols);
-#endif
-            m->out[(size_t)t * m->out_stride + r] = v;
-        }
-    }
 }
 
 // Runs rows [begin, end) of the matrices' concatenated rows.
-static void matmul_range(const matmul_job *job, int begin, int end, float *row) {
+static void matmul_range(const matmul_job *job, int begin, int end) {
     int offset = 0;
     for (int i = 0; i < job->count && begin < end; i++) {
         const dspy_matrix *m = &job->matrices[i];
         int lo = begin - offset, hi = end - offset;
         if (lo < 0) lo = 0;
         if (hi > m->rows) hi = m->rows;
-        if (lo < hi) matmul_rows(job, m, lo, hi, row);
+        if (lo < hi) matmul_rows(job, m, lo, hi);
         offset += m->rows;
     }
 }
 
 static void matmul_worker(void *context, int ith, int nth) {
     (void)nth;
+    (void)ith;
     matmul_job *job = context;
-    float *row = job->scratch ? job->scratch + (size_t)ith * job->matrices[0].cols : NULL;
     for (;;) {
         int chunk = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
         int begin = chunk * job->chunk_rows;
         if (begin >= job->total_rows) return;
         int end = begin + job->chunk_rows;
-        matmul_range(job, begin, end < job->total_rows ? end : job->total_rows, row);
+        matmul_range(job, begin, end < job->total_rows ? end : job->total_rows);
     }
 }
 
-void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x,
-                 int x_stride, const dspy_block_q8 *xq, int tokens, float *scratch) {
-    matmul_job job = {matrices, count, 0, x, x_stride, xq, tokens, NULL, NULL, 0, scratch, 16, 0};
+void dspy_matmul_activations(dspy_pool *pool, const dspy_matrix *matrices, int count, const dspy_activations *x,
+                             int tokens) {
+    matmul_job job = {matrices, count, 0, *x, x->q8, tokens, NULL, NULL, 0, 16, 0};
+    const dspy_block_q8 *xq = x->q8;
     int lanes_wanted = 0, bias_wanted = 0;
     for (int i = 0; i < count; i++) {
         job.total_rows += matrices[i].rows;
@@ -211,4 +194,41 @@ void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const 
     dspy_pool_run(pool, matmul_worker, &job);
     free(bias);
     free(lanes);
+}
+
+void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count, const float *x, int x_stride,
+                 const dspy_block_q8 *xq, int tokens, float *scratch) {
+    (void)scratch;
+    dspy_activations a = {x, x_stride, xq, NULL, NULL, NULL, 0};
+    int wanted[5] = {0};
+    for (int i = 0; i < count; i++) {
+        int e = dspy_activation_encoding(matrices[i].type);
+        if (e >= 0) wanted[e] = 1;
+    }
+    int cols = count > 0 ? matrices[0].cols : 0;
+    size_t elements = (size_t)tokens * (size_t)cols;
+    void *q8 = NULL, *q8_k = NULL, *f16 = NULL, *bf16 = NULL;
+    if (wanted[DSPY_ACTIVATIONS_Q8] && !xq && (q8 = malloc(sizeof(dspy_block_q8) * (elements / 32 + 1)))) {
+        dspy_quantize_q8(x, x_stride, q8, tokens, cols);
+        a.q8 = q8;
+    }
+    if (wanted[DSPY_ACTIVATIONS_Q8_K] && (q8_k = malloc(sizeof(dspy_block_q8_k) * (elements / 256 + 1)))) {
+        dspy_quantize_q8_k(x, x_stride, q8_k, tokens, cols);
+        a.q8_k = q8_k;
+    }
+    if (wanted[DSPY_ACTIVATIONS_F16] && (f16 = malloc(sizeof(uint16_t) * (elements + 1)))) {
+        for (int t = 0; t < tokens; t++)
+            dspy_fp32_to_fp16_row(x + (size_t)t * x_stride, (uint16_t *)f16 + (size_t)t * cols, cols);
+        a.f16 = f16;
+    }
+    if (wanted[DSPY_ACTIVATIONS_BF16] && (bf16 = malloc(sizeof(uint16_t) * (elements + 1)))) {
+        for (int t = 0; t < tokens; t++)
+            dspy_fp32_to_bf16_row(x + (size_t)t * x_stride, (uint16_t *)bf16 + (size_t)t * cols, cols);
+        a.bf16 = bf16;
+    }
+    dspy_matmul_activations(pool, matrices, count, &a, tokens);
+    free(bf16);
+    free(f16);
+    free(q8_k);
+    free(q8);
 }

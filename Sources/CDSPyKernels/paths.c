@@ -21,6 +21,14 @@ static const char *const names[DSPY_PATH_COUNT] = {
     [DSPY_PATH_ATTEND_GROUP_AVX512] = "attend-grouped-avx512",
     [DSPY_PATH_TILED_SCALAR] = "tiled-scalar",
     [DSPY_PATH_TILED_AVX2] = "tiled-avx2",
+    [DSPY_PATH_Q5_SCALAR] = "q5-dot-scalar",
+    [DSPY_PATH_Q5_AVX2] = "q5-dot-avx2",
+    [DSPY_PATH_KQUANT_SCALAR] = "kquant-dot-scalar",
+    [DSPY_PATH_KQUANT_AVX2] = "kquant-dot-avx2",
+    [DSPY_PATH_KQUANT_TILED_SCALAR] = "kquant-tiled-scalar",
+    [DSPY_PATH_KQUANT_TILED_AVX2] = "kquant-tiled-avx2",
+    [DSPY_PATH_FLOAT_VEC_SCALAR] = "float-vec-dot-scalar",
+    [DSPY_PATH_FLOAT_VEC_AVX2] = "float-vec-dot-avx2",
 };
 
 void dspy_path_hit(int path) {

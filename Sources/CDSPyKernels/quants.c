@@ -5,6 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+// llama.cpp's reference dequantizers round every product and sum separately (no FMA).
+#pragma STDC FP_CONTRACT OFF
+
 float dspy_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
     uint32_t exponent = (h >> 10) & 0x1F;
@@ -77,26 +80,15 @@ static void dequantize_q8_0(const dspy_block_q8_0 *b, float *y, int64_t blocks) 
     }
 }
 
-// The 6-bit scale and min of sub-block j (0..7) packed in a Q4_K block's 12 bytes.
-static void q4_k_scale_min(int j, const uint8_t *q, uint8_t *scale, uint8_t *min) {
-    if (j < 4) {
-        *scale = q[j] & 63;
-        *min = q[j + 4] & 63;
-    } else {
-        *scale = (uint8_t)((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-        *min = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 static void dequantize_q4_k(const dspy_block_q4_k *b, float *y, int64_t blocks) {
     for (int64_t i = 0; i < blocks; i++) {
         float d = dspy_fp16_to_fp32(b[i].d), dmin = dspy_fp16_to_fp32(b[i].dmin);
         const uint8_t *q = b[i].qs;
         for (int j = 0; j < 8; j += 2, q += 32) {
             uint8_t sc, m;
-            q4_k_scale_min(j, b[i].scales, &sc, &m);
+            dspy_k_scale_min(j, b[i].scales, &sc, &m);
             float d1 = d * sc, m1 = dmin * m;
-            q4_k_scale_min(j + 1, b[i].scales, &sc, &m);
+            dspy_k_scale_min(j + 1, b[i].scales, &sc, &m);
             float d2 = d * sc, m2 = dmin * m;
             for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0F) - m1;
             for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
@@ -136,8 +128,16 @@ int dspy_dequantize(int type, const void *src, float *dst, int64_t n) {
     case DSPY_TYPE_Q4_0: dequantize_q4_0(src, dst, n / 32); return 0;
     case DSPY_TYPE_Q4_1: dequantize_q4_1(src, dst, n / 32); return 0;
     case DSPY_TYPE_Q8_0: dequantize_q8_0(src, dst, n / 32); return 0;
+    case DSPY_TYPE_Q5_0: dspy_dequantize_q5_0(src, dst, n / 32); return 0;
+    case DSPY_TYPE_Q5_1: dspy_dequantize_q5_1(src, dst, n / 32); return 0;
     case DSPY_TYPE_Q4_K: dequantize_q4_k(src, dst, n / 256); return 0;
+    case DSPY_TYPE_Q5_K: dspy_dequantize_q5_k(src, dst, n / 256); return 0;
     case DSPY_TYPE_Q6_K: dequantize_q6_k(src, dst, n / 256); return 0;
+    case DSPY_TYPE_BF16: {
+        const uint16_t *h = src;
+        for (int64_t i = 0; i < n; i++) dst[i] = dspy_bf16_to_fp32(h[i]);
+        return 0;
+    }
     default: return -1;
     }
 }

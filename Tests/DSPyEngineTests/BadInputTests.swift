@@ -69,11 +69,11 @@ struct BadInputTests {
 
     @Test("A tensor of an unsupported type names the tensor and the type")
     func unsupportedTensorType() throws {
-        let url = try Self.oneTensorFile(type: 6).write()  // Q5_0
-        let expected = EngineError.unsupportedTensorType(path: url.path, tensor: "blk.0.attn_norm.weight", type: "Q5_0 (type 6)")
+        let url = try Self.oneTensorFile(type: 10).write()  // Q2_K
+        let expected = EngineError.unsupportedTensorType(path: url.path, tensor: "blk.0.attn_norm.weight", type: "Q2_K (type 10)")
         #expect(throws: expected) { try GGUFFile(contentsOf: url) }
         #expect(expected.description.contains("blk.0.attn_norm.weight"))
-        #expect(expected.description.contains("Q5_0"))
+        #expect(expected.description.contains("Q2_K"))
     }
 
     @Test("A missing file is a not-readable error naming the path")

@@ -127,7 +127,13 @@ enum TinyLlamaGGUF {
         case .q8_0: return (0..<blocks).flatMap { _ in half(0.004) + randomBytes(32) }
         case .q4_0: return (0..<blocks).flatMap { _ in half(0.03) + randomBytes(16) }
         case .q4_1: return (0..<blocks).flatMap { _ in half(0.03) + half(-0.2) + randomBytes(16) }
-        case .q4_K, .q6_K: return randomBytes(blocks * type.blockBytes)
+        case .bf16:
+            return (0..<count).flatMap { _ in
+                withUnsafeBytes(of: UInt16(Float.random(in: -0.3...0.3, using: &random).bitPattern >> 16).littleEndian) { Array($0) }
+            }
+        case .q5_0: return (0..<blocks).flatMap { _ in half(0.03) + randomBytes(20) }
+        case .q5_1: return (0..<blocks).flatMap { _ in half(0.03) + half(-0.2) + randomBytes(20) }
+        case .q4_K, .q5_K, .q6_K: return randomBytes(blocks * type.blockBytes)
         }
     }
 

@@ -4,9 +4,10 @@ import Foundation
 
 /// The tiny random-weight models of `Tests/Fixtures/tiny-models` and llama.cpp's results on them.
 ///
-/// The F32 and Q8_0 files are regenerated once per test run by `make_tiny_models.py`
-/// (python3 with `gguf==0.19.0` and numpy) into a temporary folder; the Q4_K_M files are
-/// committed. See the README beside the script.
+/// All model files (F32, Q8_0 and Q4_K_M) are regenerated once per test run by
+/// `make_tiny_models.py` (python3 with `gguf==0.19.0` and numpy) into a temporary folder;
+/// its Q4_K_M files are byte-identical to llama.cpp's quantizer output, and tests compare each
+/// file's SHA-256 with the fixture's `file_sha256`. See the README beside the script.
 enum TinyModelFixtures {
     static let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/tiny-models")
     static let pipCommand = "python3 -m pip install 'gguf==0.19.0' numpy"
@@ -56,7 +57,7 @@ enum TinyModelFixtures {
         let description: String
     }
 
-    /// The folder the F32 and Q8_0 models were generated into, once per process.
+    /// The folder the models were generated into, once per process.
     static let generated: Result<URL, GenerationFailure> = {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("dspyc-tiny-models-\(ProcessInfo.processInfo.processIdentifier)")
@@ -80,12 +81,9 @@ enum TinyModelFixtures {
         return .success(output)
     }()
 
-    /// The model file `tiny-ARCH-QUANT.gguf`: regenerated for f32 and q8_0; q4_k_m files exist only
-    /// where a developer ran `make_llama_cpp_fixtures.py` (they are not committed).
+    /// The regenerated model file `tiny-ARCH-QUANT.gguf` (QUANT = f32, q8_0 or q4_k_m).
     static func modelFile(arch: String, quant: String) throws -> URL {
-        let name = "tiny-\(arch)-\(quant).gguf"
-        if quant == "q4_k_m" { return folder.appendingPathComponent(name) }
-        return try generated.get().appendingPathComponent(name)
+        try generated.get().appendingPathComponent("tiny-\(arch)-\(quant).gguf")
     }
 
     static func oracle(arch: String, quant: String) throws -> Oracle {

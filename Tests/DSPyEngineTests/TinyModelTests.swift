@@ -8,11 +8,13 @@ import Testing
 @Suite("Tiny models of each architecture")
 struct TinyModelTests {
     static let architectures = ["llama", "qwen2", "qwen3", "gemma3", "phi3"]
+    /// Every file `make_tiny_models.py` writes: F32, gguf-py's Q8_0, and Q4_K_M as llama.cpp's
+    /// quantizer writes it (Q4_K, Q6_K and, for gemma3, Q5_0 and Q8_0 weights).
+    static let files = architectures.flatMap { arch in ["f32", "q8_0", "q4_k_m"].map { (arch, $0) } }
     /// Quantizations whose matrix products the engine computes as llama.cpp's CPU backend
-    /// does. Q4_K_M (Q4_K, Q6_K and, for gemma3, Q5_0 weights) joins this list when the
-    /// K-quant kernels land; until then the engine dequantizes those to floats and leaves
-    /// llama.cpp's greedy path within a few tokens.
-    static let quantizations = ["f32", "q8_0"]
+    /// does: F32, Q8_0×Q8_0, and for Q4_K_M Q4_K×Q8_K and Q6_K×Q8_K (gemma3 adds Q5_0×Q8_0
+    /// and Q8_0×Q8_0).
+    static let quantizations = ["f32", "q8_0", "q4_k_m"]
     static let cases = architectures.flatMap { arch in quantizations.map { (arch, $0) } }
 
     /// Bound on |engine − llama.cpp| for each logit of the prompt's last position (logits
@@ -23,13 +25,16 @@ struct TinyModelTests {
     /// so F32 sums differ in the last bits (seen: ≤ 0.006). Q8_0 prompts are bit-identical
     /// except gemma3's `short_chat` (0.065: its short prompt takes the per-token attention
     /// path, whose f16 rounding of Q-normed, pre-scaled queries amplifies the order difference).
+    /// Q4_K_M prompts differ by ≤ 2e-6 (F32 output or norm sums), gemma3's `short_chat` 0.069
+    /// for the same reason as in Q8_0.
     static let logitBound: Float = 0.1
     /// Bound on the difference of llama.cpp's top-5 logits at each decoding step. Steps run
     /// one token through the per-token attention path and single-row products, where the
-    /// engine's order differs from llama.cpp's AVX2 build more (seen: F32 ≤ 0.011, Q8_0 ≤ 0.2).
+    /// engine's order differs from llama.cpp's AVX2 build more (seen: F32 ≤ 0.011, Q8_0 ≤ 0.2,
+    /// Q4_K_M ≤ 0.1).
     static let stepBound: Float = 0.3
 
-    @Test("The regenerated model files are the ones llama.cpp ran on", arguments: cases)
+    @Test("The regenerated model files are the ones llama.cpp ran on", arguments: files)
     func regeneratedFilesMatch(arch: String, quant: String) throws {
         let oracle = try TinyModelFixtures.oracle(arch: arch, quant: quant)
         let url = try TinyModelFixtures.modelFile(arch: arch, quant: quant)

@@ -28,13 +28,21 @@ enum {
     DSPY_PATH_LANES_AVX2,
     DSPY_PATH_LANES_VNNI,
     DSPY_PATH_LANES2_AVX512,
-    DSPY_PATH_DOT_FLOAT_SCALAR,
+    DSPY_PATH_DOT_FLOAT_SCALAR,   // F32, F16, BF16 in tinyBLAS's order (two or more tokens)
     DSPY_PATH_DOT_FLOAT_AVX2,
     DSPY_PATH_ATTEND_SCALAR,
     DSPY_PATH_ATTEND_AVX2,
     DSPY_PATH_ATTEND_GROUP_AVX512,
     DSPY_PATH_TILED_SCALAR,
     DSPY_PATH_TILED_AVX2,
+    DSPY_PATH_Q5_SCALAR,          // Q5_0 × Q8_0, Q5_1 × Q8_1 rows
+    DSPY_PATH_Q5_AVX2,
+    DSPY_PATH_KQUANT_SCALAR,      // Q4_K, Q5_K, Q6_K × Q8_K, vec_dot order (fewer than 8 tokens)
+    DSPY_PATH_KQUANT_AVX2,
+    DSPY_PATH_KQUANT_TILED_SCALAR, // the same in the order of llama.cpp's tiled matmul (8+ tokens)
+    DSPY_PATH_KQUANT_TILED_AVX2,
+    DSPY_PATH_FLOAT_VEC_SCALAR,   // F32, F16, BF16 in vec_dot's order (one token, or no tinyBLAS)
+    DSPY_PATH_FLOAT_VEC_AVX2,
     DSPY_PATH_COUNT
 };
 
@@ -52,15 +60,23 @@ enum {
     DSPY_TYPE_F16 = 1,
     DSPY_TYPE_Q4_0 = 2,
     DSPY_TYPE_Q4_1 = 3,
+    DSPY_TYPE_Q5_0 = 6,
+    DSPY_TYPE_Q5_1 = 7,
     DSPY_TYPE_Q8_0 = 8,
     DSPY_TYPE_Q4_K = 12,
+    DSPY_TYPE_Q5_K = 13,
     DSPY_TYPE_Q6_K = 14,
+    DSPY_TYPE_BF16 = 30,
 };
 
 /// Converts one IEEE half (bits) to float.
 float dspy_fp16_to_fp32(uint16_t h);
 /// Converts one float to IEEE half bits, rounding to nearest even.
 uint16_t dspy_fp32_to_fp16(float f);
+/// Converts one bfloat16 (bits) to float (exact).
+float dspy_bf16_to_fp32(uint16_t h);
+/// Converts one float to bfloat16 bits as ggml does: nearest, ties to even; NaNs stay quiet NaNs.
+uint16_t dspy_fp32_to_bf16(float f);
 
 /// Dequantizes `n` elements (a multiple of the type's block size) of `type` to floats.
 /// Returns 0, or -1 when the type is not supported.
@@ -77,6 +93,23 @@ typedef struct {
 
 /// Quantizes `rows` rows of `cols` floats (cols a multiple of 32) to Q8 blocks.
 void dspy_quantize_q8(const float *x, int x_stride, dspy_block_q8 *y, int rows, int cols);
+
+/// One block of 256 activations quantized for K-quant weights (ggml's block_q8_K, 292 bytes):
+/// value = d * qs[i]; bsums[j] = qs[16j] + … + qs[16j + 15].
+typedef struct {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} dspy_block_q8_k;
+
+/// Quantizes `rows` rows of `cols` floats (cols a multiple of 256) to Q8_K blocks exactly as
+/// llama.cpp's quantize_row_q8_K does on every CPU: the scale comes from the first element
+/// of largest magnitude (d = max / -127 as 1 / (-127 / max)), values round to nearest with
+/// ties to even and are capped at 127. A block of zeros has d = 0, zero quants and sums.
+void dspy_quantize_q8_k(const float *x, int x_stride, dspy_block_q8_k *y, int rows, int cols);
+
+/// Converts n floats to bfloat16s (`dspy_fp32_to_bf16` each).
+void dspy_fp32_to_bf16_row(const float *x, uint16_t *y, int64_t n);
 
 // MARK: - Worker pool
 
@@ -110,12 +143,58 @@ typedef struct {
     int out_stride;
 } dspy_matrix;
 
-/// Computes out = W · x for every matrix and each of `tokens` activation rows.
-///
-/// `x` holds the activations as floats (`x_stride` floats per token); `xq` holds them
-/// quantized by `dspy_quantize_q8` (cols/32 blocks per token) and is required when a
-/// matrix is Q4_0, Q4_1 or Q8_0. `scratch` needs `threads * cols` floats for the
-/// other quantized types (dequantized a row at a time). Rows are split across the pool.
+/// The encodings products take their activations in: llama.cpp's vec_dot_type of each
+/// weight type, which its CPU backend converts the float activations to first.
+enum {
+    DSPY_ACTIVATIONS_F32 = 0,  // F32 weights: the floats themselves
+    DSPY_ACTIVATIONS_Q8 = 1,   // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0: `dspy_quantize_q8` blocks
+    DSPY_ACTIVATIONS_Q8_K = 2, // Q4_K, Q5_K, Q6_K: `dspy_quantize_q8_k` blocks
+    DSPY_ACTIVATIONS_F16 = 3,  // F16: halves (`dspy_fp32_to_fp16_row`)
+    DSPY_ACTIVATIONS_BF16 = 4, // BF16: bfloat16s (`dspy_fp32_to_bf16_row`)
+};
+
+/// The activation encoding (DSPY_ACTIVATIONS_*) that products with `type` weights take, or
+/// -1 when the type has no products.
+int dspy_activation_encoding(int type);
+
+/// One micro-batch of activations in the encodings its matrices need; rows of token t start
+/// at t * stride of their unit (floats, blocks, halves). Unused encodings may be NULL.
+typedef struct {
+    const float *x;            // x_stride floats per token
+    int x_stride;
+    const dspy_block_q8 *q8;   // cols / 32 blocks per token
+    const dspy_block_q8_k *q8_k; // cols / 256 blocks per token
+    const uint16_t *f16;       // cols halves per token
+    const uint16_t *bf16;      // cols bfloat16s per token
+    /// The tokens of the whole product llama.cpp computes in one call, when this call computes
+    /// only some of them (e.g. output rows in groups): it picks the float order. 0: `tokens`.
+    int order_tokens;
+} dspy_activations;
+
+/// Computes out = W · x for every matrix (all with the same `cols`) and each of `tokens`
+/// activation rows, each product the way llama.cpp's CPU backend computes it (AVX2 build,
+/// weights not repacked): its vec_dot kernel for one token; for two or more tokens
+/// llamafile's tinyBLAS order where llama.cpp takes it (F32, F16 and BF16 matrices with
+/// rows % 4 == 0 and cols % 8 == 0; Q4_0, Q5_0 and Q8_0 use vec_dot's order anyway); for
+/// eight or more tokens, K-quants in the order of its tiled matmul (unless turned off with
+/// `dspy_set_kquant_tiled`). The scalar fallback performs the same float operations, so
+/// results do not depend on the CPU's vector level or on the thread count. Rows are split
+/// across the pool (NULL: the calling thread).
+void dspy_matmul_activations(dspy_pool *pool, const dspy_matrix *matrices, int count,
+                             const dspy_activations *x, int tokens);
+
+/// Whether K-quant products of eight or more tokens follow llama.cpp's tiled matmul (1, the
+/// default, as llama.cpp ships) or its vec_dot kernels (0, as with GGML_CPU_TILED_MM=0).
+/// Process-wide.
+void dspy_set_kquant_tiled(int enabled);
+
+/// Overrides `dspy_set_kquant_tiled` for kernels run on the calling thread (without a pool),
+/// for tests: 0 or 1, or -1 to follow the process-wide setting again.
+void dspy_set_kquant_tiled_on_thread(int setting);
+
+/// `dspy_matmul_activations` with floats `x` and optional Q8 blocks `xq`: encodings the
+/// matrices need that are not given are converted here, in memory allocated per call.
+/// `scratch` is not used (kept for callers of the earlier dequantizing fallback).
 void dspy_matmul(dspy_pool *pool, const dspy_matrix *matrices, int count,
                  const float *x, int x_stride, const dspy_block_q8 *xq, int tokens,
                  float *scratch);

@@ -149,13 +149,44 @@ extension DecoderModel {
     }
 
     /// Multiplies `tokens` rows of `input` (`columns` wide) by matrices sharing that input.
-    func multiply(_ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int) {
-        if matrices.contains(where: { TensorType(rawValue: UInt32($0.type))?.usesQuantizedActivations ?? false }) {
-            dspy_quantize_q8(input, Int32(columns), scratch.quantized.pointer, Int32(tokens), Int32(columns))
+    ///
+    /// The activations are first converted to each encoding the matrices' types multiply with
+    /// (Q8 or Q8_K blocks, halves, bfloat16s), once per call, as llama.cpp's CPU backend does.
+    /// `orderTokens` is the token count of the product llama.cpp computes when this call is one
+    /// group of it (output rows): it picks the float order of F32, F16, BF16 and K-quant matrices.
+    func multiply(_ matrices: [dspy_matrix], input: UnsafeMutablePointer<Float>, columns: Int, tokens: Int,
+                  orderTokens: Int? = nil) {
+        let encodings = Set(matrices.compactMap { TensorType(rawValue: UInt32($0.type))?.activationEncoding })
+        // F16 and BF16 share the halves buffer: a group holding both runs as two products.
+        if encodings.contains(.f16) && encodings.contains(.bf16) {
+            let isBF16 = { (m: dspy_matrix) in m.type == Int32(DSPY_TYPE_BF16) }
+            multiply(matrices.filter { !isBF16($0) }, input: input, columns: columns, tokens: tokens, orderTokens: orderTokens)
+            multiply(matrices.filter(isBF16), input: input, columns: columns, tokens: tokens, orderTokens: orderTokens)
+            return
+        }
+        let c = Int32(columns), n = Int32(tokens)
+        var activations = dspy_activations(
+            x: input, x_stride: c, q8: nil, q8_k: nil, f16: nil, bf16: nil, order_tokens: Int32(orderTokens ?? 0))
+        for encoding in encodings {
+            switch encoding {
+            case .f32:
+                break
+            case .q8:
+                dspy_quantize_q8(input, c, scratch.quantized.pointer, n, c)
+                activations.q8 = UnsafePointer(scratch.quantized.pointer)
+            case .q8K:
+                dspy_quantize_q8_k(input, c, scratch.quantizedK.pointer, n, c)
+                activations.q8_k = UnsafePointer(scratch.quantizedK.pointer)
+            case .f16:
+                dspy_fp32_to_fp16_row(input, scratch.halves.pointer, Int64(tokens * columns))
+                activations.f16 = UnsafePointer(scratch.halves.pointer)
+            case .bf16:
+                dspy_fp32_to_bf16_row(input, scratch.halves.pointer, Int64(tokens * columns))
+                activations.bf16 = UnsafePointer(scratch.halves.pointer)
+            }
         }
         matrices.withUnsafeBufferPointer { list in
-            dspy_matmul(pool.pointer, list.baseAddress, Int32(list.count), input, Int32(columns),
-                        scratch.quantized.pointer, Int32(tokens), scratch.rowScratch.pointer)
+            dspy_matmul_activations(pool.pointer, list.baseAddress, Int32(list.count), &activations, n)
         }
     }
 
@@ -173,8 +204,9 @@ extension DecoderModel {
                 dspy_rmsnorm(s.residual[item.offset * hidden], Int32(hidden), weights.outputNorm,
                              s.normed[g * hidden], Int32(hidden), 1, Int32(hidden), c.rmsEpsilon)
             }
+            // llama.cpp multiplies all of a micro-batch's output rows at once: their count picks the order.
             multiply([weights.output.product(into: s.logits.pointer, stride: vocabulary)],
-                     input: s.normed.pointer, columns: hidden, tokens: group.count)
+                     input: s.normed.pointer, columns: hidden, tokens: group.count, orderTokens: wanted.count)
             if let bias = weights.outputBias {
                 dspy_add_rows(s.logits.pointer, Int32(vocabulary), bias, Int32(group.count), Int32(vocabulary))
             }

@@ -16,7 +16,8 @@ final class ForwardScratch {
     let gate: ScratchBuffer<Float>           // [token][feedForward]
     let up: ScratchBuffer<Float>             // [token][feedForward]
     let quantized: ScratchBuffer<dspy_block_q8>  // [token][widest / 32]
-    let rowScratch: ScratchBuffer<Float>     // [thread][widest] for row-wise dequantization
+    let quantizedK: ScratchBuffer<dspy_block_q8_k>  // [token][widest / 256], for K-quant matrices
+    let halves: ScratchBuffer<UInt16>        // [token][widest], for F16 or BF16 matrices
     let logits: ScratchBuffer<Float>         // [logitRows][vocabulary]
     let logitRows: Int
     let attentionTiles: ScratchBuffer<Float> // [thread][dspy_attention_tiled_scratch_count]
@@ -36,7 +37,8 @@ final class ForwardScratch {
         gate = ScratchBuffer(capacity * c.feedForwardSize)
         up = ScratchBuffer(capacity * c.feedForwardSize)
         quantized = ScratchBuffer(capacity * (widest + 31) / 32)
-        rowScratch = ScratchBuffer(threads * widest)
+        quantizedK = ScratchBuffer(capacity * (widest + 255) / 256)
+        halves = ScratchBuffer(capacity * widest)
         logitRows = 16
         logits = ScratchBuffer(logitRows * c.vocabularySize)
         attentionTiles = ScratchBuffer(threads * dspy_attention_tiled_scratch_count(Int32(c.headDimension)))

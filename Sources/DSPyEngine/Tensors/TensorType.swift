@@ -4,23 +4,28 @@ import CDSPyKernels
 ///
 /// Raw values are ggml's type ids as stored in GGUF files. Quantized types store
 /// blocks of `blockSize` elements in `blockBytes` bytes (ggml's layouts):
-/// Q4_0 = half scale + 16 bytes of 4-bit values; Q4_1 adds a half minimum; Q8_0 = half
-/// scale + 32 signed bytes; Q4_K and Q6_K are 256-element super-blocks.
+/// Q4_0 = half scale + 16 bytes of 4-bit values; Q4_1 adds a half minimum; Q5_0 and Q5_1
+/// add 32 fifth bits to those; Q8_0 = half scale + 32 signed bytes; Q4_K, Q5_K and Q6_K
+/// are 256-element super-blocks; BF16 is the top half of an F32.
 public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
     case q4_0 = 2
     case q4_1 = 3
+    case q5_0 = 6
+    case q5_1 = 7
     case q8_0 = 8
     case q4_K = 12
+    case q5_K = 13
     case q6_K = 14
+    case bf16 = 30
 
     /// Elements per block (1 for unquantized types).
     public var blockSize: Int {
         switch self {
-        case .f32, .f16: return 1
-        case .q4_0, .q4_1, .q8_0: return 32
-        case .q4_K, .q6_K: return 256
+        case .f32, .f16, .bf16: return 1
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return 32
+        case .q4_K, .q5_K, .q6_K: return 256
         }
     }
 
@@ -28,20 +33,41 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     public var blockBytes: Int {
         switch self {
         case .f32: return 4
-        case .f16: return 2
+        case .f16, .bf16: return 2
         case .q4_0: return 18
         case .q4_1: return 20
+        case .q5_0: return 22
+        case .q5_1: return 24
         case .q8_0: return 34
         case .q4_K: return 144
+        case .q5_K: return 176
         case .q6_K: return 210
         }
     }
 
-    /// Whether matrix products quantize activations to 8 bits and multiply integers.
-    var usesQuantizedActivations: Bool {
+    /// The encoding matrix products with this type take their activations in: llama.cpp's
+    /// vec_dot_type for the weight type, which its CPU backend converts activations to.
+    enum ActivationEncoding: Int32, CaseIterable {
+        /// The floats themselves (F32 weights).
+        case f32 = 0
+        /// 32-element blocks of 8-bit quants with half scale and scaled sum (`dspy_quantize_q8`).
+        case q8 = 1
+        /// 256-element blocks of 8-bit quants with float scale and 16-element sums (`dspy_quantize_q8_k`).
+        case q8K = 2
+        /// IEEE halves.
+        case f16 = 3
+        /// bfloat16s.
+        case bf16 = 4
+    }
+
+    /// The activation encoding of products with this type (`dspy_activation_encoding`).
+    var activationEncoding: ActivationEncoding {
         switch self {
-        case .q4_0, .q4_1, .q8_0: return true
-        default: return false
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return .q8
+        case .q4_K, .q5_K, .q6_K: return .q8K
         }
     }
 
@@ -52,9 +78,13 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
         case .f16: return "F16"
         case .q4_0: return "Q4_0"
         case .q4_1: return "Q4_1"
+        case .q5_0: return "Q5_0"
+        case .q5_1: return "Q5_1"
         case .q8_0: return "Q8_0"
         case .q4_K: return "Q4_K"
+        case .q5_K: return "Q5_K"
         case .q6_K: return "Q6_K"
+        case .bf16: return "BF16"
         }
     }
 

@@ -4,13 +4,18 @@
 Run by developers, not in CI (it needs llama.cpp):
 
     python3 -m pip install 'llama-cpp-python==0.3.36' 'gguf==0.19.0' numpy
-    python3 make_llama_cpp_fixtures.py            # writes beside this file
+    python3 make_llama_cpp_fixtures.py                     # writes beside this file
+    python3 make_llama_cpp_fixtures.py --check-quantizer   # only step 2 below, writes nothing
 
 For each architecture in make_tiny_models.py this
-1. writes the F32 and gguf-py Q8_0 models (make_tiny_models.py) to a temporary folder;
+1. writes the F32, gguf-py Q8_0 and NumPy Q4_K_M models (make_tiny_models.py) to a
+   temporary folder;
 2. quantizes the F32 model with llama.cpp's own quantizer (`llama_model_quantize`) to
-   Q8_0 and Q4_K_M; the Q4_K_M file is written here (`tiny-ARCH-q4_k_m.gguf`, committed,
-   since CI cannot make it), and llama.cpp's Q8_0 is compared tensor by tensor with gguf-py's;
+   Q8_0 and Q4_K_M, compares llama.cpp's Q8_0 tensor by tensor with gguf-py's, and asserts
+   llama.cpp's Q4_K_M file has the SHA-256 of make_tiny_models.py's (on a difference it
+   names the differing tensors); `--check-quantizer` does only this, and also compares
+   llama_cpp_quants.py's Q4_K, Q6_K and Q5_0 with llama.cpp's reference quantizers
+   (`quantize_row_*_ref` in libggml-base) on random and edge-case blocks;
 3. runs llama.cpp (flash attention on, n_batch 512, 2 threads, n_ctx 256, F16 KV cache,
    weight repacking off: `use_extra_bufts = false`) on three token-id prompts and writes
    `tiny-ARCH-QUANT.json` (QUANT = f32, q8_0, q4_k_m) with, per prompt: the ids, the top-5
@@ -194,6 +199,88 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def differing_tensors(a: Path, b: Path) -> list:
+    """Names of tensors whose type or bytes differ (or that only one file has), and a note if the headers differ."""
+    x, y = tensor_bytes(a), tensor_bytes(b)
+    names = sorted(set(x) | set(y))
+    out = [n for n in names if x.get(n) != y.get(n)]
+    ra, rb = gguf.GGUFReader(str(a)), gguf.GGUFReader(str(b))
+    if [t.name for t in ra.tensors] != [t.name for t in rb.tensors]:
+        out.append("(tensor order)")
+    if a.read_bytes()[: ra.data_offset] != b.read_bytes()[: rb.data_offset]:
+        out.append("(header: keys, tensor infos or padding)")
+    return out
+
+
+def check_q4_k_m(arch: str, tmp: Path) -> tuple:
+    """(SHA-256 of make_tiny_models.py's Q4_K_M file, of llama.cpp's, differing tensors) for one model in `tmp`."""
+    ours = tmp / f"tiny-{arch}-q4_k_m.gguf"
+    theirs = tmp / f"tiny-{arch}-q4_k_m-llama-cpp.gguf"
+    quantize(tmp / f"tiny-{arch}-f32.gguf", theirs, C.LLAMA_FTYPE_MOSTLY_Q4_K_M)
+    a, b = sha(ours), sha(theirs)
+    return a, b, ([] if a == b else differing_tensors(ours, theirs))
+
+
+def check_reference_quantizers() -> list:
+    """llama_cpp_quants.py against llama.cpp's quantize_row_{q4_K,q6_K,q5_0}_ref on random and edge-case rows.
+
+    Returns the failures as text (empty when every block is byte-identical).
+    """
+    import llama_cpp_quants as q
+    from gguf import GGMLQuantizationType as QT
+
+    libs = sorted((Path(llama_cpp.__file__).parent / "lib").glob("libggml-base.*"))
+    lib = ctypes.CDLL(str(libs[0]))
+    rng = np.random.default_rng(20261207)
+    n = 256 * 64
+    cases = {
+        "normal": rng.standard_normal(n),
+        "offset": rng.standard_normal(n) * 1e-3 + 0.5,
+        "positive": np.abs(rng.standard_normal(n)),
+        "negative": -np.abs(rng.standard_normal(n)),
+        "every third zero": np.where(np.arange(n) % 3 == 0, 0.0, rng.standard_normal(n)),
+        "two nonzeros": np.where(np.isin(np.arange(n), [5, 300]), np.where(np.arange(n) == 5, 1.0, -2.0), 0.0),
+        "quarters": np.round(rng.standard_normal(n) * 4) / 4,
+        "scales 1e-8..1e3": rng.standard_normal(n) * np.repeat(10.0 ** rng.uniform(-8, 3, n // 16), 16),
+        "cauchy": rng.standard_cauchy(n),
+        "constant": np.where(np.arange(n) < 32, 0.0, -3.0),
+        "tiny block": np.where((np.arange(n) >= 1024) & (np.arange(n) < 2048), 1e-20, rng.standard_normal(n)),
+    }
+    failures = []
+    for label, values in cases.items():
+        rows = values.astype(np.float32).reshape(-1, 256)
+        for qtype, symbol, block, size in ((QT.Q4_K, "quantize_row_q4_K_ref", 256, 144),
+                                           (QT.Q6_K, "quantize_row_q6_K_ref", 256, 210),
+                                           (QT.Q5_0, "quantize_row_q5_0_ref", 32, 22)):
+            flat = np.ascontiguousarray(rows).ravel()
+            expected = np.zeros(flat.size // block * size, np.uint8)
+            getattr(lib, symbol)(flat.ctypes.data_as(ctypes.c_void_p), expected.ctypes.data_as(ctypes.c_void_p),
+                                 ctypes.c_int64(flat.size))
+            got = q.quantize(rows, qtype).ravel()
+            bad = np.flatnonzero((got.reshape(-1, size) != expected.reshape(-1, size)).any(axis=1))
+            if len(bad):
+                failures.append(f"{qtype.name} on {label}: {len(bad)} of {flat.size // block} blocks differ (first {bad[:5].tolist()})")
+    return failures
+
+
+def check_quantizer() -> int:
+    """--check-quantizer: make_tiny_models.py's Q4_K_M files against llama.cpp's quantizer, and the block quantizers."""
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        subprocess.run([sys.executable, str(HERE / "make_tiny_models.py"), str(tmp)], check=True, stdout=subprocess.DEVNULL)
+        for arch in tiny.MODELS:
+            ours, theirs, differing = check_q4_k_m(arch, tmp)
+            ok &= ours == theirs
+            print(f"tiny-{arch}-q4_k_m.gguf  make_tiny_models.py {ours}  llama.cpp {theirs}  "
+                  + ("identical" if ours == theirs else f"DIFFERENT: {', '.join(differing)}"), flush=True)
+    failures = check_reference_quantizers()
+    for line in failures:
+        print(line)
+    print(f"block quantizers against libggml-base: {'all identical' if not failures else f'{len(failures)} failures'}")
+    return 0 if ok and not failures else 1
+
+
 def tensor_types(path: Path) -> dict:
     reader = gguf.GGUFReader(str(path))
     return {t.name: t.tensor_type.name for t in reader.tensors}
@@ -235,9 +322,10 @@ def main() -> int:
             f32 = tmp / f"tiny-{arch}-f32.gguf"
             q8_py = tmp / f"tiny-{arch}-q8_0.gguf"
             q8_cpp = tmp / f"tiny-{arch}-q8_0-llama-cpp.gguf"
-            q4km = HERE / f"tiny-{arch}-q4_k_m.gguf"
+            q4km = tmp / f"tiny-{arch}-q4_k_m.gguf"
             quantize(f32, q8_cpp, C.LLAMA_FTYPE_MOSTLY_Q8_0)
-            quantize(f32, q4km, C.LLAMA_FTYPE_MOSTLY_Q4_K_M)
+            ours, theirs, differing = check_q4_k_m(arch, tmp)
+            assert ours == theirs, f"{arch}: make_tiny_models.py's Q4_K_M differs from llama.cpp's in {differing}"
             a, b = tensor_bytes(q8_py), tensor_bytes(q8_cpp)
             same_q8 = sorted(a) == sorted(b) and all(a[k] == b[k] for k in a)
             differing = sorted(k for k in a if k not in b or a[k] != b[k])
@@ -252,7 +340,8 @@ def main() -> int:
                     "file": path.name,
                     "file_sha256": sha(path),
                     "file_size": path.stat().st_size,
-                    "made_by": "llama.cpp llama_model_quantize (Q4_K_M) from the F32 file" if quant == "q4_k_m"
+                    "made_by": "make_tiny_models.py (llama_cpp_quants.py), byte-identical to llama.cpp's "
+                    "llama_model_quantize (Q4_K_M) of the F32 file" if quant == "q4_k_m"
                     else "make_tiny_models.py (gguf-py)",
                     "tensor_types": tensor_types(path),
                     "prompts": [],
@@ -309,4 +398,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(check_quantizer() if sys.argv[1:] == ["--check-quantizer"] else main())

@@ -5,14 +5,18 @@
     python3 make_tiny_models.py OUT_DIR [ARCH ...]
 
 For each of llama (Llama 3 style), qwen2, qwen3, gemma3 and phi3 this writes
-`OUT_DIR/tiny-ARCH-f32.gguf` (every tensor F32) and `OUT_DIR/tiny-ARCH-q8_0.gguf`
+`OUT_DIR/tiny-ARCH-f32.gguf` (every tensor F32), `OUT_DIR/tiny-ARCH-q8_0.gguf`
 (the same model with every 2-D weight quantized to Q8_0 by gguf-py, which is
 bit-exact with llama.cpp's reference Q8_0 quantizer; norms and rope factors stay
-F32, as llama.cpp's own quantizer leaves them). It prints each file's size and
-SHA-256. The bytes are the same on every machine and run: the weights come from
-a counter-based SplitMix64 turned into floats with integer arithmetic and one
-correctly rounded multiply (no libm, no NumPy random streams), and the GGUF
-writer emits keys and tensors in the order given here. It takes about a second.
+F32, as llama.cpp's own quantizer leaves them) and `OUT_DIR/tiny-ARCH-q4_k_m.gguf`
+(byte for byte the file llama.cpp's quantizer makes from the F32 file with
+LLAMA_FTYPE_MOSTLY_Q4_K_M: llama_cpp_quants.py beside this file reimplements its
+Q4_K, Q6_K and Q5_0 quantizers and type choices in NumPy). It prints each file's
+size and SHA-256. The bytes are the same on every machine and run: the weights
+come from a counter-based SplitMix64 turned into floats with integer arithmetic
+and one correctly rounded multiply (no libm, no NumPy random streams), the
+quantizers do the C code's float32 operations in its order, and the GGUF writer
+emits keys and tensors in the order given here. It takes a few seconds.
 
 `TINY_MODELS_CONTEXT_LENGTH=N` (default 256) writes a longer context length (and,
 for phi3, sliding window) for tests that need long prompts, such as DSPy's
@@ -25,6 +29,7 @@ also K-quant-incompatible in its input width), grouped-query attention, a
 GPT-2 byte-level BPE vocabulary (llama, qwen2, qwen3) or a SentencePiece
 vocabulary with byte fallback (gemma3, phi3), and each family's chat template.
 """
+import functools
 import hashlib
 import math
 import os
@@ -36,6 +41,9 @@ import numpy as np
 import gguf
 from gguf import GGMLQuantizationType as QT
 from gguf import TokenType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import llama_cpp_quants  # noqa: E402  (beside this file)
 
 # ---------------------------------------------------------------------------
 # Deterministic weights
@@ -284,8 +292,9 @@ CONTEXT_LENGTH = int(os.environ.get("TINY_MODELS_CONTEXT_LENGTH", "256"))
 # loops within 16 tokens on some prompts. Other norms are near 1, biases have std 0.1.
 
 
+@functools.lru_cache(maxsize=None)
 def tokenizer_for(kind: str, n_vocab: int) -> dict:
-    """The vocabulary, special ids, flags and chat template of one family."""
+    """The vocabulary, special ids, flags and chat template of one family (computed once; do not modify it)."""
     if kind == "llama3":
         v = bpe_vocab(LLAMA3_SPECIALS, n_vocab)
         ids = {t: i for i, t in enumerate(v["tokens"])}
@@ -387,14 +396,27 @@ def tensors_for(arch: str, c: dict) -> list:
     return out
 
 
-def write_model(arch: str, path: Path, quantize: bool) -> None:
-    """Writes one model; `quantize` stores every 2-D weight as Q8_0 (norms and rope factors stay F32)."""
+QUANTS = ("f32", "q8_0", "q4_k_m")
+
+
+def write_model(arch: str, path: Path, quant: str) -> None:
+    """Writes one model in `quant` (one of QUANTS).
+
+    f32: every tensor F32. q8_0: every 2-D weight Q8_0 (norms and rope factors stay F32).
+    q4_k_m: the bytes llama.cpp's `llama_model_quantize(f32 file, LLAMA_FTYPE_MOSTLY_Q4_K_M)`
+    writes (llama_cpp_quants.py): its per-tensor types and order, and its key order, which
+    copies the F32 file's keys, then adds `general.quantization_version` and moves
+    `general.file_type` to the end.
+    """
     c = MODELS[arch]
     tok = tokenizer_for(c["tokenizer"], c["n_vocab"])
     wr = gguf.GGUFWriter(path, arch)
     wr.add_type("model")
     wr.add_name(f"tiny-{arch}")
-    wr.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0 if quantize else gguf.LlamaFileType.ALL_F32)
+    if quant == "f32":
+        wr.add_file_type(gguf.LlamaFileType.ALL_F32)
+    elif quant == "q8_0":
+        wr.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
     wr.add_context_length(CONTEXT_LENGTH)
     wr.add_embedding_length(c["n_embd"])
     wr.add_block_count(c["n_layer"])
@@ -438,13 +460,22 @@ def write_model(arch: str, path: Path, quantize: bool) -> None:
     if "add_space_prefix" in tok:
         wr.add_add_space_prefix(tok["add_space_prefix"])
     wr.add_chat_template(tok["template"])
-    if quantize:
+    if quant == "q8_0":
         wr.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    for name, data in tensors_for(arch, c):
-        if quantize and data.ndim == 2:
-            wr.add_tensor(name, gguf.quants.quantize(data, QT.Q8_0), raw_dtype=QT.Q8_0)
-        else:
-            wr.add_tensor(name, data)
+    if quant == "q4_k_m":
+        wr.add_quantization_version(gguf.GGML_QUANT_VERSION)
+        wr.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+        for name, data, qtype in llama_cpp_quants.q4_k_m_types(tensors_for(arch, c), c["n_layer"]):
+            if qtype == QT.F32:
+                wr.add_tensor(name, data)
+            else:
+                wr.add_tensor(name, llama_cpp_quants.quantize(data, qtype), raw_dtype=qtype)
+    else:
+        for name, data in tensors_for(arch, c):
+            if quant == "q8_0" and data.ndim == 2:
+                wr.add_tensor(name, gguf.quants.quantize(data, QT.Q8_0), raw_dtype=QT.Q8_0)
+            else:
+                wr.add_tensor(name, data)
     wr.write_header_to_file()
     wr.write_kv_data_to_file()
     wr.write_tensors_to_file()
@@ -462,9 +493,9 @@ def main(argv: list) -> int:
         if arch not in MODELS:
             print(f"unknown architecture {arch!r} (known: {', '.join(MODELS)})", file=sys.stderr)
             return 2
-        for quantize, suffix in ((False, "f32"), (True, "q8_0")):
-            path = out_dir / f"tiny-{arch}-{suffix}.gguf"
-            write_model(arch, path, quantize)
+        for quant in QUANTS:
+            path = out_dir / f"tiny-{arch}-{quant}.gguf"
+            write_model(arch, path, quant)
             data = path.read_bytes()
             print(f"{path.name}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}")
     return 0
