@@ -7,7 +7,7 @@ import Testing
 
 /// Structured decoding and choice scoring on every architecture the engine runs: a
 /// ChatAdapter signature with a `Literal` field, through `EmbeddedLM`, on the tiny
-/// random-weight model of each architecture (F32 and Q8_0) and on Gemma 3 270M.
+/// random-weight model of each architecture (F32, Q8_0, Q4_K_M) and on Gemma 3 270M.
 ///
 /// A random model says nothing sensible, which is the point: whatever its logits, the
 /// constraint must force DSPy's format, the parsed value must be one of the choices,
@@ -18,7 +18,7 @@ struct ArchitectureStructuredDecodingTests {
     static let texts = ["I love this phone, the battery lasts for days!", "The box arrived crushed and late."]
 
     /// `arch/quant` of each tiny model.
-    static let tinyModels = TinyModelFiles.architectures.flatMap { arch in ["f32", "q8_0"].map { "\(arch)/\($0)" } }
+    static let tinyModels = TinyModelFiles.architectures.flatMap { arch in ["f32", "q8_0", "q4_k_m"].map { "\(arch)/\($0)" } }
 
     /// Runs the signature in both choice modes and checks every prediction.
     static func check(_ model: TextModel, label: String) async throws {
@@ -47,7 +47,16 @@ struct ArchitectureStructuredDecodingTests {
         arguments: tinyModels)
     func tinyModel(_ name: String) async throws {
         let parts = name.split(separator: "/").map(String.init)
-        let model = try TextModel(contentsOf: try TinyModelFiles.file(arch: parts[0], quant: parts[1]), threads: 1)
+        let model: TextModel
+        do {
+            model = try TextModel(contentsOf: try TinyModelFiles.file(arch: parts[0], quant: parts[1]), threads: 1)
+        } catch EngineError.invalidMetadata(_, "tokenizer.ggml.pre", let reason) where reason.contains("'qwen2'") {
+            // Qwen's pre-tokenizer is another part of issue #15; once it exists this test runs in full.
+            withKnownIssue("the qwen2 pre-tokenizer is not implemented yet: \(reason)") {
+                throw EngineError.invalidMetadata(path: name, key: "tokenizer.ggml.pre", reason: reason)
+            }
+            return
+        }
         #expect(model.configuration.contextLength >= TinyModelFiles.contextLength)
         try await Self.check(model, label: name)
     }
