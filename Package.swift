@@ -19,6 +19,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // `swift package generate-documentation --target DSPy` (DocC); a command plugin only,
+        // so `swift build` and `swift test` build nothing of it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: C kernels
@@ -29,11 +33,14 @@ let package = Package(
         .target(name: "DSPyHTTP"),
         .target(
             name: "DSPyEngine",
-            dependencies: ["CDSPyKernels", "DSPyUtilities"]),
+            dependencies: ["CDSPyKernels", "DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "DSPyStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities"]),
-        .target(name: "DSPy", dependencies: ["DSPyUtilities"]),
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), "DSPyUtilities",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "DSPy", dependencies: ["DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
         .target(name: "DSPyInspector", dependencies: ["DSPyStore", "DSPyHTTP"]),
 
@@ -50,6 +57,7 @@ let package = Package(
             dependencies: [
                 "DSPy", "DSPyEngine", "DSPyEmbedded", "DSPyStore", "DSPyInspector", "DSPyHTTP", "DSPyPrograms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "dspyc", dependencies: ["DSPyCLI"]),
 
@@ -71,12 +79,15 @@ let package = Package(
         .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP"]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport", "DSPyUtilities"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DSPyStoreTests", dependencies: ["DSPyStore", "DSPyTestSupport"]),
+        .testTarget(name: "DSPyStoreTests", dependencies: [
+            "DSPyStore", "DSPyTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "DSPyTests", dependencies: ["DSPy", "DSPyEmbedded", "DSPyTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyInspectorTests", dependencies: ["DSPyInspector", "DSPyTestSupport"]),
         .testTarget(name: "DSPyCLITests", dependencies: [
-            "DSPyCLI", "DSPyStore", "DSPyTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "DSPyCLI", "DSPyStore", "DSPyEngine", "DSPyPrograms", "DSPyTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DSPyProgramsTests", dependencies: ["DSPyPrograms", "DSPy", "DSPyTestSupport"]),
     ],

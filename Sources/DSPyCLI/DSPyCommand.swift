@@ -1,5 +1,6 @@
 import ArgumentParser
 import DSPyUtilities
+import Foundation
 
 /// The root `dspyc` command: DSPy for Swift with an embedded inference engine.
 public struct DSPyCommand: AsyncParsableCommand {
@@ -13,15 +14,26 @@ public struct DSPyCommand: AsyncParsableCommand {
             ServeCommand.self, ProgramsCommand.self,
         ])
 
+    /// Shown in `dspyc --help`; the flag itself is taken out of the arguments before parsing
+    /// (``DiagnosticLogging/removeVerboseFlag(from:)``), so it works after any subcommand too.
+    @Flag(name: .long, help: ArgumentHelp(
+        "Log diagnostics (model load, store retries, optimizer phases) at debug level on standard error; also after a subcommand.",
+        discussion: "DSPYC_LOG_LEVEL=trace|debug|info|notice|warning|error|critical sets the level (default warning)."))
+    var verbose = false
+
     public init() {}
 
-    /// Parses the process arguments, runs the chosen command and exits.
+    /// Parses the process arguments, bootstraps logging, runs the chosen command and exits.
     ///
     /// Errors are printed by ArgumentParser with their descriptions and a
     /// non-zero exit code (1, or 64 for usage errors).
     public static func runFromCommandLine() async -> Never {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let verbose = DiagnosticLogging.removeVerboseFlag(from: &arguments)
         do {
-            var command = try parseAsRoot()
+            DiagnosticLogging.bootstrap(level: try DiagnosticLogging.level(
+                verbose: verbose, environment: ProcessInfo.processInfo.environment))
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -31,9 +31,11 @@ public struct EmbeddedLM: LanguageModel {
 
     /// The loaded model.
     public let model: TextModel
-    /// The model file and size, plus how prompts or decoding differ from the default (a
-    /// chat template override, unconstrained decoding, a choice mode): requests
-    /// decoded differently must not share cache entries (the cache key includes this).
+    /// The model named by content (``DSPyEngine/ModelFingerprint``: the catalog's SHA-256 or a
+    /// digest of the GGUF directory, plus the engine's numerics version), plus how prompts or
+    /// decoding differ from the default (a chat template override, unconstrained decoding, a
+    /// choice mode): requests rendered or decoded differently must not share cache entries
+    /// (the cache key includes this). Renaming or moving the file does not change it.
     public var modelIdentifier: String {
         var identifier = baseIdentifier
         if !structuredDecoding { identifier += "+unconstrained" }
@@ -50,7 +52,8 @@ public struct EmbeddedLM: LanguageModel {
 
     /// - Parameters:
     ///   - model: a loaded model.
-    ///   - identifier: names the model in cache keys and logs (default: file name and size).
+    ///   - identifier: names the model in cache keys and logs (default: the model's
+    ///     ``DSPyEngine/TextModel/fingerprint``).
     ///   - defaultParameters: applied under each request's own; defaults to greedy decoding
     ///     with at most 512 new tokens (deterministic, so calls cache well).
     public init(
@@ -59,8 +62,7 @@ public struct EmbeddedLM: LanguageModel {
         structuredDecoding: Bool = true, choiceMode: ChoiceMode = .automatic
     ) {
         self.model = model
-        let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.intValue ?? 0
-        var base = identifier ?? "\(URL(fileURLWithPath: model.path).lastPathComponent)#\(size)"
+        var base = identifier ?? model.fingerprint.description
         if let family = model.chatTemplateOverride { base += "+chat-template=\(family.name)" }
         baseIdentifier = base
         self.defaultParameters = defaultParameters

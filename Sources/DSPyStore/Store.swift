@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 
 /// The dspyc database: LM-call cache, compiled programs, runs and the request log,
 /// in one SQLite file.
@@ -145,17 +146,44 @@ public struct Store: Sendable {
             }
         }
         self.writer = pool
-        if isNew { try Self.retryingWhileBusy(until: deadline) { try migrate() } }
+        if isNew { try Self.retryingWhileBusy(until: deadline, operation: "migrating the schema") { try migrate() } }
     }
 
     /// Runs `body`, retrying every 20 ms while it fails with a busy or locked
     /// database, until `deadline`.
-    static func retryingWhileBusy<T>(until deadline: Date, _ body: () throws -> T) throws -> T {
+    ///
+    /// Logs under ``StoreLog/label``: each retry at `trace`, the first at `debug`, a
+    /// recovery after retries at `notice`, and giving up at `warning` before the error is thrown.
+    static func retryingWhileBusy<T>(
+        until deadline: Date, operation: String = "opening the database",
+        logger: Logger = StoreLog.logger, _ body: () throws -> T
+    ) throws -> T {
+        var retries = 0
+        let start = Date()
         while true {
             do {
-                return try body()
+                let result = try body()
+                if retries > 0 {
+                    logger.notice("store recovered after busy retries", metadata: [
+                        "operation": "\(operation)", "retries": "\(retries)",
+                        "waited_ms": "\(Int(Date().timeIntervalSince(start) * 1000))",
+                    ])
+                }
+                return result
             } catch let error where isBusy(error) && Date() < deadline {
+                retries += 1
+                let level: Logger.Level = retries == 1 ? .debug : .trace
+                logger.log(level: level, "store busy, retrying in 20 ms", metadata: [
+                    "operation": "\(operation)", "retry": "\(retries)", "error": "\(error)",
+                ])
                 Thread.sleep(forTimeInterval: 0.02)
+            } catch {
+                if isBusy(error) {
+                    logger.warning("store still busy at the deadline; giving up", metadata: [
+                        "operation": "\(operation)", "retries": "\(retries)",
+                    ])
+                }
+                throw error
             }
         }
     }
@@ -287,6 +315,9 @@ public struct Store: Sendable {
             return .sqlite(path: path, operation: operation, detail: String(describing: error))
         }
         let detail = error.message ?? "\(error.resultCode)"
+        StoreLog.logger.debug("store operation failed", metadata: [
+            "operation": "\(operation)", "path": "\(path)", "sqlite": "\(error.resultCode)", "detail": "\(detail)",
+        ])
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return .corruptDatabase(path: path, detail: "\(detail), while \(operation)")

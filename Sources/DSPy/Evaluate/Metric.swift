@@ -45,8 +45,10 @@ extension Metric {
 
     /// A built-in metric by name (`exact-match` or `em`, `f1`, `contains`, `prefix`).
     ///
-    /// - Parameter field: the output to compare; `nil` compares every label field of the example
-    ///   (its non-input keys) that the prediction has, and averages.
+    /// - Parameters:
+    ///   - name: the metric's name (case-insensitive; `_` reads as `-`).
+    ///   - field: the output to compare; `nil` compares every label field of the example
+    ///     (its non-input keys) that the prediction has, and averages.
     /// - Throws: ``OptimizerError/unknownMetric(_:known:)``.
     public static func named(_ name: String, field: String? = nil) throws -> Metric {
         switch name.lowercased().replacingOccurrences(of: "_", with: "-") {

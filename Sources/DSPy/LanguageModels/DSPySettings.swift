@@ -3,7 +3,7 @@ import Foundation
 /// The ambient configuration: default LM and adapter, call log, trace.
 ///
 /// Stored in a task-local, so there is no global mutable state: a setting
-/// applies to the body of ``with(_:_:)`` and to child tasks created in it,
+/// applies to the body of `with(_:_:)` and to child tasks created in it,
 /// and concurrent runs with different settings do not interfere (DSPy's
 /// `dspy.context`).
 ///

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The value several predictions favour together by their choice scores: a
-/// soft vote (a dspyc addition; DSPy has only ``majority(_:field:normalize:)``).
+/// soft vote (a dspyc addition; DSPy has only `majority(_:field:normalize:)`).
 ///
 /// When every prediction carries ``Prediction/choiceScores`` for `field` over
 /// the same set of values, each prediction's scores become log-probabilities
@@ -18,7 +18,7 @@ import Foundation
 ///
 /// Without usable scores — a prediction has none for the field, the value sets
 /// differ, or a prediction's scores are not finite — the result is
-/// ``majority(_:field:normalize:)`` over the predictions' fields. `field`
+/// `majority(_:field:normalize:)` over the predictions' fields. `field`
 /// defaults to the last field of the first prediction, as in `majority`.
 ///
 /// ```swift

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Demos bootstrapped from the program's own successful runs: DSPy's `BootstrapFewShot`.
 ///
@@ -25,7 +26,7 @@ import Foundation
 ///   program answered that label every time; balanced demos teach the task.
 ///   Choices are then calibrated (``ChoiceCalibration``) on the training
 ///   examples not used as demos, and the demos are kept only if they beat the
-///   calibrated zero-shot program there (``compareZeroShot``, ``demosWin(_:over:)``):
+///   calibrated zero-shot program there (``compareZeroShot``, `demosWin(_:over:)`):
 ///   with the 135M model, sentiment's bootstrapped demo sets scored 54–65.5 %
 ///   on dev where calibrated zero-shot scored 66–68.5 %.
 ///
@@ -61,7 +62,7 @@ public struct BootstrapFewShot: Optimizer {
     /// What calibration fits (``ChoiceCalibration/Objective``).
     public var calibrationObjective: ChoiceCalibration.Objective
     /// After calibrating, also calibrate the zero-shot program on the same held-out training
-    /// examples and return it instead unless the demos beat it (``demosWin(_:over:)``): demos
+    /// examples and return it instead unless the demos beat it (`demosWin(_:over:)`): demos
     /// that do not help are dropped. Defaults to on in `.stratified` mode with calibration.
     public var compareZeroShot: Bool
 
@@ -94,10 +95,16 @@ public struct BootstrapFewShot: Optimizer {
     public func compile(_ program: any Program, trainset: [Example], valset: [Example]?) async throws -> CompiledProgram {
         let clock = ContinuousClock()
         let start = clock.now
+        let logger = OptimizerLog.logger
+        logger.debug("bootstrap: bootstrapping demos", metadata: [
+            "trainset": "\(trainset.count)", "mode": "\(mode.rawValue)", "max_bootstrapped": "\(maxBootstrappedDemos)",
+        ])
         let ((outcome, student, calibration), calls, hits) = try await CallCounter.counting {
             () -> (Outcome, any Program, [String]) in
             let outcome = try await run(program, trainset: trainset)
+            logger.debug("bootstrap: demos chosen", metadata: ["note": "\(outcome.note)", "errors": "\(outcome.errors)"])
             guard calibrateChoices else { return (outcome, outcome.student, []) }
+            logger.debug("bootstrap: calibrating choices on the held-out training examples")
             let (student, notes) = try await calibrated(outcome.student, against: program, trainset: trainset)
             return (outcome, student, notes)
         }
@@ -109,6 +116,9 @@ public struct BootstrapFewShot: Optimizer {
         report.notes = [outcome.note, "mode: \(mode.rawValue)"] + calibration
         report.recordDemos(of: student)
         report.elapsed = clock.now - start
+        logger.debug("bootstrap: done", metadata: [
+            "lm_calls": "\(calls)", "cache_hits": "\(hits)", "seconds": "\(report.elapsed.components.seconds)",
+        ])
         return CompiledProgram(program: student, report: report)
     }
 

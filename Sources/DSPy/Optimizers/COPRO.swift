@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Instruction search by the model itself: DSPy's `COPRO`.
 ///
@@ -73,6 +74,7 @@ public struct COPRO: Optimizer {
             var bestScore = -Double.infinity
             var bestState = module.dumpState()
             for d in 0..<depth {
+                OptimizerLog.logger.debug("copro: scoring instructions", metadata: ["depth": "\(d + 1)", "of": "\(depth)"])
                 for (i, (pathName, predictor)) in named.enumerated() {
                     for c in pools[i].indices where pools[i][c].score == nil {
                         let original = predictor.signature

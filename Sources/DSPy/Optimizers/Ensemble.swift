@@ -16,7 +16,7 @@ import Foundation
 /// member's log-softmax and keeps the value with the largest total — a
 /// confident member counts for more than a hesitant one, which ranks and
 /// classifies better than counting hard labels. Without scores it is
-/// ``majority(_:field:normalize:)``, as in DSPy. Pass
+/// `majority(_:field:normalize:)`, as in DSPy. Pass
 /// `reduce: { majority($0.map(\.fields)) }` for DSPy's hard vote.
 ///
 /// Cost: 0 calls to combine; `size` program runs per call.

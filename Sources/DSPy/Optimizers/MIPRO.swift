@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Instructions and demo sets searched together: a `MIPROv2`-style optimizer.
 ///
@@ -115,6 +116,10 @@ public struct MIPRO: Optimizer {
             let names = base.namedPredictors().map(\.name)
 
             // Step 1: demo sets per predictor.
+            let logger = OptimizerLog.logger
+            logger.debug("mipro: step 1, demo sets", metadata: [
+                "sets": "\(numFewshotSets)", "train": "\(train.count)", "val": "\(val.count)",
+            ])
             var demoSets: [[[Example]]] = Array(repeating: [], count: names.count)
             let search = BootstrapFewShotWithRandomSearch(
                 metric: metric, metricThreshold: metricThreshold, maxBootstrappedDemos: maxBootstrappedDemos,
@@ -134,6 +139,7 @@ public struct MIPRO: Optimizer {
             }
 
             // Step 2: instruction proposals grounded in the data and the program.
+            logger.debug("mipro: step 2, instruction proposals", metadata: ["candidates": "\(numInstructionCandidates)"])
             let summary = try await datasetSummary(train, rng: &rng)
             let programText = base.namedPredictors().map { "\($0.name): \($0.predictor.signature.signatureString)" }
                 .joined(separator: "\n")
@@ -160,6 +166,7 @@ public struct MIPRO: Optimizer {
             }
 
             // Step 3: search.
+            logger.debug("mipro: step 3, search", metadata: ["trials": "\(numTrials)"])
             typealias Choice = [Int]   // per predictor: instruction index, demo set index
             func build(_ choice: Choice) -> any Program {
                 let candidate = base.deepCopy()

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// BootstrapFewShot over many seeds, keeping the best on a validation set:
 /// DSPy's `BootstrapFewShotWithRandomSearch` (`BootstrapRS`).
@@ -91,6 +92,7 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
         let (scored, calls, hits) = try await CallCounter.counting { () -> [ScoredProgram] in
             var scored: [ScoredProgram] = []
             for s in seeds {
+                OptimizerLog.logger.debug("random search: building a candidate", metadata: ["seed": "\(s)", "of": "\(seeds.count)"])
                 let (candidate, label, errors) = try await self.candidate(seed: s, program: program, trainset: trainset)
                 report.errors += errors
                 if calibrateChoices {
@@ -98,6 +100,7 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
                         .calibrate(candidate, trainset: trainset).map { "\(label): \($0)" }
                 }
                 let result = try await evaluate(candidate)
+                OptimizerLog.logger.debug("random search: candidate scored", metadata: ["candidate": "\(label)", "score": "\(result.score)"])
                 scored.append(ScoredProgram(label: label, score: result.score, subscores: result.scores, program: candidate))
                 report.candidates.append(.init(label: label, score: result.score))
                 if let stopAtScore, result.score >= stopAtScore { break }

@@ -3,7 +3,7 @@
 /// It decides three things: the name shown in prompts (`list[str]`,
 /// `Literal['a', 'b']`, `Union[int, NoneType]`), the output note that tells
 /// the model what to produce, and how a completion is parsed back
-/// (``FieldType/validate(_:)``).
+/// (`validate(_:)`).
 public indirect enum FieldType: Sendable, Hashable {
     case string
     case int

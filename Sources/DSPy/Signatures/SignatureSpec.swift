@@ -16,7 +16,7 @@ public struct SignatureSpec: Sendable, Hashable, CustomStringConvertible {
     /// The output fields, in order.
     public private(set) var outputs: [FieldSpec]
     /// The instructions. When none are given they are DSPy's default,
-    /// ``"Given the fields `a`, `b`, produce the fields `c`."``, computed from
+    /// "Given the fields `a`, `b`, produce the fields `c`.", computed from
     /// the fields at creation and kept by later field changes (as in DSPy,
     /// where `prepend`/`append` carry the old instructions over).
     public private(set) var instructions: String

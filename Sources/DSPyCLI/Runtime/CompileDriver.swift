@@ -32,15 +32,23 @@ struct CompileDriver {
                      module: adHocModule, instructions: adHocInstructions)
     }
 
-    /// The fingerprint of this compile, without loading the model.
+    /// The fingerprint of this compile, without loading the model (the GGUF directory is read
+    /// and hashed: ``ModelFingerprint``).
     func fingerprint(from: CompiledFrom, modelURL: URL) throws -> String {
+        try fingerprint(from: from, model: ModelFingerprint(contentsOf: modelURL))
+    }
+
+    /// The fingerprint of this compile on the model named `model`: the model enters by
+    /// content (catalog SHA-256 or GGUF directory digest) and with the engine's numerics
+    /// version, never by file name, so a renamed model keeps its compiles and a kernel change
+    /// compiles afresh (the old record stays in the store under its old fingerprint, unused).
+    func fingerprint(from: CompiledFrom, model: ModelFingerprint) throws -> String {
         let program = try spec.makeProgram()
-        var parts: [String] = ["dspyc-compile-v1", spec.name, program.dumpState().pythonJSON(), optimizer]
+        var parts: [String] = ["dspyc-compile-v2", spec.name, program.dumpState().pythonJSON(), optimizer]
         parts += settings.keys.sorted().map { "\($0)=\(settings[$0] ?? "")" }
         parts += ["seed=\(seed)", "dev=\(devLimit.map(String.init) ?? "all")", "metric=\(spec.metric.name)"]
         parts += ["train=" + from.trainset.sha256, "devset=" + from.devset.sha256]
-        let size = (try? FileManager.default.attributesOfItem(atPath: modelURL.path)[.size] as? NSNumber)?.intValue ?? 0
-        parts += ["model=\(modelURL.lastPathComponent)#\(size)", "structured=\(structuredDecoding)"]
+        parts += ["model=\(model)", "structured=\(structuredDecoding)"]
         // Only when given, so compiles made without one keep their fingerprints.
         if let family = modelOptions.chatTemplateFamily { parts.append("chat-template=\(family.name)") }
         return SHA256.hash(parts.joined(separator: "\n")).hexString

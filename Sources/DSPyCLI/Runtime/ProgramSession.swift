@@ -4,6 +4,7 @@ import DSPyEngine
 import DSPyStore
 import DSPyUtilities
 import Foundation
+import Logging
 
 /// Everything a command needs to run a program: the model, the store, a run, and
 /// the framework settings that route every LM call through the cache and the log.
@@ -42,7 +43,7 @@ struct ProgramSession {
         do {
             try store.finishRun(run.id, status: status, summary: summary)
         } catch {
-            Log.status("warning: could not record the end of run \(run.id): \(error)")
+            DiagnosticLogging.logger.warning("could not record the end of run \(run.id): \(error)")
         }
     }
 }

@@ -2,6 +2,7 @@ import DSPy
 import DSPyEngine
 import DSPyStore
 import Foundation
+import Logging
 
 /// The store as the framework's LM cache and call log, for one run.
 ///
@@ -62,7 +63,7 @@ final class RunRecorder: CallLog, LMCache, @unchecked Sendable {
         do {
             _ = try await store.log(loggedCall(call))
         } catch {
-            Log.status("warning: could not log an LM call: \(error)")
+            DiagnosticLogging.logger.warning("could not log an LM call: \(error)")
         }
     }
 

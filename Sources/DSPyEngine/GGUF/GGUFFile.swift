@@ -1,3 +1,4 @@
+import DSPyUtilities
 import Foundation
 
 /// A GGUF model file, memory-mapped and parsed: header, metadata, tensor directory.
@@ -28,6 +29,9 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     /// The absolute offset where tensor data begins.
     public let dataOffset: Int
+    /// The byte count of the header, metadata and tensor directory (everything before
+    /// the alignment padding that precedes tensor data).
+    public let directoryEnd: Int
     /// The file size in bytes.
     public var fileSize: Int { mapping.bytes.count }
 
@@ -110,6 +114,7 @@ public final class GGUFFile: @unchecked Sendable {
             let offset = try reader.read(UInt64.self, "the offset of tensor '\(name)'")
             raw.append((name, shape, type, offset))
         }
+        directoryEnd = reader.offset
         dataOffset = (reader.offset + alignment - 1) / alignment * alignment
 
         var tensors: [GGUFTensorInfo] = []
@@ -127,6 +132,19 @@ public final class GGUFFile: @unchecked Sendable {
         try Self.checkNoOverlap(tensors, path: path)
         self.tensors = tensors
         tensorIndex = index
+    }
+
+    /// SHA-256 of the header, metadata and tensor directory (the first ``directoryEnd``
+    /// bytes), lower-case hex: names a model by content without reading its tensor data.
+    ///
+    /// Two files that differ in any metadata value, tensor name, shape, type or offset
+    /// differ here; files that differ only inside tensor data do not (``ModelCache/verify(_:showProgress:)``
+    /// hashes whole catalog files). Cost: one hash of a few megabytes at most (about
+    /// 1.7 MB for SmolLM2-135M, whose vocabulary is in the metadata).
+    public func directoryDigest() -> String {
+        var hasher = SHA256()
+        hasher.update(UnsafeRawBufferPointer(rebasing: mapping.bytes[0..<directoryEnd]))
+        return hasher.finalize().hexString
     }
 
     /// The tensor named `name`, if present.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A model ready for text: the engine, its tokenizer and chat template, continuous
 /// batching of concurrent generations and a prefix cache of recent prompts.
@@ -25,6 +26,9 @@ public actor TextModel {
     public nonisolated let configuration: ModelConfiguration
     /// The GGUF file's path.
     public nonisolated let path: String
+    /// The model named by content (catalog SHA-256 or directory digest, plus the numerics
+    /// version): what cache keys and compile fingerprints use instead of the path.
+    public nonisolated let fingerprint: ModelFingerprint
     private nonisolated let chatTemplateResult: Result<ChatTemplate, Error>
     /// The family given to render chats with instead of the file's template, if any
     /// (prompts then differ from the file's own, so caches keyed by model must say so).
@@ -42,14 +46,19 @@ public actor TextModel {
     ///     (its plain form, like llama.cpp's built-in template of that name).
     ///   - defaultChatTemplate: the family to use when the file has no chat template
     ///     (base models such as Gemma 3 270M carry none); ignored when it has one.
+    ///   - logger: where the load is reported (`info`: model, size, architecture, time).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
     ///   (including a tokenizer whose token count differs from the model's vocabulary).
     ///   A missing or unknown chat template is not an error here: ``chatTemplate()``
     ///   reports it when a chat is rendered.
     public init(
         contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048,
-        chatTemplate: ChatTemplate.Family? = nil, defaultChatTemplate: ChatTemplate.Family? = nil
+        chatTemplate: ChatTemplate.Family? = nil, defaultChatTemplate: ChatTemplate.Family? = nil,
+        logger: Logger = Logger(label: EngineLog.label)
     ) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        logger.debug("loading model", metadata: ["path": "\(url.path)"])
         let file = try GGUFFile(contentsOf: url)
         let engine = try LanguageEngine(file: file, threads: threads)
         self.engine = engine
@@ -63,11 +72,19 @@ public actor TextModel {
         self.tokenizer = tokenizer
         configuration = engine.configuration
         path = file.path
+        fingerprint = ModelFingerprint(file: file)
         chatTemplateOverride = chatTemplate
         chatTemplateResult = Self.selectChatTemplate(
             file: file, tokenizer: tokenizer, override: chatTemplate, fallback: defaultChatTemplate)
         scheduler = BatchScheduler(engine: engine)
         prefixCache = PrefixCache(budget: prefixCacheBudget)
+        logger.info("loaded model", metadata: [
+            "path": "\(file.path)", "bytes": "\(file.fileSize)",
+            "architecture": "\(file.metadata["general.architecture"]?.string ?? "unknown")",
+            "layers": "\(configuration.layerCount)", "threads": "\(engine.threadCount)",
+            "fingerprint": "\(fingerprint)",
+            "seconds": "\(String(format: "%.3f", (clock.now - start).seconds))",
+        ])
     }
 
     /// The chat template a model renders with: the override, else the file's, else the fallback.
