@@ -32,8 +32,9 @@ public struct EmbeddedLM: LanguageModel {
     /// The loaded model.
     public let model: TextModel
     /// The model named by content (``DSPyEngine/ModelFingerprint``: the catalog's SHA-256 or a
-    /// digest of the GGUF directory, plus the engine's numerics version), plus how decoding
-    /// differs from the default: requests decoded differently must not share cache entries
+    /// digest of the GGUF directory, plus the engine's numerics version), plus how prompts or
+    /// decoding differ from the default (a chat template override, unconstrained decoding, a
+    /// choice mode): requests rendered or decoded differently must not share cache entries
     /// (the cache key includes this). Renaming or moving the file does not change it.
     public var modelIdentifier: String {
         var identifier = baseIdentifier
@@ -61,7 +62,9 @@ public struct EmbeddedLM: LanguageModel {
         structuredDecoding: Bool = true, choiceMode: ChoiceMode = .automatic
     ) {
         self.model = model
-        baseIdentifier = identifier ?? model.fingerprint.description
+        var base = identifier ?? model.fingerprint.description
+        if let family = model.chatTemplateOverride { base += "+chat-template=\(family.name)" }
+        baseIdentifier = base
         self.defaultParameters = defaultParameters
         self.structuredDecoding = structuredDecoding
         self.choiceMode = choiceMode

@@ -39,6 +39,9 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownSequence(id: Int)
     /// An argument outside its documented range.
     case invalidArgument(String)
+    /// The model has no chat template the engine can render (none in the file, or one of
+    /// no known family); `model` is its `general.name` when it has one.
+    case unusableChatTemplate(path: String, model: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -76,6 +79,10 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             return "unknown sequence \(id)"
         case let .invalidArgument(message):
             return "invalid argument: \(message)"
+        case let .unusableChatTemplate(path, model, reason):
+            let named = model.map { "model '\($0)' (\(path))" } ?? path
+            return "\(named): \(reason); pick one of the chat template families \(ChatTemplate.Family.names) "
+                + "(dspyc: --chat-template NAME; Swift: TextModel(contentsOf:chatTemplate:))"
         }
     }
 }

@@ -187,6 +187,21 @@ struct ConstraintVocabularyTests {
         #expect(Set(found) == [0, 1, 2, 6, 8])
     }
 
+    @Test("Choice values tokenize without the SentencePiece space prefix (Llama 2, Phi-3 vocabularies)")
+    func noSpacePrefixInConstraints() throws {
+        let url = try TinyLlamaGGUF.model(.sentencePiece).write()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let (vocabulary, _) = try GGUFTestMetadata.vocabulary(url)
+        #expect(vocabulary.addSpacePrefix)
+        let tokenizer = try Tokenizer(vocabulary: vocabulary)
+        func spelled(_ ids: [Int32]) -> String { String(decoding: ids.flatMap { tokenizer.pieceBytes(for: $0) }, as: UTF8.self) }
+        #expect(spelled(tokenizer.encode("the", parseSpecial: false, addSpecial: false)) == " the")
+        #expect(spelled(tokenizer.encodeContinuation("the")) == "the")
+        #expect(spelled(tokenizer.encodeContinuation("the the")) == "the the")
+        let constraints = try ConstraintVocabulary(tokenizer: tokenizer)
+        #expect(try OutputConstraint.canonical("the", constraints) == tokenizer.encodeContinuation("the"))
+    }
+
     @Test("A vocabulary with mismatched sizes is rejected with its reason")
     func rejectsBadVocabulary() {
         #expect(throws: ConstraintError.invalidVocabulary("isSpecial has 1 entries for 2 tokens")) {

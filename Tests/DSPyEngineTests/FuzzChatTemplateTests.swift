@@ -4,7 +4,7 @@ import Testing
 @testable import DSPyEngine
 
 /// Seeded fuzzing of chat-template recognition: mutated known templates (ChatML with
-/// and without a default system prompt, Llama 3, Gemma) and random strings. Each
+/// and without a default system prompt, Qwen 3 reasoning, Llama 3 and 3.2, Gemma, Phi-3) and random strings. Each
 /// string must be recognised — and then render a conversation that carries the
 /// family's turn markers — or be refused with `unknownChatTemplate` quoting its
 /// beginning; nothing may trap or throw anything else.
@@ -17,6 +17,9 @@ struct FuzzChatTemplateTests {
         "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}",
         "{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}",
         "{% for m in messages %}### {{ m.role }}:\n{{ m.content }}\n{% endfor %}### Assistant:",
+        "{%- for message in messages %}{%- if '</think>' in content %}{%- set content = content.split('</think>')[-1].lstrip('\\n') %}{%- endif %}{{- '<|im_start|>' + message.role + '\\n<think>\\n' }}{%- endfor %}",
+        "{{- bos_token }}{%- set date_string = strftime_now(\"%d %b %Y\") %}{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}{{- \"Cutting Knowledge Date: December 2023\\n\" }}{{- '<|eot_id|>' }}",
+        "{% for message in messages %}{% if message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}{% endfor %}",
     ]
 
     /// Pieces that matter to recognition, plus awkward Unicode.
@@ -25,11 +28,13 @@ struct FuzzChatTemplateTests {
         "<|start_header_id|>", "<|end_header_id|>", "<start_of_turn>", "<end_of_turn>", "messages[0]['role'] != 'system'",
         "messages[0].role == \"system\"", "'", "\"", "{", "}", "+", "\\n", "\n", "\r\n", "\u{0}", "\u{301}", "\u{200D}",
         "👩‍👩‍👧", "🇫🇷", "e\u{301}", "\u{FEFF}", "日本", "<|", "|>", "<", ">", "",
+        "<think>", "</think>", "Cutting Knowledge Date:", "strftime_now", "set date_string = \"", "<|user|>", "<|assistant|>",
+        "<|end|>",
     ]
 
     static let messages = [
         ChatMessage(.system, " Be brief. "), ChatMessage(.user, "Hi\u{301} <|im_end|>"), ChatMessage(.assistant, "\n"),
-        ChatMessage(.user, ""),
+        ChatMessage(.user, ""), ChatMessage(.assistant, "<think>a</think>\n</think>b<think>"),
     ]
 
     @Test("Mutated known templates and random strings are recognised and render, or are refused clearly")

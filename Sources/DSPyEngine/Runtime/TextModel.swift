@@ -30,6 +30,9 @@ public actor TextModel {
     /// version): what cache keys and compile fingerprints use instead of the path.
     public nonisolated let fingerprint: ModelFingerprint
     private nonisolated let chatTemplateResult: Result<ChatTemplate, Error>
+    /// The family given to render chats with instead of the file's template, if any
+    /// (prompts then differ from the file's own, so caches keyed by model must say so).
+    public nonisolated let chatTemplateOverride: ChatTemplate.Family?
     let scheduler: BatchScheduler
     var prefixCache: PrefixCache
     private var constraintVocabularyStorage: ConstraintVocabulary?
@@ -39,11 +42,18 @@ public actor TextModel {
     /// - Parameters:
     ///   - threads: kernel threads (default: every core).
     ///   - prefixCacheBudget: most prompt positions kept for reuse (0 turns the cache off).
+    ///   - chatTemplate: a family to render chats with instead of the file's template
+    ///     (its plain form, like llama.cpp's built-in template of that name).
+    ///   - defaultChatTemplate: the family to use when the file has no chat template
+    ///     (base models such as Gemma 3 270M carry none); ignored when it has one.
     ///   - logger: where the load is reported (`info`: model, size, architecture, time).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
     ///   (including a tokenizer whose token count differs from the model's vocabulary).
+    ///   A missing or unknown chat template is not an error here: ``chatTemplate()``
+    ///   reports it when a chat is rendered.
     public init(
         contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048,
+        chatTemplate: ChatTemplate.Family? = nil, defaultChatTemplate: ChatTemplate.Family? = nil,
         logger: Logger = Logger(label: EngineLog.label)
     ) throws {
         let clock = ContinuousClock()
@@ -63,11 +73,9 @@ public actor TextModel {
         configuration = engine.configuration
         path = file.path
         fingerprint = ModelFingerprint(file: file)
-        if let source = file.metadata["tokenizer.chat_template"]?.string {
-            chatTemplateResult = Result { try ChatTemplate(source: source) }
-        } else {
-            chatTemplateResult = .failure(EngineError.missingMetadata(path: file.path, key: "tokenizer.chat_template"))
-        }
+        chatTemplateOverride = chatTemplate
+        chatTemplateResult = Self.selectChatTemplate(
+            file: file, tokenizer: tokenizer, override: chatTemplate, fallback: defaultChatTemplate)
         scheduler = BatchScheduler(engine: engine)
         prefixCache = PrefixCache(budget: prefixCacheBudget)
         logger.info("loaded model", metadata: [
@@ -79,8 +87,29 @@ public actor TextModel {
         ])
     }
 
+    /// The chat template a model renders with: the override, else the file's, else the fallback.
+    static func selectChatTemplate(
+        file: GGUFFile, tokenizer: Tokenizer, override: ChatTemplate.Family?, fallback: ChatTemplate.Family?
+    ) -> Result<ChatTemplate, Error> {
+        let endOfSequence = tokenizer.eosID.map { String(decoding: tokenizer.pieceBytes(for: $0, renderSpecial: true), as: UTF8.self) } ?? ""
+        if let override { return .success(ChatTemplate(family: override, endOfSequence: endOfSequence)) }
+        let modelName = file.metadata["general.name"]?.string
+        guard let source = file.metadata["tokenizer.chat_template"]?.string else {
+            if let fallback { return .success(ChatTemplate(family: fallback, endOfSequence: endOfSequence)) }
+            return .failure(EngineError.unusableChatTemplate(
+                path: file.path, model: modelName,
+                reason: "the file has no chat template (no 'tokenizer.chat_template'; base models often have none)"))
+        }
+        do {
+            return .success(try ChatTemplate(source: source, endOfSequence: endOfSequence))
+        } catch {
+            return .failure(EngineError.unusableChatTemplate(path: file.path, model: modelName, reason: "\(error)"))
+        }
+    }
+
     /// The model's chat template.
-    /// - Throws: `TokenizerError` for an unknown template, `EngineError.missingMetadata` if there is none.
+    /// - Throws: `EngineError.unusableChatTemplate` when the file has none (and no default
+    ///   was given) or its template belongs to no known family.
     public nonisolated func chatTemplate() throws -> ChatTemplate { try chatTemplateResult.get() }
 
     /// Renders `messages` with the chat template and a generation prompt, and tokenizes

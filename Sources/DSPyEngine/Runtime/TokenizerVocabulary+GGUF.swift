@@ -78,7 +78,8 @@ extension GGUFMetadata {
 
 extension ConstraintVocabulary {
     /// The constraint vocabulary of a tokenizer: every token's bytes, its control
-    /// tokens marked special, and its canonical encoding (special text not parsed).
+    /// tokens marked special, and its canonical encoding (``Tokenizer/encodeContinuation(_:)``:
+    /// special text not parsed, no SentencePiece space prefix).
     ///
     /// Cost: builds a byte trie over the whole vocabulary (tens of milliseconds).
     public convenience init(tokenizer: Tokenizer) throws {
@@ -89,6 +90,6 @@ extension ConstraintVocabulary {
             tokenBytes: ids.map { tokenizer.pieceBytes(for: $0) },
             endOfText: tokenizer.endOfGenerationIDs.sorted(),
             isSpecial: special,
-            encode: { [tokenizer] text in tokenizer.encode(text, parseSpecial: false, addSpecial: false) })
+            encode: { [tokenizer] text in tokenizer.encodeContinuation(text) })
     }
 }

@@ -168,6 +168,20 @@ public final class Tokenizer: Sendable {
         return output
     }
 
+    /// Encodes `text` as it is tokenized in the middle of a sequence: special-token
+    /// texts not parsed, no BOS/EOS, and no SentencePiece space prefix (which llama.cpp
+    /// adds only at the start of a text or after a special token). Constrained decoding
+    /// emits choice values and forced spans as these tokens: with the prefix, a Llama 2
+    /// or Phi-3 vocabulary would spell "positive" as "▁positive".
+    public func encodeContinuation(_ text: String) -> [Int32] {
+        guard case .sentencePiece(let encoder) = model else {
+            return encode(text, parseSpecial: false, addSpecial: false)
+        }
+        var output: [Int32] = []
+        encoder.encode(Array(text.utf8)[...], addSpacePrefix: false, into: &output)
+        return output
+    }
+
     private func encodeText(_ bytes: ArraySlice<UInt8>, into output: inout [Int32]) {
         switch model {
         case .bytePair(let encoder, let preTokenizer):

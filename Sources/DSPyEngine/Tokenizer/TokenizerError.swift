@@ -32,7 +32,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         case .malformedMerge(let index, let merge):
             return "malformed BPE merge #\(index): '\(merge)' (expected two tokens separated by one space)"
         case .unknownChatTemplate(let prefix):
-            return "unknown chat template (not ChatML, Llama 3 or Gemma): \"\(prefix)…\""
+            let families = ChatTemplate.Family.allCases.map(\.displayName).joined(separator: ", ")
+            return "unknown chat template (not \(families)): \"\(prefix)…\""
         case .unsupportedRole(let role, let template):
             return "the \(template) chat template cannot render a message with role '\(role)'"
         case .tokenOutOfRange(let id, let size):

@@ -18,6 +18,11 @@ and one correctly rounded multiply (no libm, no NumPy random streams), the
 quantizers do the C code's float32 operations in its order, and the GGUF writer
 emits keys and tensors in the order given here. It takes a few seconds.
 
+`TINY_MODELS_CONTEXT_LENGTH=N` (default 256) writes a longer context length (and,
+for phi3, sliding window) for tests that need long prompts, such as DSPy's
+ChatAdapter prompts; the weights are the same, the files' hashes are not those of
+`summary.json`, and llama.cpp's fixtures are for the default.
+
 Shapes follow the real families at a small scale (see README.md beside this
 file): width 256 so that K-quants apply (128 for gemma3, whose 270M model is
 also K-quant-incompatible in its input width), grouped-query attention, a
@@ -27,6 +32,7 @@ vocabulary with byte fallback (gemma3, phi3), and each family's chat template.
 import functools
 import hashlib
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -273,7 +279,7 @@ MODELS = {
                  n_rot=48, rope_base=10000.0, eps=1e-5, tied=False, tokenizer="phi3",
                  emb_std=0.02, out_std=3.0, qk_gain=2.0),
 }
-CONTEXT_LENGTH = 256
+CONTEXT_LENGTH = int(os.environ.get("TINY_MODELS_CONTEXT_LENGTH", "256"))
 # Weight scales. Embeddings are small (std 0.02-0.03, as trained models have), so the
 # residual stream is carried by the blocks (linear weights have std 1/sqrt(fan_in)) and
 # decoding depends on the context instead of echoing the current token. Logits have a
