@@ -29,6 +29,7 @@ static const char *const names[DSPY_PATH_COUNT] = {
     [DSPY_PATH_KQUANT_TILED_AVX2] = "kquant-tiled-avx2",
     [DSPY_PATH_FLOAT_VEC_SCALAR] = "float-vec-dot-scalar",
     [DSPY_PATH_FLOAT_VEC_AVX2] = "float-vec-dot-avx2",
+    [DSPY_PATH_Q5_LANES_AVX2] = "q5-lanes-avx2",
 };
 
 void dspy_path_hit(int path) {

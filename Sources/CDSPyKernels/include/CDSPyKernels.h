@@ -43,6 +43,7 @@ enum {
     DSPY_PATH_KQUANT_TILED_AVX2,
     DSPY_PATH_FLOAT_VEC_SCALAR,   // F32, F16, BF16 in vec_dot's order (one token, or no tinyBLAS)
     DSPY_PATH_FLOAT_VEC_AVX2,
+    DSPY_PATH_Q5_LANES_AVX2,      // Q5_0 × Q8_0, eight tokens per pass (four or more tokens)
     DSPY_PATH_COUNT
 };
 
