@@ -49,6 +49,10 @@ typedef struct {
 /// Fills the offset terms of `count` lane blocks.
 void dspy_lanes_bias_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out);
 
+/// Fills the offset terms of Q5_0's lane kernel for `count` lane blocks: v[k][t] = −16 × the
+/// sum of token t's four activation bytes of group k (Q5_0's weights are stored as w + 16).
+void dspy_q5_offsets_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out);
+
 /// The lane kernels for two weight rows at once (AVX-512): row A's results go to outA, row B's
 /// to outB, each `out_stride` apart per token. `bias` (one per lane block) is needed by the
 /// Q4_0 and Q8_0 kernels and ignored by Q4_1's.
@@ -142,6 +146,10 @@ void dspy_tiny_dot_bf16_scalar(const void *, const void *, int, int, float *, in
 #if DSPY_X86
 void dspy_dot_q5_0_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
 void dspy_dot_q5_1_avx2(const void *, const dspy_block_q8 *, int, int, float *, int, int);
+/// Q5_0 rows against up to eight packed tokens (`offsets` from dspy_q5_offsets_fill), with the
+/// results of dspy_dot_q5_0_avx2.
+void dspy_dot_q5_0_lanes_avx2(const void *w, const dspy_block_q8_lanes *x, const dspy_lanes_bias *offsets, int blocks,
+                              float *out, int os, int n);
 void dspy_dot_q4_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
 void dspy_dot_q5_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);
 void dspy_dot_q6_k_avx2(const void *, const dspy_block_q8_k *, int, int, float *, int, int);

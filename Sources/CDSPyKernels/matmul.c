@@ -17,6 +17,7 @@ typedef struct {
     int tokens;
     const dspy_block_q8_lanes *lanes; // the first lane_tokens tokens, eight per group
     const dspy_lanes_bias *bias;      // their offset terms, when an AVX-512 kernel needs them
+    const dspy_lanes_bias *q5_offsets; // their offset terms for the Q5_0 lane kernel
     int lane_tokens;
     int chunk_rows;
     _Atomic int next_chunk;
@@ -78,6 +79,16 @@ static dspy_lanes2_dot lanes2_dot_for(int type) {
 #endif
 }
 
+// Whether Q5_0 rows take the lane kernel (AVX2, whatever else the CPU has: one kernel for all).
+static int q5_lanes_for(int type) {
+#if DSPY_X86
+    return type == DSPY_TYPE_Q5_0 && dspy_kernels_use_avx2();
+#else
+    (void)type;
+    return 0;
+#endif
+}
+
 // Whether the two-row kernel for `type` needs the offset terms (signed weights: Q4_0, Q8_0).
 static int lanes2_needs_bias(int type) { return type != DSPY_TYPE_Q4_1 && lanes2_dot_for(type) != NULL; }
 
@@ -105,11 +116,42 @@ static void lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int 
     }
 }
 
+#if DSPY_X86
+// Q5_0 rows [r0, r1) against the packed tokens: eight tokens at a time across all the rows, so
+// that the eight tokens' activations stay in L1 while the rows stream past.
+static void q5_lanes_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1) {
+    const uint8_t *base = m->weights;
+    int blocks = m->cols / 32, os = m->out_stride;
+    for (int t = 0; t < job->lane_tokens; t += 8) {
+        int n = job->lane_tokens - t < 8 ? job->lane_tokens - t : 8;
+        size_t group = (size_t)(t / 8) * blocks;
+        for (int r = r0; r < r1; r++)
+            dspy_dot_q5_0_lanes_avx2(base + (size_t)r * m->row_bytes, job->lanes + group, job->q5_offsets + group,
+                                     blocks, m->out + (size_t)t * os + r, os, n);
+    }
+}
+#endif
+
 static void matmul_rows(const matmul_job *job, const dspy_matrix *m, int r0, int r1) {
     int avx2 = dspy_kernels_use_avx2();
     const uint8_t *base = m->weights;
     int blocks = m->cols / 32;
     size_t os = (size_t)m->out_stride;
+#if DSPY_X86
+    if (job->q5_offsets && q5_lanes_for(m->type)) {
+        // The packed tokens through the lane kernel, the rest (fewer than four) one row at a time.
+        dspy_path_hit(DSPY_PATH_Q5_LANES_AVX2);
+        q5_lanes_rows(job, m, r0, r1);
+        int done = job->lane_tokens;
+        if (done == job->tokens) return;
+        dspy_matrix rest = *m;
+        rest.out = m->out + (size_t)done * os;
+        dspy_activations x = job->x;
+        x.q8 = job->xq + (size_t)done * blocks;
+        dspy_matmul_rows_k(&rest, r0, r1, &x, job->tokens - done, avx2);
+        return;
+    }
+#endif
     if (dspy_matmul_rows_k(m, r0, r1, &job->x, job->tokens, avx2)) return;
     dspy_row_dot dot = row_dot_for(m->type, avx2);
     if (dot) {
@@ -160,18 +202,19 @@ static void matmul_worker(void *context, int ith, int nth) {
 
 void dspy_matmul_activations(dspy_pool *pool, const dspy_matrix *matrices, int count, const dspy_activations *x,
                              int tokens) {
-    matmul_job job = {matrices, count, 0, *x, x->q8, tokens, NULL, NULL, 0, 16, 0};
+    matmul_job job = {matrices, count, 0, *x, x->q8, tokens, NULL, NULL, NULL, 0, 16, 0};
     const dspy_block_q8 *xq = x->q8;
-    int lanes_wanted = 0, bias_wanted = 0;
+    int lanes_wanted = 0, bias_wanted = 0, q5_wanted = 0;
     for (int i = 0; i < count; i++) {
         job.total_rows += matrices[i].rows;
-        lanes_wanted |= lanes_dot_for(matrices[i].type) != NULL;
+        lanes_wanted |= lanes_dot_for(matrices[i].type) != NULL || q5_lanes_for(matrices[i].type);
         bias_wanted |= lanes2_needs_bias(matrices[i].type);
+        q5_wanted |= q5_lanes_for(matrices[i].type);
     }
     // Whole groups of eight, and a last group of at least four; fewer stay with the row kernels.
     int lane_tokens = tokens % 8 >= 4 ? tokens : tokens / 8 * 8;
     dspy_block_q8_lanes *lanes = NULL;
-    dspy_lanes_bias *bias = NULL;
+    dspy_lanes_bias *bias = NULL, *q5_offsets = NULL;
     if (xq && lanes_wanted && lane_tokens > 0) {
         int blocks = matrices[0].cols / 32;
         int groups = (lane_tokens + 7) / 8;
@@ -186,12 +229,17 @@ void dspy_matmul_activations(dspy_pool *pool, const dspy_matrix *matrices, int c
             if (bias_wanted) bias = aligned_alloc(32, sizeof *bias * (size_t)groups * (size_t)blocks);
             if (bias) dspy_lanes_bias_fill(lanes, groups * blocks, bias);
             job.bias = bias;
+            // Without them (out of memory) Q5_0 rows go one at a time, with the same results.
+            if (q5_wanted) q5_offsets = aligned_alloc(32, sizeof *q5_offsets * (size_t)groups * (size_t)blocks);
+            if (q5_offsets) dspy_q5_offsets_fill(lanes, groups * blocks, q5_offsets);
+            job.q5_offsets = q5_offsets;
         }
     }
     // About eight chunks per thread, so a late or slow thread costs little.
     int per_chunk = job.total_rows / (8 * dspy_pool_threads(pool));
     job.chunk_rows = per_chunk > 16 ? (per_chunk + 3) / 4 * 4 : 16;
     dspy_pool_run(pool, matmul_worker, &job);
+    free(q5_offsets);
     free(bias);
     free(lanes);
 }

@@ -35,6 +35,7 @@ static const char *const names[DSPY_PATH_COUNT] = {
     [DSPY_PATH_ORDER_F16_DOT_AVX512] = "f16-dot-order-avx512",
     [DSPY_PATH_ORDER_SOFTMAX_AVX2] = "softmax-order-avx2",
     [DSPY_PATH_ORDER_SOFTMAX_AVX512] = "softmax-order-avx512",
+    [DSPY_PATH_Q5_LANES_AVX2] = "q5-lanes-avx2",
 };
 
 void dspy_path_hit(int path) {

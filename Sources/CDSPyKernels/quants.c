@@ -197,11 +197,20 @@ void dspy_pack_q8_lanes(const dspy_block_q8 *xq, int xs, int n, int blocks, dspy
     }
 }
 
-void dspy_lanes_bias_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out) {
+// v[k][t] = factor × the sum of token t's four activation bytes of group k.
+static void group_sums_fill(const dspy_block_q8_lanes *x, int count, int factor, dspy_lanes_bias *out) {
     for (int b = 0; b < count; b++)
         for (int k = 0; k < 8; k++)
             for (int t = 0; t < 8; t++) {
                 const int8_t *q = &x[b].qs[k][4 * t];
-                out[b].v[k][t] = -128 * (q[0] + q[1] + q[2] + q[3]);
+                out[b].v[k][t] = factor * (q[0] + q[1] + q[2] + q[3]);
             }
+}
+
+void dspy_lanes_bias_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out) {
+    group_sums_fill(x, count, -128, out);
+}
+
+void dspy_q5_offsets_fill(const dspy_block_q8_lanes *x, int count, dspy_lanes_bias *out) {
+    group_sums_fill(x, count, -16, out);
 }

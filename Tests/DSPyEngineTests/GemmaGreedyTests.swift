@@ -69,8 +69,10 @@ struct GemmaGreedyTests {
     /// with every weight type multiplied as llama.cpp does, the last-position logits
     /// still differ by 0.24–1.48 (the 822-token prompt, past the 512 window, most).
     /// Their first token is checked strictly; remove a name once its path is equal.
-    static let knownDivergent: Set<String> = ["capital", "multi_turn", "code", "dspy_12_demos", "raw_capital", "raw_code"]
-    static let divergence = "Gemma 3 270M's logits differ from llama.cpp's by up to 1.5 (issue #15)"
+    /// The 822-token prompt runs past the 512-token sliding window, where llama.cpp splits the
+    /// cached keys and values into chunks the engine does not reproduce (issue #15).
+    static let knownDivergent: Set<String> = ["dspy_12_demos"]
+    static let divergence = "past the sliding window llama.cpp's split-KV attention sums in another order (issue #15)"
 
     @Test("Eight prompts render with the Gemma template and tokenize to llama.cpp's ids",
         arguments: try GemmaGreedyFile.load())

@@ -14,6 +14,10 @@ struct KQuantKernelTests {
     static func expectedPaths(_ type: TensorType, tokens: Int, tiled: Bool, scalar: Bool) -> [String] {
         let level = scalar ? "scalar" : "avx2"
         switch type {
+        case .q5_0 where !scalar && tokens >= 4:
+            // Packed tokens (whole groups of eight, or a last group of four or more) through the lane kernel.
+            let packed = tokens % 8 >= 4 ? tokens : tokens / 8 * 8
+            return packed == tokens ? ["q5-lanes-avx2"] : ["q5-dot-avx2", "q5-lanes-avx2"]
         case .q5_0, .q5_1: return ["q5-dot-\(level)"]
         case .q4_K, .q5_K, .q6_K: return [tokens >= 8 && tiled ? "kquant-tiled-\(level)" : "kquant-dot-\(level)"]
         case .f32, .f16, .bf16: return []  // depends on the shape; checked in floatOrders

@@ -76,6 +76,7 @@ enum {
     DSPY_PATH_ORDER_F16_DOT_AVX512,  // … AVX-512 order
     DSPY_PATH_ORDER_SOFTMAX_AVX2,    // prefill (tiled) attention's softmax exponential and sums, AVX2 order
     DSPY_PATH_ORDER_SOFTMAX_AVX512,  // … AVX-512 order
+    DSPY_PATH_Q5_LANES_AVX2,      // Q5_0 × Q8_0, eight tokens per pass (four or more tokens)
     DSPY_PATH_COUNT
 };
 
