@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// A task model whose accuracy depends on the instruction: `LEVEL2` answers every text right,
-/// `LEVEL1` the positive ones, anything else says "negative". Counts its calls.
+/// `LEVEL1` says "positive", anything else "negative". Counts its calls.
 final class GEPATaskLM: LanguageModel, @unchecked Sendable {
     let modelIdentifier = "gepa-task"
     private let lock = NSLock()
@@ -17,7 +17,7 @@ final class GEPATaskLM: LanguageModel, @unchecked Sendable {
         let user = request.messages.last?.content ?? ""
         let positive = user.contains("good")
         let label = system.contains("LEVEL2") ? (positive ? "positive" : "negative")
-            : system.contains("LEVEL1") && positive ? "positive" : "negative"
+            : system.contains("LEVEL1") ? "positive" : "negative"
         return LMResponse(completions: [LMCompletion(text: "[[ ## sentiment ## ]]\n\(label)\n\n[[ ## completed ## ]]")])
     }
 }
@@ -129,10 +129,11 @@ struct GEPATests {
     func acceptanceRule() async throws {
         let task = GEPATaskLM()
         let better = try await compileGEPA(
-            GEPA(metric: .exactMatch(), budget: .maxMetricCalls(60), reflectionLM: GEPAReflectionLM(["LEVEL1 text.", "LEVEL2 text."]),
+            GEPA(metric: .exactMatch(), budget: .maxMetricCalls(60), reflectionLM: GEPAReflectionLM(["LEVEL2 text."]),
                  useMerge: false), task: task)
         #expect(better.program.namedPredictors()[0].predictor.signature.instructions == "LEVEL2 text.")
         #expect(better.report.bestScore == 100)
+        #expect(better.report.candidates.count == 2)
 
         let worse = try await compileGEPA(
             GEPA(metric: .exactMatch(), budget: .maxMetricCalls(60), reflectionLM: GEPAReflectionLM(["Say negative."]),
