@@ -17,8 +17,23 @@ struct CompileCommand: AsyncParsableCommand {
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble); default: the program's.")
+    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa); default: the program's.")
     var optimizer: String?
+
+    @Option(help: "Budget level for gepa and mipro: light, medium or heavy (the setting auto=…).")
+    var auto: String?
+
+    @Option(help: "gepa: stop after N metric calls (examples run and scored); never exceeded.")
+    var maxMetricCalls: Int?
+
+    @Option(help: """
+        gepa: the model that writes new instructions — a catalog name or GGUF path (loaded beside the task model), \
+        or an endpoint's model name with --reflection-base-url. Default: the task model.
+        """)
+    var reflectionModel: String?
+
+    @Option(help: "gepa: an OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) serving --reflection-model; the key, if any, is read from DSPYC_REFLECTION_API_KEY.")
+    var reflectionBaseURL: String?
 
     @Option(name: .customLong("set"), help: "An optimizer setting, key=value (repeatable), e.g. max_bootstrapped_demos=4.")
     var settings: [String] = []
@@ -58,11 +73,17 @@ struct CompileCommand: AsyncParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--set takes key=value, got '\(setting)'") }
             merged[String(parts[0])] = String(parts[1])
         }
+        if let auto { merged["auto"] = auto }
+        if let maxMetricCalls { merged["max_metric_calls"] = String(maxMetricCalls) }
+        if reflectionBaseURL != nil && reflectionModel == nil {
+            throw ValidationError("--reflection-base-url needs --reflection-model (the endpoint's model name)")
+        }
         let driver = CompileDriver(
             spec: spec, optimizer: optimizer ?? spec.optimizer, settings: merged, seed: seed, devLimit: dev,
             concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions,
             adHocModule: program.signature == nil ? nil : program.module,
-            adHocInstructions: program.signature == nil ? nil : program.instructions)
+            adHocInstructions: program.signature == nil ? nil : program.instructions,
+            reflection: reflectionModel.map { ReflectionModel(name: $0, baseURL: reflectionBaseURL) })
         let summary = try await driver.run(force: force)
         if let output {
             let store = try DSPyStoreAccess.store()

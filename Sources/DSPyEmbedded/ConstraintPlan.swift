@@ -25,7 +25,9 @@ struct ConstraintPlan {
 extension EmbeddedLM {
     /// Builds the plan for a request's output structure (none when off or absent).
     func constraintPlan(for structure: OutputStructure?, greedy: Bool) async throws -> ConstraintPlan {
-        guard structuredDecoding, let structure, structure.style == .chatHeaders || structure.style == .xmlTags,
+        guard structuredDecoding, let structure else { return ConstraintPlan() }
+        if structure.style == .jsonObject { return try await jsonObjectPlan(structure) }
+        guard structure.style == .chatHeaders || structure.style == .xmlTags,
               !structure.fields.isEmpty || structure.style == .chatHeaders
         else { return ConstraintPlan() }
         let xml = structure.style == .xmlTags
@@ -49,6 +51,25 @@ extension EmbeddedLM {
         plan.description = (xml ? "xml-tags: " : "chat-headers: ") + zip(structure.fields, fields).map { field, constrained in
             "\(field.name)=\(Self.kindName(constrained.kind))"
         }.joined(separator: ", ") + (scoring.isEmpty ? "" : calibrated ? "; choices scored, calibrated" : "; choices scored")
+        return plan
+    }
+
+    /// A JSONAdapter completion: one JSON object with the output fields as keys, in order, each
+    /// value by its type (text as a JSON string). Choices are sampled under the mask, not scored.
+    func jsonObjectPlan(_ structure: OutputStructure) async throws -> ConstraintPlan {
+        var plan = ConstraintPlan()
+        let properties = structure.fields.map { field -> JSONProperty in
+            switch Self.constraintKind(for: field) {
+            case .text: return JSONProperty(field.name, .string(maxLength: 2048))
+            case .choice(let values): return JSONProperty(field.name, .enumeration(values))
+            case .integer: return JSONProperty(field.name, .integer)
+            case .number: return JSONProperty(field.name, .number)
+            case .boolean: return JSONProperty(field.name, .boolean)
+            case .json(let schema): return JSONProperty(field.name, schema)
+            }
+        }
+        plan.options.constraint = try await constraints.constraint(forJSONObject: properties, model: model)
+        plan.description = "json-object: " + structure.fields.map(\.name).joined(separator: ", ")
         return plan
     }
 
@@ -96,6 +117,16 @@ actor ConstraintCache {
         let constraint = xml
             ? try OutputConstraint.xmlAdapterCompletion(fields: fields, vocabulary: vocabulary)
             : try OutputConstraint.chatAdapterCompletion(fields: fields, vocabulary: vocabulary)
+        if compiled.count >= 64 { compiled.removeAll() }
+        compiled[key] = constraint
+        return constraint
+    }
+
+    /// The constraint of a JSON object with these properties (JSONAdapter completions).
+    func constraint(forJSONObject properties: [JSONProperty], model: TextModel) async throws -> OutputConstraint {
+        let key = "json-object " + String(describing: properties)
+        if let found = compiled[key] { return found }
+        let constraint = try OutputConstraint(segments: [.json(.object(properties))], vocabulary: try await model.constraintVocabulary())
         if compiled.count >= 64 { compiled.removeAll() }
         compiled[key] = constraint
         return constraint

@@ -18,10 +18,13 @@ public struct Metric: Sendable {
     /// The name shown in reports and errors.
     public let name: String
     let function: Function
+    /// Set when the metric can explain its score (``init(_:feedback:)``); GEPA reads it.
+    let feedbackFunction: FeedbackFunction?
 
     public init(_ name: String, _ function: @escaping Function) {
         self.name = name
         self.function = function
+        self.feedbackFunction = nil
     }
 
     /// Scores one prediction.

@@ -26,7 +26,7 @@ public protocol DeclaresOptimizer {
 }
 
 /// Optimizers by name, built from string settings: `labeled`, `bootstrap`,
-/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`.
+/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`, `gepa`.
 ///
 /// ```swift
 /// let optimizer = try OptimizerRegistry.standard.make(
@@ -45,13 +45,20 @@ public struct OptimizerRegistry: Sendable {
         public var promptModel: (any LanguageModel)?
         /// The model for teacher runs; `nil` uses the task model.
         public var teacherLM: (any LanguageModel)?
+        /// The model that writes GEPA's new instructions; `nil` uses the task model.
+        public var reflectionLM: (any LanguageModel)?
+        /// Receives progress lines from optimizers that report them (GEPA).
+        public var progress: (@Sendable (String) -> Void)?
 
         public init(metric: Metric? = nil, embedder: (any Embedder)? = nil, promptModel: (any LanguageModel)? = nil,
-                    teacherLM: (any LanguageModel)? = nil) {
+                    teacherLM: (any LanguageModel)? = nil, reflectionLM: (any LanguageModel)? = nil,
+                    progress: (@Sendable (String) -> Void)? = nil) {
             self.metric = metric
             self.embedder = embedder
             self.promptModel = promptModel
             self.teacherLM = teacherLM
+            self.reflectionLM = reflectionLM
+            self.progress = progress
         }
     }
 
@@ -148,8 +155,49 @@ public struct OptimizerRegistry: Sendable {
             let size = try s.int("size", 3)
             return Ensemble(size: size, seed: try s.int("seed", 0), search: try randomSearch(&s, c))
         }
+        r.register("gepa", summary: "instructions evolved by reflection on feedback, Pareto frontier over examples") { s, c in
+            try gepa(&s, c)
+        }
         return r
     }()
+
+    private static func gepa(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> GEPA {
+        let auto = s.string("auto")
+        let maxCalls = try s.optionalInt("max_metric_calls")
+        let maxFullEvals = try s.optionalInt("max_full_evals")
+        guard [auto != nil, maxCalls != nil, maxFullEvals != nil].filter({ $0 }).count <= 1 else {
+            throw OptimizerError.invalidArgument("optimizer 'gepa': set only one of auto, max_metric_calls, max_full_evals")
+        }
+        var budget = GEPA.Budget.auto(.light)
+        if let auto {
+            guard let level = GEPABudget(rawValue: auto.lowercased()) else {
+                throw OptimizerError.invalidSetting(optimizer: "gepa", key: "auto", value: auto, expected: "light, medium or heavy")
+            }
+            budget = .auto(level)
+        } else if let maxCalls {
+            guard maxCalls > 0 else {
+                throw OptimizerError.invalidSetting(optimizer: "gepa", key: "max_metric_calls", value: "\(maxCalls)", expected: "a positive integer")
+            }
+            budget = .maxMetricCalls(maxCalls)
+        } else if let maxFullEvals {
+            guard maxFullEvals > 0 else {
+                throw OptimizerError.invalidSetting(optimizer: "gepa", key: "max_full_evals", value: "\(maxFullEvals)", expected: "a positive integer")
+            }
+            budget = .maxFullEvals(maxFullEvals)
+        }
+        let selectionText = s.string("candidate_selection_strategy") ?? "pareto"
+        guard let selection = GEPA.Selection(rawValue: selectionText.lowercased()) else {
+            throw OptimizerError.invalidSetting(optimizer: "gepa", key: "candidate_selection_strategy", value: selectionText,
+                                                expected: "pareto or current_best")
+        }
+        return GEPA(
+            metric: try metric(c, "gepa"), budget: budget, reflectionLM: c.reflectionLM,
+            reflectionMinibatchSize: try s.int("reflection_minibatch_size", 3), candidateSelection: selection,
+            skipPerfectScore: try s.bool("skip_perfect_score", true), perfectScore: try s.double("perfect_score", 1),
+            failureScore: try s.double("failure_score", 0), useMerge: try s.bool("use_merge", true),
+            maxMergeInvocations: try s.int("max_merge_invocations", 5), seed: try s.int("seed", 0),
+            maxConcurrency: try s.int("num_threads", 8), progress: c.progress)
+    }
 
     private static func metric(_ c: Context, _ name: String) throws -> Metric {
         guard let m = c.metric else { throw OptimizerError.invalidArgument("optimizer '\(name)' needs a metric") }

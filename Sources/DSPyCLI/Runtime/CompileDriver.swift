@@ -25,6 +25,8 @@ struct CompileDriver {
     /// recorded with the compiled state so `run`, `eval` and `export` can find it.
     var adHocModule: String? = nil
     var adHocInstructions: String? = nil
+    /// GEPA's reflection model, when not the task model.
+    var reflection: ReflectionModel? = nil
 
     /// What this compile is compiled from, as stored with its result. Cost: one read of each data file.
     func compiledFrom() throws -> CompiledFrom {
@@ -51,6 +53,7 @@ struct CompileDriver {
         parts += ["model=\(model)", "structured=\(structuredDecoding)"]
         // Only when given, so compiles made without one keep their fingerprints.
         if let family = modelOptions.chatTemplateFamily { parts.append("chat-template=\(family.name)") }
+        if let reflection { parts.append("reflection=\(reflection.name)@\(reflection.baseURL ?? "embedded")") }
         return SHA256.hash(parts.joined(separator: "\n")).hexString
     }
 
@@ -106,7 +109,9 @@ struct CompileDriver {
         Log.status("[1/3] baseline: \(spec.name) zero-shot on \(devset.count) dev examples")
         let baseline = try await session.with { try await evaluate(program) }
         Log.status("[2/3] compile: optimizer \(optimizer) on \(trainset.count) training examples")
-        let optimizer = try makeOptimizer(embedder: EngineEmbedder(model: session.lm.model))
+        let reflectionLM = try reflection?.languageModel(session: session, structuredDecoding: structuredDecoding,
+                                                          threads: modelOptions.threads)
+        let optimizer = try makeOptimizer(embedder: EngineEmbedder(model: session.lm.model), reflectionLM: reflectionLM)
         let compiled = try await session.with { try await optimizer.compile(program, trainset: trainset) }
         Log.status("[3/3] evaluate: compiled program on \(devset.count) dev examples")
         let score = try await session.with { try await evaluate(compiled.program) }
@@ -133,10 +138,11 @@ struct CompileDriver {
     }
 
     /// The chosen optimizer with its settings; `embedder` serves `knn`.
-    func makeOptimizer(embedder: any Embedder) throws -> any Optimizer {
+    func makeOptimizer(embedder: any Embedder, reflectionLM: (any LanguageModel)? = nil) throws -> any Optimizer {
         var choice = OptimizerChoice(optimizer, settings: settings)
         if choice.settings["seed"] == nil { choice.settings["seed"] = String(seed) }
-        return try OptimizerRegistry.standard.make(choice, context: .init(metric: spec.metric, embedder: embedder))
+        return try OptimizerRegistry.standard.make(choice, context: .init(
+            metric: spec.metric, embedder: embedder, reflectionLM: reflectionLM, progress: { Log.status($0) }))
     }
 }
 
