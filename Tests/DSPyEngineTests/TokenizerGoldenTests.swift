@@ -127,13 +127,13 @@ struct TokenizerErrorTests {
     @Test("Unsupported tokenizer models and pre-tokenizers are named, not guessed")
     func unsupported() throws {
         var vocabulary = try DefaultModelTokenizer.get().tokenizer.vocabulary
-        vocabulary.preTokenizer = "qwen2"
-        #expect(throws: TokenizerError.unsupportedPreTokenizer("qwen2")) { try Tokenizer(vocabulary: vocabulary) }
+        vocabulary.preTokenizer = "qwen35"
+        #expect(throws: TokenizerError.unsupportedPreTokenizer("qwen35")) { try Tokenizer(vocabulary: vocabulary) }
         vocabulary.preTokenizer = ""
         #expect(throws: TokenizerError.unsupportedPreTokenizer("")) { try Tokenizer(vocabulary: vocabulary) }
         vocabulary.model = "bert"
         #expect(throws: TokenizerError.unsupportedModel("bert")) { try Tokenizer(vocabulary: vocabulary) }
-        #expect(String(describing: TokenizerError.unsupportedPreTokenizer("qwen2")).contains("smollm"))
+        #expect(String(describing: TokenizerError.unsupportedPreTokenizer("qwen35")).contains("qwen2"))
     }
 
     @Test("An empty vocabulary or an out-of-range special id is rejected")

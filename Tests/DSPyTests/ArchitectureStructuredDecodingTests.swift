@@ -47,16 +47,7 @@ struct ArchitectureStructuredDecodingTests {
         arguments: tinyModels)
     func tinyModel(_ name: String) async throws {
         let parts = name.split(separator: "/").map(String.init)
-        let model: TextModel
-        do {
-            model = try TextModel(contentsOf: try TinyModelFiles.file(arch: parts[0], quant: parts[1]), threads: 1)
-        } catch EngineError.invalidMetadata(_, "tokenizer.ggml.pre", let reason) where reason.contains("'qwen2'") {
-            // Qwen's pre-tokenizer is another part of issue #15; once it exists this test runs in full.
-            withKnownIssue("the qwen2 pre-tokenizer is not implemented yet: \(reason)") {
-                throw EngineError.invalidMetadata(path: name, key: "tokenizer.ggml.pre", reason: reason)
-            }
-            return
-        }
+        let model = try TextModel(contentsOf: try TinyModelFiles.file(arch: parts[0], quant: parts[1]), threads: 1)
         #expect(model.configuration.contextLength >= TinyModelFiles.contextLength)
         try await Self.check(model, label: name)
     }

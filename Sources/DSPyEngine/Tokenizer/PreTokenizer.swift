@@ -16,6 +16,8 @@
 /// - ``llama3``: Llama 3's rule — case-insensitive contractions, one optional
 ///   non-letter before letters, numbers in groups of three, symbols followed by
 ///   line breaks, and line breaks with the white space before them.
+/// - ``qwen2``: Qwen 2's rule — Llama 3's with every number character a word of
+///   its own (`qwen2`, `deepseek-r1-qwen`).
 ///
 /// Splitting is linear in the text length. Positions are indices into the text's
 /// Unicode scalars.
@@ -23,11 +25,13 @@ enum PreTokenizer: Sendable, Equatable {
     case gpt2
     case digitsThenGPT2
     case llama3
+    case qwen2
 
     /// The `tokenizer.ggml.pre` names this engine implements.
     static let supportedNames = [
         "gpt2", "mpt", "olmo", "jais", "smollm", "starcoder", "refact", "command-r",
         "codeshell", "exaone", "minerva", "llama3", "llama-bpe", "llama-v3", "dbrx", "smaug-bpe",
+        "qwen2", "deepseek-r1-qwen",
     ]
 
     /// Whether llama.cpp encodes a word that is itself a vocabulary token as that
@@ -52,6 +56,8 @@ enum PreTokenizer: Sendable, Equatable {
             return .digitsThenGPT2
         case "llama3", "llama-bpe", "llama-v3", "dbrx", "smaug-bpe":
             return .llama3
+        case "qwen2", "deepseek-r1-qwen":
+            return .qwen2
         default:
             throw TokenizerError.unsupportedPreTokenizer(name)
         }
@@ -66,9 +72,9 @@ enum PreTokenizer: Sendable, Equatable {
         case .gpt2:
             var segment = WordSegment(scalars: scalars, classes: classes, bounds: 0..<scalars.count)
             segment.splitGPT2(into: &words)
-        case .llama3:
+        case .llama3, .qwen2:
             var segment = WordSegment(scalars: scalars, classes: classes, bounds: 0..<scalars.count)
-            segment.splitLlama3(into: &words)
+            segment.splitLlama3(into: &words, digitsPerWord: self == .qwen2 ? 1 : 3)
         case .digitsThenGPT2:
             var start = 0
             for index in scalars.indices where classes[index].contains(.number) {
@@ -197,8 +203,9 @@ private struct WordSegment {
     }
 
     /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
-    /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
-    mutating func splitLlama3(into words: inout [Range<Int>]) {
+    /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`; Qwen 2's is the same with
+    /// `\p{N}` for `\p{N}{1,3}` (`digitsPerWord` 1).
+    mutating func splitLlama3(into words: inout [Range<Int>], digitsPerWord: Int) {
         while position < bounds.upperBound {
             let contraction = contractionLength(caseInsensitive: true)
             if contraction > 0 {
@@ -220,7 +227,7 @@ private struct WordSegment {
                 var end = position
                 while classOf(end).contains(.number) {
                     end += 1
-                    if end - wordStart >= 3 { endWord(at: end, into: &words) }
+                    if end - wordStart >= digitsPerWord { endWord(at: end, into: &words) }
                 }
                 endWord(at: end, into: &words)
                 continue
