@@ -26,9 +26,16 @@ enum TinyModelFixtures {
             let lastLogits: Logits
             let greedyIDs: [Int32]
             let greedySteps: [Step]
+            /// What llama.cpp tokenized: the rendered chat, or a text cut to its first ids.
+            let source: Source?
+
+            struct Source: Decodable {
+                let rendered: String?
+                let text: String?
+            }
 
             enum CodingKeys: String, CodingKey {
-                case name, ids
+                case name, ids, source
                 case lastLogits = "last_logits"
                 case greedyIDs = "greedy_ids"
                 case greedySteps = "greedy_steps"

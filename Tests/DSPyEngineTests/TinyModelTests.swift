@@ -89,4 +89,19 @@ struct TinyModelTests {
             await engine.removeSequence(sequence)
         }
     }
+
+    @Test("Each architecture's tokenizer gives llama.cpp's ids for the fixtures' chat and DSPy prompts",
+          arguments: architectures)
+    func tokenization(arch: String) throws {
+        let oracle = try TinyModelFixtures.oracle(arch: arch, quant: "f32")
+        let model = try TextModel(contentsOf: try TinyModelFixtures.modelFile(arch: arch, quant: "f32"), threads: 1)
+        var checked = 0
+        for prompt in oracle.prompts {
+            guard let text = prompt.source?.rendered ?? prompt.source?.text else { continue }
+            let ids = model.tokenizer.encode(text, parseSpecial: true, addSpecial: true)
+            #expect(Array(ids.prefix(prompt.ids.count)) == prompt.ids, "\(arch) \(prompt.name)")
+            checked += 1
+        }
+        #expect(checked == 2, "\(arch): prompts with a text source")
+    }
 }

@@ -55,6 +55,8 @@ extension TokenizerVocabulary {
             addBOS: try metadata.optional("tokenizer.ggml.add_bos_token", "BOOL", \.bool),
             addEOS: try metadata.optional("tokenizer.ggml.add_eos_token", "BOOL", \.bool),
             addSpacePrefix: try metadata.optional("tokenizer.ggml.add_space_prefix", "BOOL", \.bool))
+        let name = (try? metadata.optional("general.name", "STRING", \.string))?.flatMap { $0 }?.lowercased() ?? ""
+        stripsSpaceAfterSpecials = name.contains("phi-3") || name.contains("phi3")
         do {
             try validate()
         } catch let error as TokenizerError {

@@ -22,6 +22,8 @@ struct SpecialTokenSplitter: Sendable {
         var length: Int
         var id: Int32
         var alwaysParsed: Bool
+        /// Drops the white space that follows it (llama.cpp's `LLAMA_TOKEN_ATTR_RSTRIP`).
+        var stripsRight: Bool
     }
 
     /// In llama.cpp's priority order: longest text first, ties by id.
@@ -33,11 +35,14 @@ struct SpecialTokenSplitter: Sendable {
 
     init(vocabulary: TokenizerVocabulary) {
         var found: [(bytes: [UInt8], special: Special)] = []
+        let notStripped: Set<String> = ["<unk>", "<s>", "<|endoftext|>"]
         for (index, text) in vocabulary.tokens.enumerated() where !text.isEmpty {
             let type = vocabulary.type(of: Int32(index))
             guard type == .control || type == .unknown || type == .userDefined else { continue }
             let bytes = Array(text.utf8)
-            found.append((bytes, Special(length: bytes.count, id: Int32(index), alwaysParsed: type == .userDefined)))
+            let strips = vocabulary.stripsSpaceAfterSpecials && !notStripped.contains(text)
+            found.append((bytes, Special(length: bytes.count, id: Int32(index), alwaysParsed: type == .userDefined,
+                                         stripsRight: strips)))
         }
         found.sort { $0.special.length != $1.special.length ? $0.special.length > $1.special.length : $0.special.id < $1.special.id }
         specials = found.map(\.special)
@@ -101,8 +106,14 @@ struct SpecialTokenSplitter: Sendable {
         var position = 0
         for claim in claims {
             if claim.start > position { fragments.append(.text(position..<claim.start)) }
-            fragments.append(.token(specials[claim.special].id))
-            position = claim.start + specials[claim.special].length
+            let special = specials[claim.special]
+            fragments.append(.token(special.id))
+            position = claim.start + special.length
+            if special.stripsRight {
+                // C's isspace: space, \t, \n, \v, \f, \r.
+                while position < bytes.count, bytes[position] == 0x20 || (0x09...0x0D).contains(bytes[position]),
+                      !claimed[position] { position += 1 }
+            }
         }
         if position < bytes.count { fragments.append(.text(position..<bytes.count)) }
         return fragments

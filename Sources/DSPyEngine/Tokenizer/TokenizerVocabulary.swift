@@ -73,6 +73,11 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     public var addEOS: Bool
     /// Whether SentencePiece encoding prefixes the text with a space.
     public var addSpacePrefix: Bool
+    /// Whether white space after a special token written in the text is dropped, as
+    /// llama.cpp does for Phi-3 models (their special tokens are `rstrip` in Hugging Face's
+    /// tokenizer; llama.cpp recognises them by `general.name`), except after `<unk>`, `<s>`
+    /// and `<|endoftext|>`.
+    public var stripsSpaceAfterSpecials = false
 
     /// Creates a vocabulary from decoded model metadata.
     ///
