@@ -10,7 +10,6 @@ import Foundation
 /// file's SHA-256 with the fixture's `file_sha256`. See the README beside the script.
 enum TinyModelFixtures {
     static let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/tiny-models")
-    static let pipCommand = "python3 -m pip install 'gguf==0.19.0' numpy"
 
     /// llama.cpp's results for one model file (`tiny-ARCH-QUANT.json`).
     struct Oracle: Decodable {
@@ -60,33 +59,8 @@ enum TinyModelFixtures {
         }
     }
 
-    struct GenerationFailure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// The folder the models were generated into, once per process.
-    static let generated: Result<URL, GenerationFailure> = {
-        let output = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dspyc-tiny-models-\(ProcessInfo.processInfo.processIdentifier)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", folder.appendingPathComponent("make_tiny_models.py").path, output.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        do {
-            try process.run()
-        } catch {
-            return .failure(GenerationFailure(description: "cannot run python3 (\(error)); install Python 3 and \(pipCommand)"))
-        }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return .failure(GenerationFailure(description:
-                "make_tiny_models.py failed (status \(process.terminationStatus)); it needs: \(pipCommand)\n\(message)"))
-        }
-        return .success(output)
-    }()
+    /// The folder the models were generated into (the script's 256-token context), once per process.
+    static let generated = TinyModelFiles.generate(contextLength: nil)
 
     /// The regenerated model file `tiny-ARCH-QUANT.gguf` (QUANT = f32, q8_0 or q4_k_m).
     static func modelFile(arch: String, quant: String) throws -> URL {

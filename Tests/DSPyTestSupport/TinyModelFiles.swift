@@ -21,33 +21,40 @@ public enum TinyModelFiles {
     }
 
     /// The folder holding `tiny-ARCH-{f32,q8_0,q4_k_m}.gguf`, generated once per process.
-    public static let generated: Result<URL, GenerationFailure> = {
+    public static let generated = generate(contextLength: contextLength)
+
+    /// Runs `make_tiny_models.py` into a new temporary folder; `contextLength` nil keeps the
+    /// script's own (256, the files llama.cpp's fixtures were recorded on).
+    public static func generate(contextLength: Int?) -> Result<URL, GenerationFailure> {
         let script = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/tiny-models/make_tiny_models.py")
+        let suffix = contextLength.map { "-ctx\($0)" } ?? ""
         let output = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dspyc-tiny-models-ctx\(contextLength)-\(ProcessInfo.processInfo.processIdentifier)")
+            .appendingPathComponent("dspyc-tiny-models\(suffix)-\(ProcessInfo.processInfo.processIdentifier)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, output.path]
         var environment = ProcessInfo.processInfo.environment
-        environment["TINY_MODELS_CONTEXT_LENGTH"] = String(contextLength)
+        if let contextLength { environment["TINY_MODELS_CONTEXT_LENGTH"] = String(contextLength) }
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = Pipe()
-        let install = "python3 -m pip install 'gguf==0.19.0' numpy"
         do {
             try process.run()
         } catch {
-            return .failure(GenerationFailure(description: "cannot run python3 (\(error)); install Python 3 and \(install)"))
+            return .failure(GenerationFailure(description: "cannot run python3 (\(error)); install Python 3 and \(pipCommand)"))
         }
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             return .failure(GenerationFailure(description:
-                "make_tiny_models.py failed (status \(process.terminationStatus)); it needs: \(install)\n\(message)"))
+                "make_tiny_models.py failed (status \(process.terminationStatus)); it needs: \(pipCommand)\n\(message)"))
         }
         return .success(output)
-    }()
+    }
+
+    /// What to install for the generator.
+    public static let pipCommand = "python3 -m pip install 'gguf==0.19.0' numpy"
 
     /// `tiny-ARCH-QUANT.gguf` (`quant` is `f32`, `q8_0` or `q4_k_m`).
     public static func file(arch: String, quant: String) throws -> URL {

@@ -43,17 +43,7 @@ struct OpenAIChatRequest: Equatable {
     ///
     /// - Throws: ``OpenAIRequestError`` naming the field at fault.
     static func decode(_ body: Data) throws(OpenAIRequestError) -> OpenAIChatRequest {
-        guard let text = String(validating: body, as: UTF8.self) else {
-            throw OpenAIRequestError(message: "the request body is not UTF-8 text")
-        }
-        let parsed: JSONValue
-        do { parsed = try JSONValue.parse(text) } catch {
-            throw OpenAIRequestError(message: "the request body is not valid JSON (\(error))")
-        }
-        guard case .object(let fields) = parsed else {
-            throw OpenAIRequestError(message: "the request body is not a JSON object")
-        }
-        return try decode(fields: fields)
+        try decode(fields: object(body))
     }
 
     /// A request body's JSON object, or an error saying why it is not one.
