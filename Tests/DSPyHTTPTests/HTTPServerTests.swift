@@ -198,14 +198,22 @@ struct HTTPServerTests {
     func disconnectCancels() async throws {
         let probe = Probe()
         try await withServer(probe: probe) { port in
-            _ = try await python("""
-                import socket, sys, time
+            // The client hangs up only once the handler has started (a marker file says so),
+            // so the test does not depend on how fast a loaded machine schedules the handler.
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-disconnect-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: marker) }
+            async let client = python("""
+                import os, socket, sys, time
                 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
                 s.sendall(b"POST /slow HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Length: 2\\r\\n\\r\\n{}")
-                time.sleep(0.5)
+                deadline = time.time() + 20
+                while not os.path.exists(sys.argv[2]) and time.time() < deadline:
+                    time.sleep(0.05)
                 s.close()
-                """, [String(port)])
-            #expect(probe["slow-started"] == 1)
+                """, [String(port), marker.path])
+            #expect(try await probe.wait(for: "slow-started"), "the handler started")
+            FileManager.default.createFile(atPath: marker.path, contents: Data())
+            _ = try await client
             #expect(try await probe.wait(for: "slow-cancelled"), "the handler's task was cancelled")
         }
     }
