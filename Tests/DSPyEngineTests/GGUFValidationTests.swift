@@ -129,7 +129,7 @@ struct GGUFValidationTests {
 
     @Test("Tokenizer names and merges the engine cannot use are refused naming the file and key", arguments: [
         ("tokenizer.ggml.model", SyntheticGGUF.Value.string("bert"), "unsupported tokenizer model 'bert'"),
-        ("tokenizer.ggml.pre", .string("qwen2"), "unsupported pre-tokenizer 'qwen2'"),
+        ("tokenizer.ggml.pre", .string("qwen35"), "unsupported pre-tokenizer 'qwen35'"),
         ("tokenizer.ggml.merges", .strings(["h e", "abc"]), "malformed BPE merge #1: 'abc'"),
     ])
     func tokenizerNames(key: String, value: SyntheticGGUF.Value, reason: String) throws {
