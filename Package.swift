@@ -96,7 +96,7 @@ let package = Package(
             dependencies: ["DSPy", "DSPyUtilities"],
             path: "Tests/DSPyTestSupport"),
         .testTarget(name: "DSPyUtilitiesTests", dependencies: ["DSPyUtilities"]),
-        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DSPyHTTPTests", dependencies: ["DSPyHTTP", "DSPyTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DSPyEngineTests", dependencies: ["DSPyEngine", "DSPyTestSupport", "DSPyUtilities"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "DSPyStoreTests", dependencies: [

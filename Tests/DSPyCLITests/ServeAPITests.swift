@@ -16,17 +16,7 @@ import FoundationNetworking
 @Suite("dspyc serve: response_format, logprobs, completions, embeddings", .serialized)
 struct ServeAPITests {
     private func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
-        let model = try ServeTests.model.get()
-        let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct")
-        let server = HTTPServer(port: 0) { await api.handle($0) }
-        let port = try await server.start()
-        do {
-            try await body(URL(string: "http://127.0.0.1:\(port)/v1")!, model)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await ServeTests.withServer(body)
     }
 
     /// POSTs a JSON body; returns the status and the parsed JSON object (or the raw text).

@@ -1,3 +1,4 @@
+import DSPyTestSupport
 import Foundation
 import Testing
 
@@ -178,20 +179,3 @@ struct ServeHardeningTests {
     }
 }
 
-/// Runs a Python 3 client script with arguments and returns what it prints, awaiting it
-/// without holding a cooperative thread. Scripts bound their waits with socket timeouts.
-func python(_ script: String, _ arguments: [String]) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-serve-\(UUID().uuidString).out")
-    guard FileManager.default.createFile(atPath: output.path, contents: nil) else { throw ProbeError("cannot create \(output.path)") }
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-    try handle.close()
-    return try String(contentsOf: output, encoding: .utf8)
-}

@@ -16,7 +16,8 @@ struct ServeTests {
     // No prefix cache: the direct run must take the arithmetic path the served one took.
     static let model = Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1, prefixCacheBudget: 0) }
 
-    private func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
+    /// Runs `body` against an OpenAI server for ``model`` on a free loopback port (its `/v1` URL).
+    static func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
         let model = try Self.model.get()
         let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct")
         let server = HTTPServer(port: 0) { await api.handle($0) }
@@ -28,6 +29,10 @@ struct ServeTests {
             throw error
         }
         await server.stop()
+    }
+
+    private func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
+        try await Self.withServer(body)
     }
 
     @Test("OpenAICompatibleLM gets the same greedy text from the server as the engine gives directly")

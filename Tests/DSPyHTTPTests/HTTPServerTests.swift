@@ -1,3 +1,4 @@
+import DSPyTestSupport
 import DSPyHTTP
 import Foundation
 import Logging

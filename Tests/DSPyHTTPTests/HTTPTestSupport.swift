@@ -1,3 +1,4 @@
+import DSPyTestSupport
 import DSPyHTTP
 import Foundation
 import Logging
@@ -12,30 +13,6 @@ func fetch(_ request: URLRequest) async throws -> (Int, String) {
     defer { session.finishTasksAndInvalidate() }
     let (data, response) = try await session.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
-}
-
-/// Runs a Python 3 client script with arguments; returns what it prints.
-///
-/// Raw sockets let a test send what URLSession never would (bad request lines,
-/// headers that never end, hundreds of idle connections). Every script bounds its
-/// waits with socket timeouts, so a server that misbehaves fails the test, never hangs it.
-func python(_ script: String, _ arguments: [String]) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-http-\(UUID().uuidString).out")
-    guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
-        throw TestFailure("cannot create \(output.path)")
-    }
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Await without holding one of the two cooperative threads.
-    while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-    try handle.close()
-    return try String(contentsOf: output, encoding: .utf8)
 }
 
 /// Sends raw bytes on one connection and returns everything the server answers until it closes.
