@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""DSPy 3.4.1 + llama.cpp's server on the same GGUF: the reference dspyc is measured against.
+"""DSPy 3.4.1 + an OpenAI-compatible server on the same GGUF: the reference dspyc is measured against.
+
+The server is llama.cpp's (llama-cpp-python's, the default) or `dspyc serve` (--server dspyc,
+with --serve-arg --dspy-structured to constrain DSPy's ChatAdapter replies).
 
 Runs zero-shot evaluation, optionally LabeledFewShot(k=4) (--labeled), BootstrapFewShot (max_bootstrapped_demos=4,
 max_labeled_demos=4) on the train split and evaluation of the compiled program
@@ -50,21 +53,32 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", default="sentiment-tweets")
-    parser.add_argument("--data", default=os.path.join(root, "..", "shared", "data"))
+    parser.add_argument("--data", default=None, help="folder holding DATASET/{train,dev}.jsonl "
+                        "(default: the repository's programs/*/data)")
     parser.add_argument("--model", default=os.path.expanduser("~/.cache/dspyc/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
     parser.add_argument("--dev", type=int, default=100, help="dev examples to score")
+    parser.add_argument("--train", type=int, default=None, help="train examples to bootstrap from (default: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=1, help="Evaluate num_threads")
     parser.add_argument("--max-errors", type=int, default=None,
                         help="BootstrapFewShot max_errors (DSPy's default, 10, when omitted)")
+    parser.add_argument("--server", choices=["llama", "dspyc"], default="llama",
+                        help="which server DSPy talks to: llama-cpp-python's or `dspyc serve`")
+    parser.add_argument("--dspyc", default=None, help="the dspyc binary (--server dspyc)")
+    parser.add_argument("--serve-arg", action="append", default=[],
+                        help="extra argument for `dspyc serve` (repeatable), e.g. --serve-arg=--dspy-structured")
     parser.add_argument("--labeled", action="store_true",
                         help="also compile and score LabeledFewShot(k=4)")
     args = parser.parse_args()
 
     import dspy
 
-    folder = os.path.join(args.data, args.dataset)
-    train, dev = load(os.path.join(folder, "train.jsonl")), load(os.path.join(folder, "dev.jsonl"))[: args.dev]
+    if args.data:
+        folder = os.path.join(args.data, args.dataset)
+    else:
+        program_folder = {"sentiment-tweets": "sentiment"}.get(args.dataset, args.dataset)
+        folder = os.path.join(root, "programs", program_folder, "data")
+    train, dev = load(os.path.join(folder, "train.jsonl"))[: args.train], load(os.path.join(folder, "dev.jsonl"))[: args.dev]
     inputs = [k for k in train[0] if k not in ("sentiment", "region", "capital")]
     output = [k for k in train[0] if k not in inputs][0]
     labels = sorted({row[output] for row in train + dev})
@@ -72,10 +86,14 @@ def main():
     signature = f"{', '.join(inputs)} -> {output}: {literal}"
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", args.model, "--host", "127.0.0.1",
-         "--port", str(port), "--n_threads", str(args.threads), "--n_ctx", "4096", "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if args.server == "llama":
+        command = [sys.executable, "-m", "llama_cpp.server", "--model", args.model, "--host", "127.0.0.1",
+                   "--port", str(port), "--n_threads", str(args.threads), "--n_ctx", "4096", "--verbose", "False"]
+    else:
+        if not args.dspyc:
+            raise SystemExit("--server dspyc needs --dspyc PATH")
+        command = [args.dspyc, "serve", "--model", args.model, "--port", str(port), *args.serve_arg]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{port}/v1/models")
         lm = dspy.LM("openai/smollm2", api_base=f"http://127.0.0.1:{port}/v1", api_key="none",
@@ -91,6 +109,7 @@ def main():
             calls_before = len(lm.history)
             start = time.time()
             predictions, failures = [], 0
+            history_before = len(lm.history)
             evaluator = dspy.Evaluate(devset=devset, metric=metric, num_threads=args.parallel,
                                       display_progress=False, max_errors=len(devset) + 1)
             result = evaluator(program)
@@ -101,7 +120,25 @@ def main():
                 predictions.append(str(value))
             return {"score": result.score, "seconds": round(time.time() - start, 1),
                     "lm_calls": len(lm.history) - calls_before, "failures": failures,
+                    "format_failures": format_failures(lm.history[history_before:], program),
                     "distribution": dict(collections.Counter(predictions))}
+
+        def format_failures(entries, module):
+            # Replies DSPy's ChatAdapter cannot parse: each one costs DSPy a JSONAdapter retry
+            # (or, if that fails too, the example). Counted on the raw replies in the LM history.
+            adapter, count = dspy.ChatAdapter(), 0
+            target = module.predictors()[0].signature
+            for entry in entries:
+                for text in entry.get("outputs") or []:
+                    if isinstance(text, dict):
+                        text = text.get("text")
+                    if not isinstance(text, str):
+                        continue
+                    try:
+                        adapter.parse(target, text)
+                    except Exception:
+                        count += 1
+            return count
 
         program = dspy.Predict(signature)
         report = {"dataset": args.dataset, "signature": signature, "dev": len(devset), "dspy": dspy.__version__}
