@@ -22,10 +22,20 @@ struct ReflectionModel {
             let key = ProcessInfo.processInfo.environment["DSPYC_REFLECTION_API_KEY"]
             return OpenAICompatibleLM(model: name, baseURL: url, apiKey: key)
         }
-        var options = ModelOptions()
-        options.model = name
-        options.threads = threads
-        let lm = EmbeddedLM(model: try options.load(), structuredDecoding: structuredDecoding)
+        let lm = EmbeddedLM(model: try modelOptions(threads: threads).load(), structuredDecoding: structuredDecoding)
         return session.useCache ? CachedLanguageModel(lm, cache: session.recorder) : lm
+    }
+
+    /// The embedded model's options, parsed as if given on the command line: every option of
+    /// a `ParsableArguments` value must be decoded before it is read, so a default-initialised
+    /// `ModelOptions` would trap on its first unset option.
+    func modelOptions(threads: Int?) throws -> ModelOptions {
+        var arguments = ["--model", name]
+        if let threads { arguments += ["--threads", String(threads)] }
+        do {
+            return try ModelOptions.parse(arguments)
+        } catch {
+            throw CLIError("--reflection-model '\(name)': \(ModelOptions.message(for: error))")
+        }
     }
 }
