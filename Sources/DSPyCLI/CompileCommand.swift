@@ -59,6 +59,12 @@ struct CompileCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object (progress stays on standard error).")
     var json = false
 
+    @Flag(help: "Print the calls, prompt tokens and time each phase will use, then exit without compiling (no LM call).")
+    var plan = false
+
+    @Option(help: "Stop the optimizer at a limit and keep the best program so far: calls=N,tokens=N,time=DURATION (any subset; 90s, 5m, 1h).")
+    var budget: String?
+
     func validate() throws {
         if program.signature != nil && (program.trainset == nil || program.devset == nil) {
             throw ValidationError("an ad-hoc --signature program needs --trainset and --devset to compile")
@@ -78,12 +84,20 @@ struct CompileCommand: AsyncParsableCommand {
         if reflectionBaseURL != nil && reflectionModel == nil {
             throw ValidationError("--reflection-base-url needs --reflection-model (the endpoint's model name)")
         }
-        let driver = CompileDriver(
+        let parsedBudget: CompileBudget?
+        do { parsedBudget = try budget.map(CompileBudget.init(parsing:)) } catch { throw ValidationError("--budget: \(error)") }
+        var driver = CompileDriver(
             spec: spec, optimizer: optimizer ?? spec.optimizer, settings: merged, seed: seed, devLimit: dev,
             concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions,
             adHocModule: program.signature == nil ? nil : program.module,
             adHocInstructions: program.signature == nil ? nil : program.instructions,
             reflection: reflectionModel.map { ReflectionModel(name: $0, baseURL: reflectionBaseURL) })
+        driver.budget = parsedBudget
+        if plan {
+            let report = try await driver.plan()
+            print(json ? try JSONOutput.encode(report) : report.text)
+            return
+        }
         let summary = try await driver.run(force: force)
         if let output {
             let store = try DSPyStoreAccess.store()

@@ -71,8 +71,8 @@ public struct Evaluate: Sendable {
                 if index >= maxConcurrency { try await group.next() }
                 try Task.checkCancellation()
                 group.addTask {
-                    let row = await DSPySettings.with({ $0.traceID = UUID().uuidString }) {
-                        await self.score(program, example)
+                    let row = try await DSPySettings.with({ $0.traceID = UUID().uuidString }) {
+                        try await self.score(program, example)
                     }
                     let errors = slots.set(index, row, failed: row.error != nil)
                     progress?.advance()
@@ -97,10 +97,13 @@ public struct Evaluate: Sendable {
         return result
     }
 
-    private func score(_ program: any Program, _ example: Example) async -> EvaluationResult.Row {
+    /// One example's row; a spent compile budget (``BudgetExhausted``) is rethrown, not scored.
+    private func score(_ program: any Program, _ example: Example) async throws -> EvaluationResult.Row {
         let prediction: Prediction
         do {
             prediction = try await program.forward(try example.inputs().fields)
+        } catch let error as BudgetExhausted {
+            throw error
         } catch {
             return .init(example: example, prediction: Prediction(), score: failureScore, error: "\(error)")
         }

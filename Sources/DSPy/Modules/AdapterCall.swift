@@ -49,6 +49,9 @@ struct AdapterCall {
         let start = clock.now
         let response: LMResponse
         let streaming = streamer(for: adapter, signature: signature)
+        // A call the budget refuses is not sent and not logged.
+        let meter = BudgetMeter.current
+        try meter?.admit()
         do {
             if let streaming {
                 response = try await lm.stream(request) { streaming.receive($0) }
@@ -62,6 +65,7 @@ struct AdapterCall {
             await log?.record(record)
             throw error
         }
+        meter?.record(response.usage, cacheHit: response.cacheHit)
         usage?.add(response.usage, model: lm.modelIdentifier, cacheHit: response.cacheHit)
         local.add(response.usage, model: lm.modelIdentifier, cacheHit: response.cacheHit)
         record.completions = response.completions.map(\.text)

@@ -103,6 +103,7 @@ public struct BootstrapFewShot: Optimizer {
             () -> (Outcome, any Program, [String]) in
             let outcome = try await run(program, trainset: trainset)
             logger.debug("bootstrap: demos chosen", metadata: ["note": "\(outcome.note)", "errors": "\(outcome.errors)"])
+            BudgetMeter.current?.offer(outcome.student, score: nil, label: "bootstrapped demos, not calibrated")
             guard calibrateChoices else { return (outcome, outcome.student, []) }
             logger.debug("bootstrap: calibrating choices on the held-out training examples")
             let (student, notes) = try await calibrated(outcome.student, against: program, trainset: trainset)
@@ -233,7 +234,8 @@ public struct BootstrapFewShot: Optimizer {
         var successesByLabel: [String: Int] = [:]
 
         var cursor = 0
-        while cursor < order.count, bootstrapped.count < maxBootstrappedDemos {
+        var stoppedByBudget = false
+        while !stoppedByBudget, cursor < order.count, bootstrapped.count < maxBootstrappedDemos {
             // Choose a wave whose members could all succeed without passing the caps.
             var wave: [Int] = []
             var pending: [String: Int] = [:]
@@ -260,6 +262,8 @@ public struct BootstrapFewShot: Optimizer {
                 attempts += attempt.attempts
                 lastIndex = max(lastIndex, attempt.index)
                 for error in attempt.errors {
+                    // A call refused by the compile budget is no error of the example: stop after this wave.
+                    if error is BudgetExhausted { stoppedByBudget = true; continue }
                     errors += 1
                     if errors >= maxErrors { throw error }
                 }
@@ -286,6 +290,7 @@ public struct BootstrapFewShot: Optimizer {
         }
         let walked = mode == .dspy ? lastIndex + 1 : cursor
         let note = "Bootstrapped \(bootstrapped.count) full traces after \(walked) examples for up to \(maxRounds) rounds, amounting to \(attempts) attempts."
+            + (stoppedByBudget ? " Stopped by the compile budget." : "")
 
         // Labeled fill from the examples that were not bootstrapped.
         switch mode {

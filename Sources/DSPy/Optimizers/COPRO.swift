@@ -94,6 +94,7 @@ public struct COPRO: Optimizer {
                 if score > bestScore {
                     bestScore = score
                     bestState = module.dumpState()
+                    BudgetMeter.current?.offer(module, score: score, label: "COPRO depth \(d + 1)")
                 }
                 guard d < depth - 1 else { break }
                 for (i, _) in named.enumerated() {

@@ -81,7 +81,9 @@ public struct ChoiceCalibration: Sendable {
             }
             return recorder.records
         }
+        func restore() { for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s } }
         let first = await run(trainset[0])
+        do { try BudgetMeter.current?.checkNotStopped() } catch { restore(); throw error }
         guard first.contains(where: { $0.1.metadata["choice_scores"] != nil }) else {
             for (p, s) in zip(named.map(\.predictor), saved) { p.signature = s }
             return Summary()
@@ -95,6 +97,8 @@ public struct ChoiceCalibration: Sendable {
             }
             try await group.waitForAll()
         }
+        // Runs refused by a spent compile budget leave the data partial: no calibration from it.
+        do { try BudgetMeter.current?.checkNotStopped() } catch { restore(); throw error }
         let runs = slots.values.map { $0 ?? [] }
 
         var summary = Summary()

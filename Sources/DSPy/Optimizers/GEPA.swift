@@ -176,6 +176,8 @@ struct GEPARunner: Sendable {
                         run = Run(prediction: prediction, steps: steps, score: score ?? failureScore, failed: score == nil)
                     } catch is CancellationError {
                         throw CancellationError()
+                    } catch let error as BudgetExhausted {
+                        throw error
                     } catch {
                         run = Run(prediction: Prediction(), steps: [], score: failureScore, failed: true)
                     }

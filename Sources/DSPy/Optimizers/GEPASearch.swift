@@ -51,7 +51,10 @@ struct GEPASearch {
     mutating func run() async throws -> GEPAState {
         let seedInstructions = runner.program.namedPredictors().map { $0.predictor.signature.instructions }
         guard spend(valset.count) else { throw OptimizerError.invalidArgument("GEPA: budget below one validation pass") }
-        let seedScores = try await runner.run(seedInstructions, on: valset).runs.map(\.score)
+        let (seedProgram, seedRuns) = try await runner.run(seedInstructions, on: valset)
+        let seedScores = seedRuns.map(\.score)
+        BudgetMeter.current?.offer(seedProgram, score: seedScores.reduce(0, +) / Double(max(1, seedScores.count)),
+                                   label: "GEPA seed program")
         var state = GEPAState(seed: seedInstructions, valScores: seedScores)
         log(state, "seed scored on \(valset.count) validation examples")
         while metricCalls < limit {
@@ -111,6 +114,8 @@ struct GEPASearch {
                 lm: optimizer.reflectionLM, rolloutID: iteration)
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as BudgetExhausted {
+            throw error
         } catch {
             errors += 1
             log(state, "the reflection model's proposal failed (\(error))")
@@ -135,8 +140,11 @@ struct GEPASearch {
     /// Scores a kept candidate on the validation set and adds it; false when the budget cannot pay.
     mutating func addFullyEvaluated(_ state: inout GEPAState, _ instructions: [String], parents: [Int]) async throws -> Bool {
         guard spend(valset.count) else { return false }
-        let scores = try await runner.run(instructions, on: valset).runs.map(\.score)
+        let (candidate, runs) = try await runner.run(instructions, on: valset)
+        let scores = runs.map(\.score)
         state.add(instructions: instructions, parents: parents, valScores: scores)
+        BudgetMeter.current?.offer(candidate, score: scores.reduce(0, +) / Double(max(1, scores.count)),
+                                   label: "GEPA candidate \(state.candidates.count - 1)")
         lastFoundNew = true
         if optimizer.useMerge, mergesTested < optimizer.maxMergeInvocations { mergesDue += 1 }
         return true

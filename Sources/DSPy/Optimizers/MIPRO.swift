@@ -197,7 +197,9 @@ public struct MIPRO: Optimizer {
                 }
                 return candidate
             }
-            let defaultScore = try await fullEval(calibrated(build(defaultChoice), on: val)).score
+            let defaultProgram = try await calibrated(build(defaultChoice), on: val)
+            let defaultScore = try await fullEval(defaultProgram).score
+            BudgetMeter.current?.offer(defaultProgram, score: defaultScore, label: "default (\(label(defaultChoice)))")
             fullScores[defaultChoice] = defaultScore
             report.candidates.append(.init(label: "default (\(label(defaultChoice)))", score: defaultScore))
             var remaining = rng.shuffled(allChoices.filter { $0 != defaultChoice })
@@ -215,13 +217,17 @@ public struct MIPRO: Optimizer {
                     if trial % minibatchFullEvalSteps == 0 || trial == numTrials || remaining.isEmpty {
                         let pending = minibatchScores.filter { fullScores[$0.key] == nil }
                         if let top = pending.max(by: { mean($0.value) < mean($1.value) || (mean($0.value) == mean($1.value) && label($0.key) > label($1.key)) }) {
-                            let full = try await fullEval(calibrated(build(top.key), on: val)).score
+                            let topProgram = try await calibrated(build(top.key), on: val)
+                            let full = try await fullEval(topProgram).score
+                            BudgetMeter.current?.offer(topProgram, score: full, label: "full eval (\(label(top.key)))")
                             fullScores[top.key] = full
                             report.candidates.append(.init(label: "full eval (\(label(top.key)))", score: full))
                         }
                     }
                 } else {
-                    let score = try await fullEval(calibrated(candidate, on: val)).score
+                    let scoredProgram = try await calibrated(candidate, on: val)
+                    let score = try await fullEval(scoredProgram).score
+                    BudgetMeter.current?.offer(scoredProgram, score: score, label: "trial \(trial) (\(label(choice)))")
                     fullScores[choice] = score
                     report.candidates.append(.init(label: "trial \(trial) (\(label(choice)))", score: score))
                 }

@@ -78,6 +78,8 @@ public struct CompileReport: Sendable, CustomStringConvertible {
     /// Free-form lines (`Bootstrapped 4 full traces after 9 examples…`).
     public var notes: [String] = []
     public var elapsed: Duration = .zero
+    /// What a budgeted compile spent and whether its budget stopped it (``BudgetMeter``).
+    public var budget: BudgetStatus?
 
     public init(optimizer: String) { self.optimizer = optimizer }
 
@@ -93,6 +95,7 @@ public struct CompileReport: Sendable, CustomStringConvertible {
         if candidates.count > 30 { lines.append("  … \(candidates.count - 30) more candidates") }
         if let bestScore { lines.append("  best score: \(pythonFloatText(bestScore))") }
         lines += notes.map { "  " + $0 }
+        if let budget, !budget.stopped { lines.append("  \(budget)") }
         return lines.joined(separator: "\n")
     }
 

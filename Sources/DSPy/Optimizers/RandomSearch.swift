@@ -102,6 +102,7 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
                 let result = try await evaluate(candidate)
                 OptimizerLog.logger.debug("random search: candidate scored", metadata: ["candidate": "\(label)", "score": "\(result.score)"])
                 scored.append(ScoredProgram(label: label, score: result.score, subscores: result.scores, program: candidate))
+                BudgetMeter.current?.offer(candidate, score: result.score, label: label)
                 report.candidates.append(.init(label: label, score: result.score))
                 if let stopAtScore, result.score >= stopAtScore { break }
             }

@@ -27,6 +27,8 @@ struct CompileDriver {
     var adHocInstructions: String? = nil
     /// GEPA's reflection model, when not the task model.
     var reflection: ReflectionModel? = nil
+    /// Limits on the optimizer phase (`--budget`); `nil` is unlimited.
+    var budget: CompileBudget? = nil
 
     /// What this compile is compiled from, as stored with its result. Cost: one read of each data file.
     func compiledFrom() throws -> CompiledFrom {
@@ -54,6 +56,8 @@ struct CompileDriver {
         // Only when given, so compiles made without one keep their fingerprints.
         if let family = modelOptions.chatTemplateFamily { parts.append("chat-template=\(family.name)") }
         if let reflection { parts.append("reflection=\(reflection.name)@\(reflection.baseURL ?? "embedded")") }
+        // A budgeted compile may stop early: it must never be reused as the unbudgeted (complete) one.
+        if let budget { parts.append("budget=\(budget)") }
         return SHA256.hash(parts.joined(separator: "\n")).hexString
     }
 
@@ -112,7 +116,11 @@ struct CompileDriver {
         let reflectionLM = try reflection?.languageModel(session: session, structuredDecoding: structuredDecoding,
                                                           threads: modelOptions.threads)
         let optimizer = try makeOptimizer(embedder: EngineEmbedder(model: session.lm.model), reflectionLM: reflectionLM)
-        let compiled = try await session.with { try await optimizer.compile(program, trainset: trainset) }
+        let compiled = try await session.with {
+            if let budget { return try await optimizer.compile(program, trainset: trainset, valset: nil, budget: budget) }
+            return try await optimizer.compile(program, trainset: trainset)
+        }
+        if let status = compiled.report.budget, status.stopped { Log.status("compile: \(status)") }
         Log.status("[3/3] evaluate: compiled program on \(devset.count) dev examples")
         let score = try await session.with { try await evaluate(compiled.program) }
         let state = compiled.program.dumpState().pythonJSON(indent: 2)
@@ -126,13 +134,14 @@ struct CompileDriver {
             notes: compiled.report.notes,
             lmCalls: totals.calls, cacheHits: totals.cacheHits, promptTokens: totals.promptTokens,
             completionTokens: totals.completionTokens, cachedPromptTokens: totals.cachedPromptTokens,
-            wallSeconds: (clock.now - start).seconds)
+            wallSeconds: (clock.now - start).seconds, budget: compiled.report.budget)
         let summaryText = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
         try await session.store.saveCompiledProgram(CompiledProgramRecord(
             fingerprint: fingerprint, program: spec.name, state: state,
             scores: ["baseline": baseline.score, "dev": score.score],
             metadata: ["summary": .string(summaryText), "optimizer": .string(self.optimizer),
-                       CompiledFrom.metadataKey: try from.metadataValue()],
+                       CompiledFrom.metadataKey: try from.metadataValue(),
+                       "stopped_by_budget": .bool(compiled.report.budget?.stopped ?? false)],
             runID: session.run.id))
         return summary
     }
@@ -201,6 +210,9 @@ struct CompileSummary: Codable {
     var completionTokens: Int
     var cachedPromptTokens: Int
     var wallSeconds: Double
+    /// The optimizer phase's budget and what it spent (`--budget`); a stopped compile says
+    /// `stopped by budget (calls): …` and holds the best program found before the limit.
+    var budget: BudgetStatus? = nil
 
     var storeSummary: [String: StoredJSON] {
         ["baseline": .double(baseline.score), "dev": .double(compiled.score), "lm_calls": .int(lmCalls),
@@ -219,7 +231,8 @@ struct CompileSummary: Codable {
         }
         var lines = [
             cached ? "\(program): compiled program found in the cache (fingerprint \(fingerprint.prefix(12)))"
-                : "\(program): compiled with \(optimizer)",
+                : "\(program): compiled with \(optimizer)"
+                    + (budget?.stopped == true ? " (stopped by its budget: the best program found so far)" : ""),
             String(format: "  baseline dev score  %6.2f%%  (%@)", baseline.score, distribution(baseline)),
             String(format: "  compiled dev score  %6.2f%%  (%@)", compiled.score, distribution(compiled)),
             "  demos               " + demos.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
@@ -228,6 +241,7 @@ struct CompileSummary: Codable {
             String(format: "  wall time           %.2f s", wallSeconds),
             "  run                 \(runID)  (dspyc inspect --run \(runID.prefix(8)))",
         ]
+        if let budget { lines.append("  budget              \(budget)") }
         for note in notes ?? [] { lines.append("  note                \(note)") }
         if cached { lines.append("  (use --force to recompile)") }
         return lines.joined(separator: "\n")
