@@ -17,7 +17,7 @@ struct CompileCommand: AsyncParsableCommand {
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa); default: the program's.")
+    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba); default: the program's.")
     var optimizer: String?
 
     @Option(help: "Budget level for gepa and mipro: light, medium or heavy (the setting auto=…).")
@@ -25,6 +25,15 @@ struct CompileCommand: AsyncParsableCommand {
 
     @Option(help: "gepa: stop after N metric calls (examples run and scored); never exceeded.")
     var maxMetricCalls: Int?
+
+    @Option(help: "simba: optimization steps (max_steps; default 4).")
+    var maxSteps: Int?
+
+    @Option(help: "simba: examples per mini-batch (bsize; default 12).")
+    var bsize: Int?
+
+    @Option(help: "simba: new candidates per step, and trajectories sampled per example (num_candidates; default 4).")
+    var numCandidates: Int?
 
     @Option(help: """
         gepa: the model that writes new instructions — a catalog name or GGUF path (loaded beside the task model), \
@@ -81,6 +90,9 @@ struct CompileCommand: AsyncParsableCommand {
         }
         if let auto { merged["auto"] = auto }
         if let maxMetricCalls { merged["max_metric_calls"] = String(maxMetricCalls) }
+        if let maxSteps { merged["max_steps"] = String(maxSteps) }
+        if let bsize { merged["bsize"] = String(bsize) }
+        if let numCandidates { merged["num_candidates"] = String(numCandidates) }
         if reflectionBaseURL != nil && reflectionModel == nil {
             throw ValidationError("--reflection-base-url needs --reflection-model (the endpoint's model name)")
         }

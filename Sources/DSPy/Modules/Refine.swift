@@ -6,6 +6,15 @@ import Foundation
 /// reads the program's trajectory and reward and writes advice per
 /// predictor; on the next attempt each predictor receives its advice as an
 /// extra input `hint_` ("A hint to the module from an earlier run").
+///
+/// The feedback prompt is DSPy 3.4.1's byte for byte (checked against
+/// `Tests/DSPyTests/Fixtures/offer_feedback.json`) except for two inputs DSPy fills with Python
+/// source code: `program_code` (`inspect.getsource` of the module's class) gets an honest
+/// description of the Swift module instead (``ProgramDescription/sourceSubstitute(_:)``: its
+/// type, module tree, predictors, signatures and instructions), and `reward_code` (the reward
+/// function's source) gets ``rewardDescription``, which the caller should write (what the
+/// reward measures and its scale); without one it says that the reward is a Swift closure
+/// whose source is not available. Non-string inputs are 2-space JSON, as DSPy's orjson dump.
 /// Cost: ≤ N program runs + N−1 feedback calls.
 public final class Refine: Program, @unchecked Sendable {
     public let module: any Program
@@ -13,7 +22,13 @@ public final class Refine: Program, @unchecked Sendable {
     public let threshold: Double
     public let failCount: Int
     let reward: RewardFunction
+    /// What the feedback model reads where DSPy shows the reward function's source.
+    public let rewardDescription: String
     public let feedback: Predict
+
+    /// The `reward_code` text when the caller gives no description.
+    public static let undescribedReward = "A Swift reward closure `(inputs, prediction) -> Double`, "
+        + "scoring the program's outputs; its source is not available at run time and no description was given."
 
     static let offerFeedback: SignatureSpec = {
         let instructions = """
@@ -43,40 +58,52 @@ public final class Refine: Program, @unchecked Sendable {
             instructions: instructions, name: "OfferFeedback")
     }()
 
-    public init(_ module: any Program, n: Int, threshold: Double, failCount: Int? = nil, reward: @escaping RewardFunction) {
+    /// - Parameter rewardDescription: what the reward measures, sent where DSPy sends its source.
+    public init(_ module: any Program, n: Int, threshold: Double, failCount: Int? = nil,
+                rewardDescription: String? = nil, reward: @escaping RewardFunction) {
         self.module = module
         self.n = n
         self.threshold = threshold
         self.failCount = failCount ?? n
         self.reward = reward
+        self.rewardDescription = rewardDescription ?? Refine.undescribedReward
         self.feedback = Predict(Refine.offerFeedback)
     }
 
     public func deepCopy() -> Refine {
-        Refine(module.deepCopy(), n: n, threshold: threshold, failCount: failCount, reward: reward)
+        Refine(module.deepCopy(), n: n, threshold: threshold, failCount: failCount, rewardDescription: rewardDescription,
+               reward: reward)
+    }
+
+    /// The feedback call's inputs after an attempt (all strings, as DSPy sends them).
+    func feedbackInputs(copy: any Program, inputs: JSONObject, prediction: Prediction?, trace: [TraceStep],
+                        score: Double) -> JSONObject {
+        let named = copy.namedPredictors()
+        let names = Dictionary(named.map { (ObjectIdentifier($0.predictor), $0.name) }, uniquingKeysWith: { a, _ in a })
+        let trajectory: [JSONValue] = trace.map { step in
+            ["module_name": .string(names[ObjectIdentifier(step.predictor)] ?? "?"),
+             "inputs": .object(step.inputs), "outputs": .object(step.prediction.fields)]
+        }
+        let values: JSONObject = [
+            "program_code": .string(ProgramDescription.sourceSubstitute(module)),
+            "modules_defn": .string(ProgramDescription.moduleDefinitions(copy)),
+            "program_inputs": .object(inputs),
+            "program_trajectory": .array(trajectory),
+            "program_outputs": .object(prediction?.fields ?? JSONObject()),
+            "reward_code": .string(rewardDescription),
+            "target_threshold": .double(threshold),
+            "reward_value": .double(score),
+            "module_names": .array(named.map { .string($0.name) }),
+        ]
+        return JSONObject(values.map { ($0.key, JSONValue.string(ProgramDescription.feedbackText($0.value))) })
     }
 
     public func forward(_ inputs: JSONObject) async throws -> Prediction {
         try await BestOfN.search(module: module, n: n, threshold: threshold, failCount: failCount, reward: reward,
                                  inputs: inputs) { copy, prediction, trace, score in
+            let advice = try await self.feedback.call(
+                self.feedbackInputs(copy: copy, inputs: inputs, prediction: prediction, trace: trace, score: score))
             let named = copy.namedPredictors()
-            let names = Dictionary(named.map { (ObjectIdentifier($0.predictor), $0.name) }, uniquingKeysWith: { a, _ in a })
-            let definitions = named.map { "\($0.name): \($0.predictor.signature.signatureString)" }.joined(separator: "\n")
-            let trajectory: [JSONValue] = trace.map { step in
-                ["module_name": .string(names[ObjectIdentifier(step.predictor)] ?? "?"),
-                 "inputs": .object(step.inputs), "outputs": .object(step.prediction.fields)]
-            }
-            let advice = try await self.feedback.call([
-                "program_code": .string(String(describing: type(of: copy))),
-                "modules_defn": .string(definitions),
-                "program_inputs": .object(inputs),
-                "program_trajectory": .array(trajectory),
-                "program_outputs": .object(prediction?.fields ?? JSONObject()),
-                "reward_code": "reward function (Swift closure)",
-                "target_threshold": .double(self.threshold),
-                "reward_value": .double(score),
-                "module_names": .array(named.map { .string($0.name) }),
-            ])
             var hints: [ObjectIdentifier: String] = [:]
             for (name, predictor) in named {
                 hints[ObjectIdentifier(predictor)] = advice["advice"]?[name]?.stringValue ?? "N/A"

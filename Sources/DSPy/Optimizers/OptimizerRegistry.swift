@@ -26,7 +26,7 @@ public protocol DeclaresOptimizer {
 }
 
 /// Optimizers by name, built from string settings: `labeled`, `bootstrap`,
-/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`, `gepa`.
+/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`, `gepa`, `simba`.
 ///
 /// ```swift
 /// let optimizer = try OptimizerRegistry.standard.make(
@@ -158,6 +158,9 @@ public struct OptimizerRegistry: Sendable {
         r.register("gepa", summary: "instructions evolved by reflection on feedback, Pareto frontier over examples") { s, c in
             try gepa(&s, c)
         }
+        r.register("simba", summary: "mini-batch ascent: demos and rules from the runs whose scores vary most") { s, c in
+            try simba(&s, c)
+        }
         return r
     }()
 
@@ -197,6 +200,25 @@ public struct OptimizerRegistry: Sendable {
             failureScore: try s.double("failure_score", 0), useMerge: try s.bool("use_merge", true),
             maxMergeInvocations: try s.int("max_merge_invocations", 5), seed: try s.int("seed", 0),
             maxConcurrency: try s.int("num_threads", 8), progress: c.progress)
+    }
+
+    /// SIMBA with small defaults for a small local model (DSPy's are bsize 32, 6 candidates, 8 steps).
+    private static func simba(_ s: inout OptimizerSettingsReader, _ c: Context) throws -> SIMBA {
+        let simba = SIMBA(
+            metric: try metric(c, "simba"), bsize: try s.int("bsize", 12), numCandidates: try s.int("num_candidates", 4),
+            maxSteps: try s.int("max_steps", 4), maxDemos: try s.int("max_demos", 4), promptModel: c.promptModel,
+            teacherLM: c.teacherLM, demoInputFieldMaxlen: try s.int("demo_input_field_maxlen", 100_000),
+            temperatureForSampling: try s.double("temperature_for_sampling", 0.2),
+            temperatureForCandidates: try s.double("temperature_for_candidates", 0.2), seed: try s.int("seed", 0),
+            maxConcurrency: try s.int("num_threads", 8), progress: c.progress)
+        for (key, value) in [("bsize", simba.bsize), ("num_candidates", simba.numCandidates)] where value < 1 {
+            throw OptimizerError.invalidSetting(optimizer: "simba", key: key, value: "\(value)", expected: "a positive integer")
+        }
+        guard simba.maxSteps >= 0, simba.maxDemos >= 0 else {
+            throw OptimizerError.invalidSetting(optimizer: "simba", key: simba.maxSteps < 0 ? "max_steps" : "max_demos",
+                                                value: "\(min(simba.maxSteps, simba.maxDemos))", expected: "a non-negative integer")
+        }
+        return simba
     }
 
     private static func metric(_ c: Context, _ name: String) throws -> Metric {

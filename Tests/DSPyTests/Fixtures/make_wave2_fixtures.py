@@ -1,4 +1,4 @@
-"""Render golden fixtures of DSPy 3.4.1's XMLAdapter and TwoStepAdapter with DSPy itself.
+"""Render golden fixtures of DSPy 3.4.1's XMLAdapter, TwoStepAdapter and OfferFeedback prompts with DSPy itself.
 
 Run with a venv holding dspy==3.4.1 (see README in this folder):
     .venv-dspy/bin/python Tests/DSPyTests/Fixtures/make_wave2_fixtures.py
@@ -7,7 +7,9 @@ Reuses the portable signatures of `make_fixtures.py`. Nothing here calls an LM:
 XML cases are `XMLAdapter().format/parse`; TwoStep cases are `TwoStepAdapter.format`
 for the main LM and `ChatAdapter().format` of the extractor signature DSPy builds
 (`_create_extractor_signature`), which is exactly what `TwoStepAdapter.parse` sends
-to the extraction LM.
+to the extraction LM. Feedback cases run SIMBA's `append_a_rule` on fixed buckets and
+`Refine` on scripted answers with `CaptureLM` (no real LM) and record every OfferFeedback
+prompt, the string inputs DSPy built, and the instructions after the advice.
 """
 import json
 import os
@@ -16,7 +18,11 @@ import dspy
 from dspy.utils.dummies import DummyLM
 from dspy.utils.exceptions import AdapterParseError
 
+from dspy.teleprompt.simba_utils import append_a_rule
+import inspect
+
 from make_fixtures import HERE, signatures
+from make_gepa_fixtures import CaptureLM
 
 
 def xml_format_cases(sigs):
@@ -150,6 +156,85 @@ def two_step_cases(sigs):
     return cases
 
 
+class ScriptLM(CaptureLM):
+    """CaptureLM answering from a list, one answer per call."""
+
+    def __init__(self, answers):
+        super().__init__(None)
+        self.answers = list(answers)
+
+    def forward(self, prompt=None, messages=None, **kwargs):
+        self.answer = self.answers[len(self.sent)]
+        return super().forward(prompt=prompt, messages=messages, **kwargs)
+
+
+class DraftThenClassify(dspy.Module):
+    def __init__(self):
+        super().__init__()
+        self.draft = dspy.Predict(dspy.Signature("text -> summary").with_instructions(
+            "Summarize the text in one line.\nKeep names."))
+        self.classify = dspy.Predict("text, summary -> sentiment")
+
+    def forward(self, text):
+        summary = self.draft(text=text).summary
+        return self.classify(text=text, summary=summary)
+
+
+def simba_rule_cases():
+    cases = []
+    advice = '[[ ## discussion ## ]]\nThe draft lost the tone.\n\n[[ ## module_advice ## ]]\n' \
+        '{"draft": "Keep the tone words.", "classify": "Trust words like \'great\'."}\n\n[[ ## completed ## ]]'
+
+    def add(name, good_score, bad_score, p10, p90, metadata):
+        system = DraftThenClassify()
+        d, c = system.draft, system.classify
+        example = dspy.Example(text="A great day, honestly.", sentiment="positive").with_inputs("text")
+
+        def run(summary, sentiment, score, meta):
+            trace = [(d, {"text": example.text}, dspy.Prediction(summary=summary)),
+                     (c, {"text": example.text, "summary": summary}, dspy.Prediction(sentiment=sentiment))]
+            return {"prediction": dspy.Prediction(sentiment=sentiment), "trace": trace, "score": score,
+                    "example": example, "output_metadata": meta}
+
+        bucket = [run("A great day.", "positive", good_score, metadata[0]),
+                  run("A day.", "negative", bad_score, metadata[1])]
+        predictor2name = {id(d): "draft", id(c): "classify"}
+        lm = ScriptLM([advice])
+        applied = append_a_rule(bucket, system, predictor2name=predictor2name,
+                                name2predictor={"draft": d, "classify": c}, batch_10p_score=p10,
+                                batch_90p_score=p90, prompt_model=lm)
+        cases.append({"name": name, "good_score": good_score, "bad_score": bad_score, "p10": p10, "p90": p90,
+                      "reward_info": metadata, "applied": applied,
+                      "program_code": inspect.getsource(DraftThenClassify),
+                      "messages": lm.sent[0] if lm.sent else None,
+                      "instructions": {n: p.signature.instructions for n, p in system.named_predictors()}})
+
+    add("simba_rule_contrast", 1.0, 0.0, 0.0, 1.0, [{"feedback": "Right."}, {}])
+    add("simba_rule_skipped_worse_high", 1.0, 1.0, 0.0, 0.5, [{}, {}])
+    add("simba_rule_blank_better", 0.5, 0.5, 0.0, 0.75, [{}, {}])
+    add("simba_rule_skipped", 0.0, 0.0, 0.0, 1.0, [{}, {}])
+    return cases
+
+
+def refine_cases():
+    cases = []
+
+    def one_word(args, pred):
+        return 1.0 if pred.answer == "good" else 0.0
+
+    answers = ["[[ ## answer ## ]]\nbad\n\n[[ ## completed ## ]]",
+               '[[ ## discussion ## ]]\nWrong.\n\n[[ ## advice ## ]]\n{"self": "Say good."}\n\n[[ ## completed ## ]]',
+               "[[ ## answer ## ]]\ngood\n\n[[ ## completed ## ]]"]
+    lm = ScriptLM(answers)
+    qa = dspy.Predict("question -> answer")
+    refine = dspy.Refine(module=qa, N=3, reward_fn=one_word, threshold=1.0)
+    with dspy.context(lm=lm):
+        out = refine(question="What is good?")
+    cases.append({"name": "refine_predict", "program_code": refine.module_code, "reward_code": refine.reward_fn_code,
+                  "answer": out.answer, "messages": lm.sent})
+    return cases
+
+
 def main():
     sigs = signatures()
     meta = {"dspy": dspy.__version__, "generator": "Tests/DSPyTests/Fixtures/make_wave2_fixtures.py"}
@@ -157,6 +242,7 @@ def main():
         "adapter_xml_format.json": xml_format_cases(sigs),
         "adapter_xml_parse.json": xml_parse_cases(sigs),
         "adapter_two_step.json": two_step_cases(sigs),
+        "offer_feedback.json": simba_rule_cases() + refine_cases(),
     }
     for file, cases in outputs.items():
         with open(os.path.join(HERE, file), "w") as f:
