@@ -7,8 +7,11 @@
 # figures (README: dev 66.5 %, test 61.3 % for smollm2-135m-instruct).
 #   bench/interop_llama_server.sh                 # uses $REF_PYTHON or .venv-ref
 #   EMBEDDED=1 bench/interop_llama_server.sh      # also compiles with the embedded engine in this run
+#   DEV=40 TEST_LIMIT=60 bench/interop_llama_server.sh   # a quicker run on the first examples
 # Needs llama-cpp-python[server]==0.3.36 (see bench/compare_dspy.sh for the venv). Measure on an
-# otherwise idle machine: the server and the client share the cores.
+# otherwise idle machine: the server and the client share the cores. Slow: llama-cpp-python
+# computes top log-probs in Python (about 2.5 s a request on 2 cores), so the whole program
+# (about 850 calls) takes over half an hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${REF_PYTHON:-.venv-ref/bin/python}
@@ -37,15 +40,18 @@ done
 
 remote=(--endpoint "http://127.0.0.1:$port/v1" --model "$name" --structured-output gbnf --choice-logprobs "$logprobs")
 start=$(date +%s)
-DSPYC_HOME=$home "$dspyc" compile "$program" "${remote[@]}" --json >"$home/remote-compile.json"
-DSPYC_HOME=$home "$dspyc" eval "$program" "${remote[@]}" --data "$test_split" --json >"$home/remote-test.json"
+limits=() test_limits=()
+[ -n "${DEV:-}" ] && limits=(--dev "$DEV")
+[ -n "${TEST_LIMIT:-}" ] && test_limits=(--limit "$TEST_LIMIT")
+DSPYC_HOME=$home "$dspyc" compile "$program" "${remote[@]}" "${limits[@]}" --json >"$home/remote-compile.json"
+DSPYC_HOME=$home "$dspyc" eval "$program" "${remote[@]}" --data "$test_split" "${test_limits[@]}" --json >"$home/remote-test.json"
 remote_seconds=$(( $(date +%s) - start ))
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 
 embedded_compile=null embedded_test=null
 if [ "${EMBEDDED:-0}" = 1 ]; then
-    DSPYC_HOME=$home "$dspyc" compile "$program" --json >"$home/embedded-compile.json"
-    DSPYC_HOME=$home "$dspyc" eval "$program" --data "$test_split" --json >"$home/embedded-test.json"
+    DSPYC_HOME=$home "$dspyc" compile "$program" "${limits[@]}" --json >"$home/embedded-compile.json"
+    DSPYC_HOME=$home "$dspyc" eval "$program" --data "$test_split" "${test_limits[@]}" --json >"$home/embedded-test.json"
     embedded_compile=$home/embedded-compile.json embedded_test=$home/embedded-test.json
 fi
 
