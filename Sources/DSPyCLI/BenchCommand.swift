@@ -10,10 +10,13 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Figures are tokens per second, best of three after a warm-up. With --reference, \
             llama.cpp (through the given Python's llama-cpp-python) is measured on the same GGUF \
-            in the same run and dspyc's figures are printed as ratios of its.
+            in the same run and dspyc's figures are printed as ratios of its. With --endpoint, \
+            a remote model is measured from outside instead: requests/s and completion tokens/s \
+            for each --clients count (e.g. 1,8: 8 concurrent clients' aggregate against one's).
             """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remote: RemoteModelOptions
 
     @Option(help: "Prompt tokens for prompt processing (pp).")
     var prompt = 512
@@ -27,8 +30,13 @@ struct BenchCommand: AsyncParsableCommand {
     var reference: String?
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
+    @Option(help: "With --endpoint: concurrent client counts to measure, comma-separated.")
+    var clients = "1,8"
+    @Option(help: "With --endpoint: requests each client sends.")
+    var requests = 4
 
     func run() async throws {
+        if remote.isRemote { return try await runRemote() }
         let model = try modelOptions.load()
         var benchmark = EngineBenchmark()
         benchmark.promptTokens = prompt
@@ -60,6 +68,26 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "prefix cache: prefill with %d cached tokens takes %.1f%% of the uncached time",
                      prefix, report.cachedPrefillRatio * 100))
         print(String(format: "peak RSS: %.0f MB; threads: %d", Double(report.peakResidentBytes) / 1e6, report.threads))
+    }
+}
+
+extension BenchCommand {
+    /// `--endpoint`: requests/s and tokens/s per concurrent client count (``RemoteBench``).
+    func runRemote() async throws {
+        let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), requests >= 1 else {
+            throw ValidationError("--clients takes positive counts such as 1,8 and --requests a positive number")
+        }
+        var remote = remote
+        remote.maxRequests = max(remote.maxRequests, counts.max() ?? 1)
+        guard let lm = try remote.languageModel(model: modelOptions.model) else { return }
+        let bench = RemoteBench(lm: lm, clients: counts, requestsPerClient: requests, generatedTokens: generate)
+        let report = try await bench.run { Log.status("bench: " + $0) }
+        if json {
+            print(try JSONOutput.encode(report))
+        } else {
+            print(RemoteBench.render(report), terminator: "")
+        }
     }
 }
 

@@ -16,6 +16,7 @@ struct CompileCommand: AsyncParsableCommand {
 
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remote: RemoteModelOptions
 
     @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba); default: the program's.")
     var optimizer: String?
@@ -101,6 +102,7 @@ struct CompileCommand: AsyncParsableCommand {
         var driver = CompileDriver(
             spec: spec, optimizer: optimizer ?? spec.optimizer, settings: merged, seed: seed, devLimit: dev,
             concurrency: concurrency, structuredDecoding: !noStructuredDecoding, modelOptions: modelOptions,
+            remote: remote,
             adHocModule: program.signature == nil ? nil : program.module,
             adHocInstructions: program.signature == nil ? nil : program.instructions,
             reflection: reflectionModel.map { ReflectionModel(name: $0, baseURL: reflectionBaseURL) })

@@ -4,7 +4,7 @@ import Foundation
 
 /// `--model`, `--threads` and `--chat-template`, shared by every command that runs the engine.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A model name from `dspyc models list`, or a path to a GGUF file.")
+    @Option(name: .long, help: "A model name from `dspyc models list`, or a path to a GGUF file; with --endpoint, the server's model name.")
     var model: String = ModelDescriptor.defaultModel.name
 
     @Option(name: .long, help: "Kernel threads (default: every core).")

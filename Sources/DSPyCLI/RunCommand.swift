@@ -38,7 +38,7 @@ enum DSPyStoreAccess {
         let trainset = try DatasetLoader.load(try resolved.trainset(), inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         let optimizer = try OptimizerRegistry.standard.make(
             OptimizerChoice("knn", settings: settings),
-            context: .init(metric: spec.metric, embedder: EngineEmbedder(model: session.lm.model)))
+            context: .init(metric: spec.metric, embedder: session.embedder))
         Log.status("knn: embedding \(trainset.count) training examples to choose demos per call")
         return try await session.with { try await optimizer.compile(program, trainset: trainset).program }
     }
@@ -60,6 +60,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remote: RemoteModelOptions
 
     @Option(name: .customLong("input"), help: "An input field, name=value (repeatable); list values as JSON.")
     var inputs: [String] = []
@@ -85,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("missing input \(missing.map { "'\($0)'" }.joined(separator: ", ")); pass --input \(missing[0])=…")
         }
         let session = try ProgramSession.open(
-            kind: .run, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+            kind: .run, program: spec.name, modelOptions: modelOptions, remote: remote, structuredDecoding: true, useCache: true)
         let instance = try await DSPyStoreAccess.restoringPerCallDemos(resolved, session: session)
         let chosen = try adapter.map { try AdapterChoice.make($0, extractionModel: session.settings.lm ?? session.lm) }
         let printer = StreamPrinter(json: json, multiplePredictors: instance.predictors().count > 1)
@@ -128,6 +129,7 @@ struct EvalCommand: AsyncParsableCommand {
 
     @OptionGroup var program: ProgramOptions
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remote: RemoteModelOptions
 
     @Option(help: "A JSONL file to score instead of the program's dev set (e.g. its test split).")
     var data: String?
@@ -155,7 +157,7 @@ struct EvalCommand: AsyncParsableCommand {
         var examples = try DatasetLoader.load(url, inputKeys: spec.inputKeys, labelKeys: try spec.labelKeys())
         if let limit { examples = Array(examples.prefix(limit)) }
         let session = try ProgramSession.open(
-            kind: .eval, program: spec.name, modelOptions: modelOptions, structuredDecoding: true, useCache: true)
+            kind: .eval, program: spec.name, modelOptions: modelOptions, remote: remote, structuredDecoding: true, useCache: true)
         let instance = try await DSPyStoreAccess.restoringPerCallDemos(resolved, session: session)
         let evaluate = Evaluate(devset: examples, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil,
                                 displayProgress: true, progressOutput: { Log.write($0) })

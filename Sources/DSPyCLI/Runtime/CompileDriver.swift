@@ -21,6 +21,8 @@ struct CompileDriver {
     var concurrency: Int
     var structuredDecoding: Bool
     var modelOptions: ModelOptions
+    /// `--endpoint` and its options: compile against a remote model (`nil` or without an endpoint: the engine).
+    var remote: RemoteModelOptions? = nil
     /// An ad-hoc program's `--module` and `--instructions` (`nil` for a registered program),
     /// recorded with the compiled state so `run`, `eval` and `export` can find it.
     var adHocModule: String? = nil
@@ -47,6 +49,13 @@ struct CompileDriver {
     /// version, never by file name, so a renamed model keeps its compiles and a kernel change
     /// compiles afresh (the old record stays in the store under its old fingerprint, unused).
     func fingerprint(from: CompiledFrom, model: ModelFingerprint) throws -> String {
+        try fingerprint(from: from, modelName: "\(model)")
+    }
+
+    /// The fingerprint of this compile on the model called `modelName`: an engine model's
+    /// ``ModelFingerprint``, or a remote model's identifier (`openai/NAME@host:port`, with how
+    /// it is decoded), since a server's weights cannot be hashed from here.
+    func fingerprint(from: CompiledFrom, modelName model: String) throws -> String {
         let program = try spec.makeProgram()
         var parts: [String] = ["dspyc-compile-v2", spec.name, program.dumpState().pythonJSON(), optimizer]
         parts += settings.keys.sorted().map { "\($0)=\(settings[$0] ?? "")" }
@@ -69,9 +78,13 @@ struct CompileDriver {
         let trainset = try DatasetLoader.load(spec.trainset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
         var devset = try DatasetLoader.load(spec.devset, inputKeys: spec.inputKeys, labelKeys: labelKeys)
         if let devLimit { devset = Array(devset.prefix(devLimit)) }
-        let modelURL = try modelOptions.resolveModelURL()
         let from = try compiledFrom()
-        let key = try fingerprint(from: from, modelURL: modelURL)
+        let key: String
+        if let remote = try remote?.languageModel(model: modelOptions.model, structuredDecoding: structuredDecoding) {
+            key = try fingerprint(from: from, modelName: remote.modelIdentifier)
+        } else {
+            key = try fingerprint(from: from, modelURL: try modelOptions.resolveModelURL())
+        }
         let store = try Store.open()
         if !force, var stored = try await store.compiledProgram(fingerprint: key),
            case .string(let text)? = stored.metadata["summary"],
@@ -88,7 +101,7 @@ struct CompileDriver {
         // Validate the optimizer before spending any model time.
         _ = try makeOptimizer(embedder: NotYetLoadedEmbedder())
         let session = try ProgramSession.open(
-            kind: .compile, program: spec.name, modelOptions: modelOptions,
+            kind: .compile, program: spec.name, modelOptions: modelOptions, remote: remote,
             structuredDecoding: structuredDecoding, useCache: true)
         do {
             let summary = try await compile(
@@ -115,7 +128,7 @@ struct CompileDriver {
         Log.status("[2/3] compile: optimizer \(optimizer) on \(trainset.count) training examples")
         let reflectionLM = try reflection?.languageModel(session: session, structuredDecoding: structuredDecoding,
                                                           threads: modelOptions.threads)
-        let optimizer = try makeOptimizer(embedder: EngineEmbedder(model: session.lm.model), reflectionLM: reflectionLM)
+        let optimizer = try makeOptimizer(embedder: session.embedder, reflectionLM: reflectionLM)
         let compiled = try await session.with {
             if let budget { return try await optimizer.compile(program, trainset: trainset, valset: nil, budget: budget) }
             return try await optimizer.compile(program, trainset: trainset)

@@ -8,23 +8,43 @@ import Logging
 
 /// Everything a command needs to run a program: the model, the store, a run, and
 /// the framework settings that route every LM call through the cache and the log.
+///
+/// The model is the engine's (a GGUF file) or, with `--endpoint`, an OpenAI-compatible
+/// server's (``RemoteModelOptions``); only the engine provides embeddings (``embedder``).
 struct ProgramSession {
     let store: Store
-    let lm: EmbeddedLM
+    let lm: any LanguageModel
+    /// The loaded engine model, `nil` for a remote one.
+    let engineModel: TextModel?
     let recorder: RunRecorder
     let run: RunRecord
     let useCache: Bool
 
     /// Opens the store, loads the model and starts a run of `kind`.
     static func open(
-        kind: RunKind, program: String?, modelOptions: ModelOptions, structuredDecoding: Bool, useCache: Bool
+        kind: RunKind, program: String?, modelOptions: ModelOptions, remote: RemoteModelOptions? = nil,
+        structuredDecoding: Bool, useCache: Bool
     ) throws -> ProgramSession {
         let store = try Store.open()
-        let model = try modelOptions.load()
-        let lm = EmbeddedLM(model: model, structuredDecoding: structuredDecoding)
+        let lm: any LanguageModel
+        var engineModel: TextModel?
+        if let remote = try remote?.languageModel(model: modelOptions.model, structuredDecoding: structuredDecoding) {
+            Log.status("Model: \(remote.modelIdentifier) (\(remote.baseURL.absoluteString))")
+            lm = remote
+        } else {
+            let model = try modelOptions.load()
+            engineModel = model
+            lm = EmbeddedLM(model: model, structuredDecoding: structuredDecoding)
+        }
         let run = try store.beginRun(kind: kind, program: program)
         let recorder = RunRecorder(store: store, runID: run.id, runKind: kind, program: program)
-        return ProgramSession(store: store, lm: lm, recorder: recorder, run: run, useCache: useCache)
+        return ProgramSession(store: store, lm: lm, engineModel: engineModel, recorder: recorder, run: run, useCache: useCache)
+    }
+
+    /// The engine's embeddings, or for a remote model one that explains why `knn` cannot run.
+    var embedder: any Embedder {
+        if let engineModel { return EngineEmbedder(model: engineModel) }
+        return RemoteModelEmbedder()
     }
 
     /// The framework settings for this session.
