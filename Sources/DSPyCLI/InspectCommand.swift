@@ -22,8 +22,8 @@ struct InspectCommand: AsyncParsableCommand {
         @Option(help: "Only calls whose messages or completion contain this text.") var grep: String?
         @Option(help: "Only calls since a time: 30m, 2h, 1d, today, or an ISO date.") var since: String?
         @Flag(help: "Show sampling parameters, tokens, timing and cache facts.") var details = false
-        @Flag(help: "Export as one JSON document with OpenTelemetry gen_ai.* names.") var json = false
-        @Flag(help: "Export as JSON Lines with OpenTelemetry gen_ai.* names.") var jsonl = false
+        @Flag(help: "Export as one OTLP/JSON traces document (gen_ai.* attributes).") var json = false
+        @Flag(help: "Export as OTLP/JSON traces, one document per run per line.") var jsonl = false
         @Flag(help: "Serve a local web page over the request log instead.") var serve = false
         @Option(help: "Port for --serve.") var port: Int = InspectorServer.defaultPort
         @Option(help: "Address for --serve.") var host = "127.0.0.1"
