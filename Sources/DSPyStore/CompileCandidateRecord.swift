@@ -34,8 +34,8 @@ public struct CompileCandidateRecord: Sendable, Equatable, Codable {
     public var round: Int?
     /// A short description.
     public var label: String
-    /// The program state (DSPy's JSON state shape).
-    public var program: StoredJSON
+    /// The program state (DSPy's JSON state shape: predictor path → predictor state).
+    public var program: [String: StoredJSON]
     /// The scores measured, in order.
     public var scores: [Score]
     /// Whether it is the program the compile returned.
@@ -44,7 +44,7 @@ public struct CompileCandidateRecord: Sendable, Equatable, Codable {
     public var decision: String?
 
     public init(
-        runID: String, seq: Int, candidate: String, round: Int? = nil, label: String, program: StoredJSON = .null,
+        runID: String, seq: Int, candidate: String, round: Int? = nil, label: String, program: [String: StoredJSON] = [:],
         scores: [Score] = [], chosen: Bool = false, decision: String? = nil
     ) {
         self.runID = runID
@@ -71,9 +71,8 @@ public struct CompileCandidateRecord: Sendable, Equatable, Codable {
     /// The predictors' demo counts, instructions and choice offsets, read from ``program``:
     /// `(path, demos, instruction, offsets)` per predictor, by path.
     public var predictors: [(path: String, demos: Int, instruction: String, offsets: [String: Double])] {
-        guard case .object(let byPath) = program else { return [] }
-        return byPath.keys.sorted().compactMap { path in
-            guard case .object(let state)? = byPath[path] else { return nil }
+        program.keys.sorted().compactMap { path in
+            guard case .object(let state)? = program[path] else { return nil }
             var demos = 0
             if case .array(let list)? = state["demos"] { demos = list.count }
             var instruction = ""

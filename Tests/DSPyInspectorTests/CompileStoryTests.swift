@@ -39,12 +39,12 @@ struct CompileStoryFixture {
         add("calibration", "zero-shot", count: 3, from: 30, hit: true)
         add("compiled-eval", "demos", count: 4, from: 40)
         try store.log(calls)
-        func state(demos: Int, offsets: [String: StoredJSON]) -> StoredJSON {
-            .object(["classify.predict": .object([
+        func state(demos: Int, offsets: [String: StoredJSON]) -> [String: StoredJSON] {
+            ["classify.predict": .object([
                 "demos": .array(Array(repeating: .object(["text": "fine", "sentiment": "positive"]), count: demos)),
                 "signature": .object(["instructions": "Classify the sentiment.",
                                       "fields": .array([.object(["prefix": "Sentiment:", "choice_offsets": .object(offsets)])])]),
-            ])])
+            ])]
         }
         try store.saveCandidates([
             CompileCandidateRecord(runID: run.id, seq: 0, candidate: "baseline", label: "the program as given",

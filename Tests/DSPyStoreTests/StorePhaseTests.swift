@@ -88,7 +88,7 @@ struct StorePhaseTests {
     func candidatesRoundTrip() throws {
         let store = try Store.inMemory()
         let run = try store.beginRun(kind: .compile, program: "sentiment")
-        let state: StoredJSON = .object([
+        let state: [String: StoredJSON] = [
             "predict": .object([
                 "demos": .array([.object(["text": "good", "sentiment": "positive"])]),
                 "signature": .object([
@@ -96,7 +96,7 @@ struct StorePhaseTests {
                     "fields": .array([.object(["prefix": "Sentiment:", "choice_offsets": .object(["positive": 0.5, "negative": -0.5])])]),
                 ]),
             ]),
-        ])
+        ]
         let first = CompileCandidateRecord(
             runID: "ignored", seq: 9, candidate: "demos", round: 1, label: "4 demos", program: state,
             scores: [.init(split: "held-out train", score: 70, examples: 96), .init(split: "dev", score: 72.5, examples: 200)],
@@ -109,6 +109,7 @@ struct StorePhaseTests {
         #expect(read.map(\.seq) == [0, 1])
         #expect(read[0].runID == run.id)
         #expect(read[0].scores == first.scores)
+        #expect(read[0].program == state)
         #expect(read[0].score(on: "dev") == 72.5)
         #expect(read[0].chosen)
         #expect(read[0].decision == "demos win")

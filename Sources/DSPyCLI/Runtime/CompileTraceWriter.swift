@@ -44,8 +44,8 @@ struct CompileTraceWriter {
         return records
     }
 
-    /// A DSPy JSON value as the store's JSON value (`null` if it cannot be converted).
-    static func storedJSON(_ value: JSONValue) -> StoredJSON {
-        (try? StoredJSON.parse(value.pythonJSON())) ?? .null
+    /// A program state as the store's JSON object (empty if it cannot be converted).
+    static func storedJSON(_ value: JSONValue) -> [String: StoredJSON] {
+        (try? StoredJSON.parse(value.pythonJSON()))?.objectValue ?? [:]
     }
 }
