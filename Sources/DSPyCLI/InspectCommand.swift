@@ -9,7 +9,7 @@ struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show logged LM calls like DSPy's inspect_history, export them, or serve a web page.",
-        subcommands: [Calls.self, Runs.self, Diff.self],
+        subcommands: [Calls.self, Runs.self, Candidates.self, Diff.self],
         defaultSubcommand: Calls.self)
 
     struct Calls: AsyncParsableCommand {
@@ -22,8 +22,8 @@ struct InspectCommand: AsyncParsableCommand {
         @Option(help: "Only calls whose messages or completion contain this text.") var grep: String?
         @Option(help: "Only calls since a time: 30m, 2h, 1d, today, or an ISO date.") var since: String?
         @Flag(help: "Show sampling parameters, tokens, timing and cache facts.") var details = false
-        @Flag(help: "Export as one JSON document with OpenTelemetry gen_ai.* names.") var json = false
-        @Flag(help: "Export as JSON Lines with OpenTelemetry gen_ai.* names.") var jsonl = false
+        @Flag(help: "Export as one OTLP/JSON traces document (gen_ai.* attributes).") var json = false
+        @Flag(help: "Export as OTLP/JSON traces, one document per run per line.") var jsonl = false
         @Flag(help: "Serve a local web page over the request log instead.") var serve = false
         @Option(help: "Port for --serve.") var port: Int = InspectorServer.defaultPort
         @Option(help: "Address for --serve.") var host = "127.0.0.1"
@@ -51,16 +51,49 @@ struct InspectCommand: AsyncParsableCommand {
 
     struct Runs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Runs with their calls, tokens, cache hits and time.")
+        @Argument(help: "One run (id, prefix or 'latest'); all recent runs when omitted.") var run: String?
         @Option(help: "Only runs of this program.") var program: String?
         @Option(help: "How many runs.") var limit = 20
+        @Flag(help: "With a run: its calls, tokens and time per compile phase.") var phases = false
         @Flag(help: "Print as JSON.") var json = false
 
         func run() async throws {
-            let inspector = Inspector(store: try Store.open())
+            let store = try Store.open()
+            let inspector = Inspector(store: store)
+            if let run {
+                let id = try store.resolveRun(run).id
+                let phases = try store.phaseStatistics(runID: id)
+                if self.phases {
+                    print(json ? CompileStoryReport.phasesJSON(phases).jsonText
+                        : CompileStoryReport.phases(phases, color: Terminal.standardOutputUsesColor), terminator: json ? "\n" : "")
+                } else {
+                    let stats = [try store.runStatistics(id: id)]
+                    print(json ? RunsReport.json(stats) : RunsReport.render(stats, color: Terminal.standardOutputUsesColor), terminator: "")
+                }
+                return
+            }
+            guard !phases else { throw CLIError("--phases needs a run: dspyc inspect runs RUN --phases") }
             if json {
                 print(try inspector.runsJSON(program: program, limit: limit))
             } else {
                 print(try inspector.runs(program: program, limit: limit, color: Terminal.standardOutputUsesColor), terminator: "")
+            }
+        }
+    }
+
+    struct Candidates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The candidates a compile considered: demos, offsets, scores per split, and its decision.")
+        @Argument(help: "The compile run (id, prefix or 'latest').") var run: String
+        @Flag(help: "Print as JSON.") var json = false
+
+        func run() async throws {
+            let store = try Store.open()
+            let candidates = try store.candidates(runID: try store.resolveRun(run).id)
+            if json {
+                print(CompileStoryReport.candidatesJSON(candidates).jsonText)
+            } else {
+                print(CompileStoryReport.candidates(candidates, color: Terminal.standardOutputUsesColor), terminator: "")
             }
         }
     }

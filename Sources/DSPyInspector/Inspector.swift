@@ -88,7 +88,9 @@ public struct Inspector: Sendable {
         _ query: CallQuery, format: OTelExport.Format, includeContent: Bool = true,
         to output: @escaping (String) -> Void
     ) throws {
-        var writer = OTelExport.Writer(format: format, includeContent: includeContent, output: output)
+        let store = self.store
+        var writer = OTelExport.Writer(
+            format: format, includeContent: includeContent, runs: { try? store.run(id: $0) }, output: output)
         try store.forEachCall(try resolved(query)) { writer.write($0) }
         writer.finish()
     }

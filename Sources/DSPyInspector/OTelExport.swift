@@ -1,10 +1,13 @@
 import DSPyStore
 import Foundation
 
-/// Exports logged calls as JSON spans named with the OpenTelemetry GenAI
-/// semantic conventions (`gen_ai.*`), one span per LM call.
+/// Exports logged calls as OTLP/JSON traces (``OTLPTraces``) whose call spans carry
+/// attributes named with the OpenTelemetry GenAI semantic conventions (`gen_ai.*`).
 ///
-/// Each span is an object `{name, kind, trace_id, span_id, start_time,
+/// ``export(_:format:includeContent:)`` and ``Writer`` write `TracesData` documents:
+/// `json` is one document; `jsonl` one document per run, a line each (the shape of the
+/// collector's `otlpjsonfile` receiver). ``spans(_:includeContent:)`` gives the flat,
+/// one-object-per-call view the attributes are computed in: an object `{name, kind, trace_id, span_id, start_time,
 /// end_time, status, attributes}`. `name` is `"chat <model>"`, `kind` is
 /// `INTERNAL` (the conventions allow it for models running in the same
 /// process); `trace_id` (32 hex) is derived from the call's trace id or run id,
@@ -18,7 +21,7 @@ import Foundation
 /// under `dspyc.*` (run, program, module path, adapter, cache hit, parsed
 /// fields, parse error, constraint, latency, throughput, the full sampling parameters).
 public enum OTelExport {
-    /// `json` is one array with a span per line; `jsonl` one span per line.
+    /// `json` is one `TracesData` document; `jsonl` one `TracesData` per run, a line each.
     public enum Format: String, Sendable, CaseIterable {
         case json
         case jsonl
@@ -33,7 +36,7 @@ public enum OTelExport {
         calls.map { span(for: $0, includeContent: includeContent) }
     }
 
-    /// The exported text.
+    /// The exported text (runs are known by id only; ``Writer`` can look them up).
     public static func export(_ calls: [LoggedCall], format: Format, includeContent: Bool = true) -> String {
         var out = ""
         var writer = Writer(format: format, includeContent: includeContent) { out += $0 }
@@ -42,38 +45,56 @@ public enum OTelExport {
         return out
     }
 
-    /// Writes spans one at a time, for exporting logs too large to hold in memory.
+    /// Collects calls one at a time and writes the traces when finished.
+    ///
+    /// Spans nest run → example → module → call, and an example's span covers all its
+    /// calls, so the calls are held until ``finish()`` (memory grows with the export;
+    /// filter by run or time for very large logs). With `jsonl` a document is written per
+    /// run, in the order runs first appear.
     ///
     /// ```swift
-    /// var writer = OTelExport.Writer(format: .jsonl) { FileHandle.standardOutput.write(Data($0.utf8)) }
+    /// var writer = OTelExport.Writer(format: .jsonl, runs: { try? store.run(id: $0) }) { print($0, terminator: "") }
     /// try store.forEachCall(query) { writer.write($0) }
     /// writer.finish()
     /// ```
     public struct Writer {
         private let format: Format
         private let includeContent: Bool
+        private let runs: (String) -> RunRecord?
         private let output: (String) -> Void
-        private var count = 0
+        private var calls: [LoggedCall] = []
 
-        public init(format: Format, includeContent: Bool = true, output: @escaping (String) -> Void) {
+        public init(
+            format: Format, includeContent: Bool = true, runs: @escaping (String) -> RunRecord? = { _ in nil },
+            output: @escaping (String) -> Void
+        ) {
             self.format = format
             self.includeContent = includeContent
+            self.runs = runs
             self.output = output
         }
 
-        /// Writes one call's span.
-        public mutating func write(_ call: LoggedCall) {
-            let text = OTelExport.span(for: call, includeContent: includeContent).jsonText
-            switch format {
-            case .jsonl: output(text + "\n")
-            case .json: output((count == 0 ? "[\n" : ",\n") + text)
-            }
-            count += 1
-        }
+        /// Adds one call.
+        public mutating func write(_ call: LoggedCall) { calls.append(call) }
 
-        /// Closes the output (the JSON array's bracket).
+        /// Writes the traces of every call added.
         public mutating func finish() {
-            if format == .json { output(count == 0 ? "[]\n" : "\n]\n") }
+            var records: [String: RunRecord] = [:]
+            var order: [String?] = []
+            for call in calls where !order.contains(call.runID) {
+                order.append(call.runID)
+                if let id = call.runID, let run = runs(id) { records[id] = run }
+            }
+            switch format {
+            case .json:
+                output(OTLPTraces.document(calls, runs: records, includeContent: includeContent).jsonText + "\n")
+            case .jsonl:
+                for runID in order {
+                    let part = calls.filter { $0.runID == runID }
+                    output(OTLPTraces.document(part, runs: records, includeContent: includeContent).jsonText + "\n")
+                }
+            }
+            calls = []
         }
     }
 

@@ -94,6 +94,12 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     public var finishReason: String?
     /// The error the call failed with, if it failed.
     public var error: String?
+    /// The compile phase the call was made in (`baseline`, `bootstrap`, `calibration`,
+    /// `candidate-eval`, `compiled-eval`, …), or `nil` outside a compile and in logs
+    /// written before phases were recorded.
+    public var phase: String?
+    /// The candidate program the call was made for, if any (an optimizer's id for it).
+    public var candidate: String?
 
     public init(
         id: Int64? = nil,
@@ -121,7 +127,9 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         cacheKey: String? = nil,
         traceID: String? = nil,
         finishReason: String? = nil,
-        error: String? = nil
+        error: String? = nil,
+        phase: String? = nil,
+        candidate: String? = nil
     ) {
         self.id = id
         self.runID = runID
@@ -149,6 +157,8 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         self.traceID = traceID
         self.finishReason = finishReason
         self.error = error
+        self.phase = phase
+        self.candidate = candidate
     }
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -178,6 +188,8 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         case traceID = "trace_id"
         case finishReason = "finish_reason"
         case error
+        case phase
+        case candidate
     }
 
     /// Sampling-parameter keys that may carry credentials; never written to disk.

@@ -73,6 +73,30 @@ extension Store {
                     """)
         }
 
+        // Compile phases and candidates: calls logged before keep NULL (no phase known),
+        // and the optimizer's candidates and decisions get a table of their own.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE call ADD COLUMN phase TEXT;
+                    ALTER TABLE call ADD COLUMN candidate TEXT;
+                    CREATE INDEX call_on_run_phase ON call(run_id, phase);
+
+                    CREATE TABLE compile_candidate (
+                        run_id     TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        seq        INTEGER NOT NULL,
+                        candidate  TEXT NOT NULL,
+                        round      INTEGER,
+                        label      TEXT NOT NULL,
+                        program    TEXT NOT NULL,
+                        scores     TEXT NOT NULL,
+                        chosen     BOOLEAN NOT NULL DEFAULT 0,
+                        decision   TEXT,
+                        PRIMARY KEY (run_id, seq)
+                    );
+                    """)
+        }
+
         return migrator
     }
 }

@@ -24,6 +24,10 @@ public struct CallRecord: Sendable, Hashable, Codable {
     public var metadata: JSONObject = JSONObject()
     /// The example this call served (``DSPySettings/traceID``), grouping a program's calls per example.
     public var traceID: String?
+    /// The compile phase the call was made in (``CompileContext/currentPhase``), if any.
+    public var phase: String?
+    /// The candidate program the call was made for (``CompileContext/currentCandidate``), if any.
+    public var candidate: String?
 }
 
 /// Where predictors report their LM calls (the store implements it; tests can collect).

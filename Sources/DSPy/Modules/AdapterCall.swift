@@ -45,6 +45,8 @@ struct AdapterCall {
             parsed: nil, error: nil, usage: TokenUsage(), latency: .zero, cacheHit: false,
             isAdapterFallback: isFallback, timestamp: Date())
         record.traceID = DSPySettings.current.traceID
+        record.phase = CompileContext.currentPhase?.rawValue
+        record.candidate = CompileContext.currentCandidate
         let clock = ContinuousClock()
         let start = clock.now
         let response: LMResponse

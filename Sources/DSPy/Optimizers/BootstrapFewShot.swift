@@ -138,17 +138,37 @@ public struct BootstrapFewShot: Optimizer {
             return !demos.contains { demo in keys.allSatisfy { demo[$0] == example[$0] } }
         }
         let heldOut = unused.isEmpty ? trainset : unused
-        let withDemos = try await calibration.calibrateSummarizing(student, trainset: heldOut)
+        let withDemos = try await CompileContext.phase(.calibration, candidate: "demos") {
+            try await calibration.calibrateSummarizing(student, trainset: heldOut)
+        }
+        Self.trace("demos", student, withDemos)
         guard compareZeroShot, withDemos.scored > 0, !demos.isEmpty, !unused.isEmpty else { return (student, withDemos.notes) }
         let zeroShot = program.resetCopy()
-        let plain = try await calibration.calibrateSummarizing(zeroShot, trainset: heldOut)
+        let plain = try await CompileContext.phase(.calibration, candidate: "zero-shot") {
+            try await calibration.calibrateSummarizing(zeroShot, trainset: heldOut)
+        }
+        Self.trace("zero-shot", zeroShot, plain)
+        let because = "held-out training accuracy \(withDemos.correct)/\(withDemos.scored) with demos vs \(plain.correct)/\(plain.scored) zero-shot"
+            + String(format: ", mean gold log-probability %.3f vs %.3f", withDemos.meanGoldLogProbability, plain.meanGoldLogProbability)
         let verdict = "calibrated on the \(heldOut.count) training examples not used as demos: with demos "
             + "\(withDemos.correct)/\(withDemos.scored) right, zero-shot \(plain.correct)/\(plain.scored)"
             + String(format: "; mean gold log-probability %.3f vs %.3f", withDemos.meanGoldLogProbability, plain.meanGoldLogProbability)
         if Self.demosWin(withDemos, over: plain) {
+            CompileTrace.choose("demos", reason: "demos win: " + because)
+            CompileTrace.reject("zero-shot", reason: "demos win: " + because)
             return (student, withDemos.notes + [verdict + "; keeping the demos"])
         }
+        CompileTrace.choose("zero-shot", reason: "demos must beat zero-shot on both measures: " + because)
+        CompileTrace.reject("demos", reason: "demos must beat zero-shot on both measures: " + because)
         return (zeroShot, withDemos.notes + plain.notes + [verdict + "; keeping zero-shot"])
+    }
+
+    /// Records a calibrated candidate and its held-out accuracy in the compile trace.
+    private static func trace(_ id: String, _ program: any Program, _ summary: ChoiceCalibration.Summary) {
+        CompileTrace.candidate(id, program: program)
+        guard summary.scored > 0 else { return }
+        CompileTrace.score(id, split: "held-out train", score: 100 * Double(summary.correct) / Double(summary.scored),
+                           examples: summary.scored)
     }
 
     /// Whether calibrated demos beat calibrated zero-shot on the same examples: more of them
@@ -182,7 +202,12 @@ public struct BootstrapFewShot: Optimizer {
         let attempts: Int
     }
 
+    /// Bootstraps demos for a copy of `program` (LM calls in the ``CompilePhase/bootstrap`` phase).
     func run(_ program: any Program, trainset: [Example]) async throws -> Outcome {
+        try await CompileContext.phase(.bootstrap) { try await bootstrapping(program, trainset: trainset) }
+    }
+
+    private func bootstrapping(_ program: any Program, trainset: [Example]) async throws -> Outcome {
         let student = program.resetCopy()
         guard !trainset.isEmpty else { return Outcome(student: student, errors: 0, note: "empty trainset") }
         let studentNames = student.namedPredictors().map(\.name)

@@ -60,6 +60,10 @@ public struct ChoiceCalibration: Sendable {
 
     /// ``calibrate(_:trainset:)``, also reporting how many calibrated predictions were right.
     public func calibrateSummarizing(_ program: any Program, trainset: [Example]) async throws -> Summary {
+        try await CompileContext.phase(.calibration) { try await fitSummarizing(program, trainset: trainset) }
+    }
+
+    private func fitSummarizing(_ program: any Program, trainset: [Example]) async throws -> Summary {
         let named = program.namedPredictors()
         var targets: [(predictor: Int, field: String, values: [String])] = []
         for (i, (_, p)) in named.enumerated() {

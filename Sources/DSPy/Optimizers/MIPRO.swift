@@ -130,7 +130,9 @@ public struct MIPRO: Optimizer {
                     let candidateSeed = s < 0 ? s : rng.randint(0, 1 << 30)
                     var shuffled = train
                     if s >= 0 { rng.shuffle(&shuffled) }
-                    let (candidate, _, errors) = try await search.candidate(seed: candidateSeed, program: base, trainset: shuffled)
+                    let (candidate, _, errors) = try await CompileContext.phase(.bootstrap, candidate: "demo set \(s + 3)") {
+                        try await search.candidate(seed: candidateSeed, program: base, trainset: shuffled)
+                    }
                     report.errors += errors
                     for (i, p) in candidate.predictors().enumerated() { demoSets[i].append(p.demos) }
                 }
@@ -140,7 +142,7 @@ public struct MIPRO: Optimizer {
 
             // Step 2: instruction proposals grounded in the data and the program.
             logger.debug("mipro: step 2, instruction proposals", metadata: ["candidates": "\(numInstructionCandidates)"])
-            let summary = try await datasetSummary(train, rng: &rng)
+            let summary = try await CompileContext.phase(.proposal) { try await datasetSummary(train, rng: &rng) }
             let programText = base.namedPredictors().map { "\($0.name): \($0.predictor.signature.signatureString)" }
                 .joined(separator: "\n")
             var instructions: [[String]] = []
@@ -151,14 +153,14 @@ public struct MIPRO: Optimizer {
                     let tip = rng.choice(ProposerSignatures.tips)
                     let proposer = Predict(ProposerSignatures.generateSingleModuleInstruction)
                     proposer.lm = promptModel
-                    let prediction = try await proposer([
+                    let prediction = try await CompileContext.phase(.proposal) { try await proposer([
                         "dataset_description": .string(summary),
                         "program_code": .string(programText),
                         "module_description": .string("\(name) maps \(predictor.signature.signatureString)"),
                         "task_demos": .string(demos.isEmpty ? "No task demos provided." : demos.prefix(3).map(Self.render).joined(separator: "\n\n")),
                         "basic_instruction": .string(predictor.signature.instructions),
                         "tip": .string(tip.1),
-                    ], config: SamplingParameters(temperature: initTemperature, rolloutID: rng.randint(0, 1_000_000_000)))
+                    ], config: SamplingParameters(temperature: initTemperature, rolloutID: rng.randint(0, 1_000_000_000))) }
                     let text = cleanInstruction(prediction["proposed_instruction"]?.pythonStr ?? "")
                     if !text.isEmpty, !pool.contains(text) { pool.append(text) }
                 }
@@ -197,9 +199,22 @@ public struct MIPRO: Optimizer {
                 }
                 return candidate
             }
-            let defaultProgram = try await calibrated(build(defaultChoice), on: val)
-            let defaultScore = try await fullEval(defaultProgram).score
-            BudgetMeter.current?.offer(defaultProgram, score: defaultScore, label: "default (\(label(defaultChoice)))")
+            // Scores a choice in the candidate-evaluation phase, records it in the compile trace and
+            // offers it to the budget as the best-so-far fallback.
+            func scoreChoice(
+                _ choice: Choice, on examples: [Example], split: String, round: Int?, offerAs offer: String,
+                _ evaluate: Evaluate
+            ) async throws -> Double {
+                try await CompileContext.phase(.candidateEvaluation, candidate: label(choice)) {
+                    let candidate = try await calibrated(build(choice), on: examples)
+                    let score = try await evaluate(candidate).score
+                    CompileTrace.candidate(label(choice), round: round, program: candidate)
+                    CompileTrace.score(label(choice), split: split, score: score, examples: examples.count)
+                    BudgetMeter.current?.offer(candidate, score: score, label: "\(offer) (\(label(choice)))")
+                    return score
+                }
+            }
+            let defaultScore = try await scoreChoice(defaultChoice, on: val, split: "val", round: 0, offerAs: "default", fullEval)
             fullScores[defaultChoice] = defaultScore
             report.candidates.append(.init(label: "default (\(label(defaultChoice)))", score: defaultScore))
             var remaining = rng.shuffled(allChoices.filter { $0 != defaultChoice })
@@ -207,27 +222,24 @@ public struct MIPRO: Optimizer {
             for trial in 1...max(1, numTrials) {
                 guard !remaining.isEmpty else { break }
                 let choice = remaining.removeFirst()
-                let candidate = build(choice)
                 if useMinibatch {
                     let batch = rng.sample(val, minibatchSize)
-                    let score = try await Evaluate(devset: batch, metric: metric, maxConcurrency: maxConcurrency,
-                                                   maxErrors: maxErrors)(calibrated(candidate, on: batch)).score
+                    let score = try await scoreChoice(choice, on: batch, split: "minibatch", round: trial, Evaluate(
+                        devset: batch, metric: metric, maxConcurrency: maxConcurrency, maxErrors: maxErrors))
                     minibatchScores[choice, default: []].append(score)
                     report.candidates.append(.init(label: "trial \(trial) (\(label(choice)))", score: score, minibatch: true))
                     if trial % minibatchFullEvalSteps == 0 || trial == numTrials || remaining.isEmpty {
                         let pending = minibatchScores.filter { fullScores[$0.key] == nil }
                         if let top = pending.max(by: { mean($0.value) < mean($1.value) || (mean($0.value) == mean($1.value) && label($0.key) > label($1.key)) }) {
-                            let topProgram = try await calibrated(build(top.key), on: val)
-                            let full = try await fullEval(topProgram).score
-                            BudgetMeter.current?.offer(topProgram, score: full, label: "full eval (\(label(top.key)))")
+                            let full = try await scoreChoice(
+                                top.key, on: val, split: "val", round: trial, offerAs: "full eval", fullEval)
                             fullScores[top.key] = full
                             report.candidates.append(.init(label: "full eval (\(label(top.key)))", score: full))
                         }
                     }
                 } else {
-                    let scoredProgram = try await calibrated(candidate, on: val)
-                    let score = try await fullEval(scoredProgram).score
-                    BudgetMeter.current?.offer(scoredProgram, score: score, label: "trial \(trial) (\(label(choice)))")
+                    let score = try await scoreChoice(
+                        choice, on: val, split: "val", round: trial, offerAs: "trial \(trial)", fullEval)
                     fullScores[choice] = score
                     report.candidates.append(.init(label: "trial \(trial) (\(label(choice)))", score: score))
                 }
@@ -238,8 +250,11 @@ public struct MIPRO: Optimizer {
             }
             report.bestScore = fullScores[bestChoice]
             report.notes.append("best: \(label(bestChoice))")
+            CompileTrace.choose(label(bestChoice), reason: "the highest full validation score (\(pythonFloatText(fullScores[bestChoice] ?? 0)))")
             report.notes.append("dataset summary: \(summary.prefix(200))")
-            return try await calibrated(build(bestChoice), on: train)
+            return try await CompileContext.phase(.calibration, candidate: label(bestChoice)) {
+                try await calibrated(build(bestChoice), on: train)
+            }
         }
         report.lmCalls = calls
         report.cacheHits = hits

@@ -82,7 +82,8 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
             throw OptimizerError.invalidArgument("restrict \(restrict.map { Array($0).sorted() } ?? []) matches no candidate seed in -3..<\(numCandidatePrograms)")
         }
         guard !trainset.isEmpty else { throw OptimizerError.invalidArgument("random search needs a non-empty trainset") }
-        let valset = (valset?.isEmpty ?? true) ? trainset : valset!
+        let valsetWasGiven = !(valset?.isEmpty ?? true)
+        let valset = valsetWasGiven ? valset! : trainset
         let clock = ContinuousClock()
         let start = clock.now
         let evaluate = Evaluate(devset: valset, metric: metric, maxConcurrency: maxConcurrency, maxErrors: maxErrors,
@@ -93,13 +94,20 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
             var scored: [ScoredProgram] = []
             for s in seeds {
                 OptimizerLog.logger.debug("random search: building a candidate", metadata: ["seed": "\(s)", "of": "\(seeds.count)"])
-                let (candidate, label, errors) = try await self.candidate(seed: s, program: program, trainset: trainset)
+                let id = "seed \(s)"
+                let (candidate, label, errors) = try await CompileContext.phase(.optimize, candidate: id) {
+                    try await self.candidate(seed: s, program: program, trainset: trainset)
+                }
                 report.errors += errors
                 if calibrateChoices {
-                    report.notes += try await ChoiceCalibration(maxConcurrency: maxConcurrency, objective: calibrationObjective)
-                        .calibrate(candidate, trainset: trainset).map { "\(label): \($0)" }
+                    report.notes += try await CompileContext.phase(.calibration, candidate: id) {
+                        try await ChoiceCalibration(maxConcurrency: maxConcurrency, objective: calibrationObjective)
+                            .calibrate(candidate, trainset: trainset)
+                    }.map { "\(label): \($0)" }
                 }
-                let result = try await evaluate(candidate)
+                CompileTrace.candidate(id, label: label, program: candidate)
+                let result = try await CompileContext.phase(.candidateEvaluation, candidate: id) { try await evaluate(candidate) }
+                CompileTrace.score(id, split: valsetWasGiven ? "val" : "train", score: result.score, examples: valset.count)
                 OptimizerLog.logger.debug("random search: candidate scored", metadata: ["candidate": "\(label)", "score": "\(result.score)"])
                 scored.append(ScoredProgram(label: label, score: result.score, subscores: result.scores, program: candidate))
                 BudgetMeter.current?.offer(candidate, score: result.score, label: label)
@@ -115,6 +123,9 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
         report.cacheHits = hits
         report.bestScore = best.score
         report.notes.append("best: \(best.label); mode: \(mode.rawValue)")
+        // `scored` follows `seeds`: the winner's seed is the one at its position.
+        let bestSeed = seeds[scored.firstIndex { $0.label == best.label } ?? 0]
+        CompileTrace.choose("seed \(bestSeed)", reason: "the first candidate with the highest score (\(pythonFloatText(best.score)))")
         report.recordDemos(of: best.program)
         report.elapsed = clock.now - start
         let sorted = scored.enumerated().sorted { ($0.element.score, -$0.offset) > ($1.element.score, -$1.offset) }.map(\.element)

@@ -124,18 +124,32 @@ struct CompileDriver {
             devset: devset, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil, displayProgress: true,
             progressOutput: { Log.write($0) })
         Log.status("[1/3] baseline: \(spec.name) zero-shot on \(devset.count) dev examples")
-        let baseline = try await session.with { try await evaluate(program) }
+        let baseline = try await session.with {
+            try await CompileContext.phase(.baseline, candidate: "baseline") { try await evaluate(program) }
+        }
         Log.status("[2/3] compile: optimizer \(optimizer) on \(trainset.count) training examples")
         let reflectionLM = try reflection?.languageModel(session: session, structuredDecoding: structuredDecoding,
                                                           threads: modelOptions.threads)
         let optimizer = try makeOptimizer(embedder: session.embedder, reflectionLM: reflectionLM)
+        let trace = CompileTraceRecorder()
         let compiled = try await session.with {
-            if let budget { return try await optimizer.compile(program, trainset: trainset, valset: nil, budget: budget) }
-            return try await optimizer.compile(program, trainset: trainset)
+            try await CompileTrace.recording(trace) {
+                try await CompileContext.phase(.optimize) {
+                    if let budget { return try await optimizer.compile(program, trainset: trainset, valset: nil, budget: budget) }
+                    return try await optimizer.compile(program, trainset: trainset)
+                }
+            }
         }
         if let status = compiled.report.budget, status.stopped { Log.status("compile: \(status)") }
         Log.status("[3/3] evaluate: compiled program on \(devset.count) dev examples")
-        let score = try await session.with { try await evaluate(compiled.program) }
+        let score = try await session.with {
+            try await CompileContext.phase(.compiledEvaluation, candidate: CompileTraceWriter.chosenID(trace)) {
+                try await evaluate(compiled.program)
+            }
+        }
+        try session.store.saveCandidates(CompileTraceWriter.records(
+            runID: session.run.id, baselineProgram: program, baseline: baseline, compiled: compiled, score: score,
+            recorder: trace), runID: session.run.id)
         let state = compiled.program.dumpState().pythonJSON(indent: 2)
         let totals = session.recorder.snapshot
         let summary = CompileSummary(

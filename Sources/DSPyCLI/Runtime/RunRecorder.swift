@@ -84,7 +84,7 @@ final class RunRecorder: CallLog, LMCache, @unchecked Sendable {
             tokensPerSecond: metadata["generation_tokens_per_second"]?.doubleValue,
             timestamp: call.timestamp, cacheHit: call.cacheHit,
             cacheKey: LMCacheKey.key(model: call.model, request: call.request),
-            traceID: call.traceID)
+            traceID: call.traceID, phase: call.phase, candidate: call.candidate)
     }
 
     /// The constraint description and choice scores, as one line for the log.

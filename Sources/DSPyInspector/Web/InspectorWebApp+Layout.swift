@@ -157,6 +157,7 @@ extension InspectorWebApp {
         details.message>summary{cursor:pointer;border-bottom:0}details.message[open]>summary{border-bottom:1px solid var(--line)}
         pre.diff .fold{color:var(--muted);background:#f0f2f5;font-style:italic}
         .add-sample{background:#e3f4ea;color:#0f5a31;padding:0 5px;border-radius:3px}.del-sample{background:#fbe4e2;color:#8c1d17;padding:0 5px;border-radius:3px}
+        tr.chosen td{background:#e6f4ea;font-weight:600}figure{margin:12px 0}figcaption{font-size:12px;color:var(--muted)}svg.chart{max-width:100%;height:auto;background:#fff}
         tr.differs td{background:var(--warnbg)}table.compare th:first-child{width:1%;white-space:nowrap}table.compare td{word-break:break-word}
         form.compare{display:flex;gap:6px;align-items:center;margin:14px 0 0}form.compare input{width:90px;padding:5px 8px;border:1px solid var(--line);border-radius:6px;font:inherit}
         .live{background:#e1ebfb;color:#1d3f86;border-radius:6px;padding:6px 12px}

@@ -73,6 +73,7 @@ extension InspectorWebApp {
         if let summary = run.summary, !summary.isEmpty {
             content += "<h2>Summary</h2>" + keyValueTable(summary)
         }
+        content += try compileSection(run)
         content += "<h2>Trace tree <small class=\"muted\">example → module → calls</small></h2>"
         let troubled = tree.examples(problemsOnly: true).count
         let href = runHref(run.id)

@@ -11,6 +11,7 @@ import Foundation
 /// |---|---|
 /// | `/` | Runs, newest first, with calls, cache hits, tokens and time; the most recent calls |
 /// | | (while a run is running, `/` and its `/runs/{id}` reload every 5 s; `?refresh=0` stops that) |
+/// | `/runs/{id}/scores.svg`, `/runs/{id}/phases.svg` | Score per candidate (the chosen one marked) and time per phase, as static SVG; `….json` (or `/api/runs/{id}/scores`) is the data |
 /// | `/runs/{id}[?only=problems]` | One run as a trace tree: example (trace id) → module path → calls; only the examples with parse errors or errors. A unique id prefix or `latest` works too |
 /// | `/calls/{id}` | One call: every message, the completion, parsed fields or parse error, sampling parameters, constraint, tokens, latency, cache hit |
 /// | `/search?q=…[&run=…]` | Calls whose messages or completion contain the text |
@@ -98,6 +99,9 @@ public struct InspectorWebApp: Sendable {
             return html(try indexPage(live: request.query["refresh"] != "0"))
         case ("runs", 1) where api:
             return try json(runsJSON())
+        case ("runs", 2) where segments[1].contains("/"):
+            let parts = segments[1].split(separator: "/", maxSplits: 1).map(String.init)
+            return try chartResponse(try resolveRun(parts[0]), parts.count > 1 ? parts[1] : "", api: api)
         case ("runs", 2):
             let run = try resolveRun(segments[1])
             let problemsOnly = request.query["only"] == "problems"

@@ -1,0 +1,51 @@
+import DSPy
+import DSPyStore
+import Foundation
+
+/// Turns a compile's trace (the optimizer's candidates) into the store's candidate records,
+/// adding the baseline and the compiled program's dev scores, and saves them with the run.
+///
+/// The baseline (the program as given) is candidate `baseline`; the dev score of the
+/// compiled program goes to the candidate the optimizer chose. An optimizer that records no
+/// candidates still leaves one: `compiled`, chosen, with the optimizer's notes as the reason.
+struct CompileTraceWriter {
+    /// The candidate id the calls of the compiled evaluation are tagged with.
+    static func chosenID(_ recorder: CompileTraceRecorder) -> String {
+        recorder.candidates.last { $0.chosen }?.id ?? "compiled"
+    }
+
+    /// The records to store, in order: baseline first, then the optimizer's candidates.
+    static func records(
+        runID: String, baselineProgram: any Program, baseline: EvaluationResult, compiled: CompiledProgram,
+        score: EvaluationResult, recorder: CompileTraceRecorder
+    ) -> [CompileCandidateRecord] {
+        var traces = recorder.candidates
+        if !traces.contains(where: \.chosen) {
+            traces.append(CandidateTrace(
+                id: "compiled", round: nil, label: "the optimizer's result", state: compiled.program.dumpState(),
+                scores: [], chosen: true,
+                decision: compiled.report.notes.isEmpty ? "the optimizer's only result" : compiled.report.notes.joined(separator: "; ")))
+        }
+        if let index = traces.lastIndex(where: \.chosen) {
+            traces[index].scores.append(.init(split: "dev", score: score.score, examples: score.rows.count))
+        }
+        var records = [CompileCandidateRecord(
+            runID: runID, seq: 0, candidate: "baseline", label: "the program as given (zero-shot)",
+            program: storedJSON(baselineProgram.dumpState()),
+            scores: [.init(split: "dev", score: baseline.score, examples: baseline.rows.count)],
+            chosen: false, decision: "the reference the compiled program is compared with")]
+        for trace in traces {
+            records.append(CompileCandidateRecord(
+                runID: runID, seq: records.count, candidate: trace.id, round: trace.round, label: trace.label,
+                program: storedJSON(trace.state),
+                scores: trace.scores.map { .init(split: $0.split, score: $0.score, examples: $0.examples) },
+                chosen: trace.chosen, decision: trace.decision))
+        }
+        return records
+    }
+
+    /// A program state as the store's JSON object (empty if it cannot be converted).
+    static func storedJSON(_ value: JSONValue) -> [String: StoredJSON] {
+        (try? StoredJSON.parse(value.pythonJSON()))?.objectValue ?? [:]
+    }
+}

@@ -1,0 +1,165 @@
+import DSPyHTTP
+import DSPyStore
+import Foundation
+import Testing
+
+@testable import DSPyInspector
+
+/// A compile run with phases and candidates: a baseline, a bootstrap, two calibrated
+/// candidates (demos chosen over zero-shot) and the compiled evaluation. A logged prompt
+/// and a candidate's decision hold `<script>`.
+struct CompileStoryFixture {
+    static let hostile = "<script>alert(1)</script>"
+
+    let directory: URL
+    let store: Store
+    let run: RunRecord
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("dspyc-story-\(UUID().uuidString)", isDirectory: true)
+        store = try Store(path: directory.appendingPathComponent("dspyc.sqlite").path)
+        let start = Date().addingTimeInterval(-120)
+        run = try store.beginRun(kind: .compile, program: "sentiment", startedAt: start)
+        var calls: [LoggedCall] = []
+        func add(_ phase: String, _ candidate: String?, count: Int, from offset: TimeInterval, hit: Bool = false) {
+            for i in 0..<count {
+                var call = makeCall(run: run.id, user: "[[ ## text ## ]]\nreview \(i) says \(Self.hostile)",
+                                    at: start.timeIntervalSince1970 + offset + Double(i), cacheHit: hit)
+                call.runKind = .compile
+                call.traceID = "\(phase)-\(i)"
+                call.phase = phase
+                call.candidate = candidate
+                calls.append(call)
+            }
+        }
+        add("baseline", "baseline", count: 4, from: 0)
+        add("bootstrap", nil, count: 2, from: 10)
+        add("calibration", "demos", count: 3, from: 20)
+        add("calibration", "zero-shot", count: 3, from: 30, hit: true)
+        add("compiled-eval", "demos", count: 4, from: 40)
+        try store.log(calls)
+        func state(demos: Int, offsets: [String: StoredJSON]) -> [String: StoredJSON] {
+            ["classify.predict": .object([
+                "demos": .array(Array(repeating: .object(["text": "fine", "sentiment": "positive"]), count: demos)),
+                "signature": .object(["instructions": "Classify the sentiment.",
+                                      "fields": .array([.object(["prefix": "Sentiment:", "choice_offsets": .object(offsets)])])]),
+            ])]
+        }
+        try store.saveCandidates([
+            CompileCandidateRecord(runID: run.id, seq: 0, candidate: "baseline", label: "the program as given",
+                                   program: state(demos: 0, offsets: [:]), scores: [.init(split: "dev", score: 48, examples: 4)],
+                                   decision: "the reference"),
+            CompileCandidateRecord(runID: run.id, seq: 1, candidate: "demos", label: "4 demos",
+                                   program: state(demos: 4, offsets: ["positive": 0.25, "negative": -0.25]),
+                                   scores: [.init(split: "held-out train", score: 70, examples: 3), .init(split: "dev", score: 75, examples: 4)],
+                                   chosen: true, decision: "demos win: 3/3 vs 2/3"),
+            CompileCandidateRecord(runID: run.id, seq: 2, candidate: "zero-shot", label: "no demos",
+                                   program: state(demos: 0, offsets: ["positive": 0.5, "negative": -0.5]),
+                                   scores: [.init(split: "held-out train", score: 66.67, examples: 3)],
+                                   decision: "set aside \(Self.hostile)"),
+        ], runID: run.id)
+        try store.finishRun(run.id, status: .succeeded, finishedAt: start.addingTimeInterval(60))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+@Suite("A compile's phases, candidates and charts")
+struct CompileStoryTests {
+    func get(_ app: InspectorWebApp, _ path: String) -> (status: Int, type: String, body: String, csp: String) {
+        let response = app.handle(HTTPRequest(method: "GET", path: path))
+        guard case .data(let data) = response.body else { return (response.status, "", "", "") }
+        let header = { (name: String) in response.headers.first { $0.0.lowercased() == name.lowercased() }?.1 ?? "" }
+        return (response.status, header("Content-Type"), String(decoding: data, as: UTF8.self), header("Content-Security-Policy"))
+    }
+
+    @Test("The terminal phase table lists each phase with its calls, hits, tokens and a total")
+    func terminalPhases() throws {
+        let fixture = try CompileStoryFixture()
+        defer { fixture.remove() }
+        let text = CompileStoryReport.phases(try fixture.store.phaseStatistics(runID: fixture.run.id))
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("PHASE") == true)
+        #expect(lines.map { String($0.prefix { $0 != " " }) } == ["PHASE", "baseline", "bootstrap", "calibration", "compiled-eval", "total"])
+        let calibration = try #require(lines.first { $0.hasPrefix("calibration") })
+        #expect(calibration.split(separator: " ").prefix(4) == ["calibration", "6", "3", "2"])
+        #expect(lines.last?.split(separator: " ").prefix(3) == ["total", "16", "3"])
+    }
+
+    @Test("The terminal candidate table marks the chosen one and prints every decision")
+    func terminalCandidates() throws {
+        let fixture = try CompileStoryFixture()
+        defer { fixture.remove() }
+        let text = CompileStoryReport.candidates(try fixture.store.candidates(runID: fixture.run.id))
+        let demosRow = try #require(text.split(separator: "\n").first { $0.contains(" demos ") })
+        #expect(demosRow.hasPrefix("*"))
+        #expect(demosRow.contains("negative -0.25, positive 0.25"))
+        #expect(demosRow.contains("70.00") && demosRow.contains("75.00"))
+        #expect(text.contains("chosen  demos: demos win: 3/3 vs 2/3"))
+        #expect(text.contains("zero-shot: set aside <script>"))
+    }
+
+    @Test("The run page shows the phase table, the candidates with the chosen one, and both charts inline")
+    func runPage() throws {
+        let fixture = try CompileStoryFixture()
+        defer { fixture.remove() }
+        let page = get(InspectorWebApp(store: fixture.store), "/runs/\(fixture.run.id)")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<h2>Phases"))
+        #expect(page.body.contains("<td>compiled-eval</td><td class=\"n\">4</td>"))
+        #expect(page.body.contains("<tr class=\"chosen\"><td>★ chosen</td>"))
+        #expect(page.body.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!page.body.contains("<script"))
+        #expect(page.body.components(separatedBy: "<svg ").count == 3)
+        #expect(page.body.contains("href=\"/runs/\(fixture.run.id)/scores.svg\""))
+        #expect(page.csp.contains("default-src 'none'"))
+    }
+
+    @Test("The score chart is static SVG with the chosen bar marked, and its JSON twin holds the same bars")
+    func scoreChart() throws {
+        let fixture = try CompileStoryFixture()
+        defer { fixture.remove() }
+        let app = InspectorWebApp(store: fixture.store)
+        let svg = get(app, "/runs/\(fixture.run.id)/scores.svg")
+        #expect(svg.status == 200)
+        #expect(svg.type.hasPrefix("image/svg+xml"))
+        #expect(svg.csp.contains("default-src 'none'"))
+        #expect(svg.body.contains("<g class=\"bar marked\"><title>demos: 75.00 % (dev, 4) · chosen</title>"))
+        #expect(svg.body.components(separatedBy: "<rect ").count == 4)
+        #expect(!svg.body.contains("<script") && !svg.body.contains("foreignObject"))
+        let json = get(app, "/runs/\(fixture.run.id)/scores.json")
+        #expect(json.type.hasPrefix("application/json"))
+        let chart = try JSONDecoder().decode(ChartJSON.self, from: Data(json.body.utf8))
+        #expect(chart.bars.map(\.label) == ["baseline", "demos", "zero-shot"])
+        #expect(chart.bars.map(\.value) == [48, 75, 66.67])
+        #expect(chart.bars.map(\.marked) == [false, true, false])
+        #expect(try JSONDecoder().decode(ChartJSON.self, from: Data(get(app, "/api/runs/\(fixture.run.id)/scores").body.utf8)) == chart)
+    }
+
+    @Test("The phase chart has one bar per phase in order; an unknown chart is a 404 naming the charts")
+    func phaseChart() throws {
+        let fixture = try CompileStoryFixture()
+        defer { fixture.remove() }
+        let app = InspectorWebApp(store: fixture.store)
+        let chart = try JSONDecoder().decode(ChartJSON.self, from: Data(get(app, "/runs/\(fixture.run.id)/phases.json").body.utf8))
+        #expect(chart.bars.map(\.label) == ["baseline", "bootstrap", "calibration", "compiled-eval"])
+        #expect(chart.unit == "s")
+        #expect(chart.bars[2].text.hasSuffix("6 calls"))
+        let svg = get(app, "/runs/\(fixture.run.id)/phases.svg")
+        #expect(svg.body.components(separatedBy: "<rect ").count == 5)
+        let missing = get(app, "/runs/\(fixture.run.id)/latency.svg")
+        #expect(missing.status == 404)
+        #expect(missing.body.contains("scores.svg"))
+    }
+
+    @Test("A run without phases or candidates shows neither section")
+    func plainRun() throws {
+        let fixture = try WebFixture()
+        defer { fixture.remove() }
+        let page = get(InspectorWebApp(store: fixture.store), "/runs/\(fixture.compile.id)")
+        #expect(page.status == 200)
+        #expect(!page.body.contains("<h2>Phases"))
+        #expect(!page.body.contains("<h2>Candidates"))
+    }
+}
