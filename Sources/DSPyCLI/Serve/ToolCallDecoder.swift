@@ -80,7 +80,7 @@ struct ToolCallDecoder {
         if onEvent != nil { onText = { @Sendable piece in stream.receive(piece) } }
         let second = try await model.generate(
             prompt: tokens + openingTokens, parameters: rest, options: GenerationOptions(constraint: constraint), onText: onText)
-        stream.finish(complete: second.finishReason == .stop)
+        stream.finish(text: second.text, complete: second.finishReason == .stop)
         logprobs += second.logprobs
         let complete = second.finishReason == .stop
         var text = second.text
@@ -127,8 +127,12 @@ private final class StreamedValue: @unchecked Sendable {
         }
     }
 
-    func finish(complete: Bool) {
-        lock.withLock { flush(final: true, complete: complete) }
+    /// Sends the rest of the generation's final text (which may hold text no piece carried).
+    func finish(text: String, complete: Bool) {
+        lock.withLock {
+            raw = text
+            flush(final: true, complete: complete)
+        }
     }
 
     /// Sends what is known: `raw` minus the opening still to skip and the closing held back.
