@@ -23,6 +23,25 @@ struct ConstraintPlan {
 }
 
 extension EmbeddedLM {
+    /// The engine options that constrain a completion to `structure` exactly as
+    /// ``complete(_:)`` constrains its own requests, with a one-line description of the
+    /// constraint (`chat-headers: sentiment=choice(2), stars=int`), or `nil` when the
+    /// structure is not one structured decoding applies to (or it is off).
+    ///
+    /// For servers that receive already-rendered DSPy prompts (`dspyc serve --dspy-structured`).
+    /// Constraints are compiled once per field list and kept by this model.
+    ///
+    /// - Parameter greedy: whether sampling is greedy (temperature 0); with the automatic
+    ///   choice mode, choices are then scored as whole values.
+    /// - Throws: ``DSPyEngine/ConstraintError`` when a field's constraint cannot be built.
+    public func generationOptions(for structure: OutputStructure, greedy: Bool) async throws
+        -> (options: GenerationOptions, description: String)?
+    {
+        let plan = try await constraintPlan(for: structure, greedy: greedy)
+        guard let description = plan.description else { return nil }
+        return (plan.options, description)
+    }
+
     /// Builds the plan for a request's output structure (none when off or absent).
     func constraintPlan(for structure: OutputStructure?, greedy: Bool) async throws -> ConstraintPlan {
         guard structuredDecoding, let structure else { return ConstraintPlan() }

@@ -42,7 +42,7 @@ struct OpenAIChatRequestTests {
         ("[1]", "the request body is not a JSON object"),
         (#"{"messages": []}"#, "'messages' must be a non-empty list of {role, content}"),
         (#"{"messages": ["hi"]}"#, "messages[0] must be an object with role and content"),
-        (#"{"messages": [{"role": "wizard", "content": "Hi"}]}"#, "messages[0].role must be system, user or assistant"),
+        (#"{"messages": [{"role": "wizard", "content": "Hi"}]}"#, "messages[0].role must be system, user, assistant or tool"),
         (#"{"messages": [{"role": "user", "content": ["a"]}]}"#, "messages[0].content must be a string"),
         (#"{"messages": [{"role": "user", "content": "Hi"}], "temperature": "hot"}"#, "'temperature' must be a number"),
         (#"{"messages": [{"role": "user", "content": "Hi"}], "top_k": 1.5}"#, "'top_k' must be an integer, got 1.5"),

@@ -17,9 +17,9 @@ struct ServeTests {
     static let model = Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1, prefixCacheBudget: 0) }
 
     /// Runs `body` against an OpenAI server for ``model`` on a free loopback port (its `/v1` URL).
-    static func withServer(_ body: (URL, TextModel) async throws -> Void) async throws {
+    static func withServer(dspyStructured: Bool = false, _ body: (URL, TextModel) async throws -> Void) async throws {
         let model = try Self.model.get()
-        let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct")
+        let api = OpenAIServer(model: model, modelName: "smollm2-135m-instruct", dspyStructured: dspyStructured)
         let server = HTTPServer(port: 0) { await api.handle($0) }
         let port = try await server.start()
         do {
@@ -102,7 +102,7 @@ struct ServeTests {
             bad.httpBody = Data(#"{"messages":[{"role":"wizard","content":"Hi"}]}"#.utf8)
             let (body, response) = try await URLSession.shared.data(for: bad)
             #expect((response as? HTTPURLResponse)?.statusCode == 400)
-            #expect(String(decoding: body, as: UTF8.self).contains("messages[0].role must be system, user or assistant"))
+            #expect(String(decoding: body, as: UTF8.self).contains("messages[0].role must be system, user, assistant or tool"))
         }
     }
 }

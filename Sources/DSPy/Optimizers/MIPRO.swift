@@ -199,10 +199,10 @@ public struct MIPRO: Optimizer {
                 }
                 return candidate
             }
-            // Scores a choice in the candidate-evaluation phase, records it in the compile trace and
-            // offers it to the budget as the best-so-far fallback.
+            // Scores a choice in the candidate-evaluation phase, records it in the compile trace and,
+            // given `offerAs`, offers it to the budget as the best-so-far fallback.
             func scoreChoice(
-                _ choice: Choice, on examples: [Example], split: String, round: Int?, offerAs offer: String,
+                _ choice: Choice, on examples: [Example], split: String, round: Int?, offerAs offer: String? = nil,
                 _ evaluate: Evaluate
             ) async throws -> Double {
                 try await CompileContext.phase(.candidateEvaluation, candidate: label(choice)) {
@@ -210,7 +210,8 @@ public struct MIPRO: Optimizer {
                     let score = try await evaluate(candidate).score
                     CompileTrace.candidate(label(choice), round: round, program: candidate)
                     CompileTrace.score(label(choice), split: split, score: score, examples: examples.count)
-                    BudgetMeter.current?.offer(candidate, score: score, label: "\(offer) (\(label(choice)))")
+                    // Minibatch scores are not comparable with full ones: only full scores are offered.
+                    if let offer { BudgetMeter.current?.offer(candidate, score: score, label: "\(offer) (\(label(choice)))") }
                     return score
                 }
             }

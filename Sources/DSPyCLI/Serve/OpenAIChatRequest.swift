@@ -4,9 +4,10 @@ import Foundation
 
 /// A decoded, checked body of OpenAI's `POST /v1/chat/completions`.
 ///
-/// ``decode(_:)`` reads the fields dspyc's engine uses (`messages`,
-/// `temperature`, `top_p`, `top_k`, `seed`, `max_tokens` or
-/// `max_completion_tokens`, `stop`, `n`, `stream`) and ignores the rest, as
+/// ``decode(_:)`` reads the fields dspyc's engine uses (`messages` (see
+/// ``ChatHistory``), `temperature`, `top_p`, `top_k`, `seed`, `max_tokens` or
+/// `max_completion_tokens`, `stop`, `n`, `stream`, `response_format`, `logprobs`,
+/// `tools`, `tool_choice`) and ignores the rest, as
 /// OpenAI-compatible servers do; a field given as `null` counts as absent.
 /// Every other problem — a body that is not a JSON object, a field of the
 /// wrong type, a value out of range — is an ``OpenAIRequestError`` naming the
@@ -30,6 +31,10 @@ struct OpenAIChatRequest: Equatable {
     var topLogprobs = 0
     /// `stream_options.include_usage`: a last streamed chunk with the token counts.
     var includeUsage = false
+    /// `tools`: the functions the model may call.
+    var tools: [ChatTool] = []
+    /// `tool_choice` (`none` when no tools are given).
+    var toolChoice = ToolChoice.none
 
     /// What `response_format` asks the output to be.
     enum ResponseFormat: Equatable {
@@ -65,22 +70,7 @@ struct OpenAIChatRequest: Equatable {
     static func decode(fields original: JSONObject) throws(OpenAIRequestError) -> OpenAIChatRequest {
         var fields = original
         for (key, value) in original where value.isNull { fields[key] = nil }
-        guard case .array(let rawMessages)? = fields["messages"], !rawMessages.isEmpty else {
-            throw OpenAIRequestError(message: "'messages' must be a non-empty list of {role, content}")
-        }
-        var messages: [DSPyEngine.ChatMessage] = []
-        for (index, raw) in rawMessages.enumerated() {
-            guard case .object(let message) = raw else {
-                throw OpenAIRequestError(message: "messages[\(index)] must be an object with role and content")
-            }
-            guard let roleName = message["role"]?.stringValue, let role = DSPyEngine.ChatMessage.Role(rawValue: roleName) else {
-                throw OpenAIRequestError(message: "messages[\(index)].role must be system, user or assistant")
-            }
-            guard let content = message["content"]?.stringValue else {
-                throw OpenAIRequestError(message: "messages[\(index)].content must be a string")
-            }
-            messages.append(DSPyEngine.ChatMessage(role: role, content: content))
-        }
+        let messages = try ChatHistory.decode(fields["messages"])
 
         var parameters = DSPyEngine.SamplingParameters(temperature: Float(try number("temperature", in: fields) ?? 0.8))
         if let topP = try number("top_p", in: fields) { parameters.topP = Float(topP) }
@@ -113,6 +103,10 @@ struct OpenAIChatRequest: Equatable {
         }
         var request = OpenAIChatRequest(messages: messages, parameters: parameters, stream: stream, choices: choices)
         request.responseFormat = try responseFormat(fields["response_format"])
+        (request.tools, request.toolChoice) = try tools(fields)
+        if request.toolChoice != .none, request.responseFormat != nil {
+            throw OpenAIRequestError(message: "'response_format' cannot be combined with 'tools' unless 'tool_choice' is 'none'")
+        }
         if let value = fields["logprobs"] {
             guard case .bool(let flag) = value else { throw OpenAIRequestError(message: "'logprobs' must be true or false") }
             request.logprobs = flag

@@ -1,6 +1,8 @@
+import DSPyEmbedded
 import DSPyEngine
 import DSPyHTTP
 import Foundation
+import Logging
 
 /// The embedded engine behind OpenAI's `/v1/chat/completions` and `/v1/models`.
 ///
@@ -15,6 +17,17 @@ struct OpenAIServer: Sendable {
     let model: TextModel
     let modelName: String
     let statistics = ServeStatistics()
+    /// With `--dspy-structured`: the model that builds constraints for DSPy-shaped requests
+    /// (``DSPyRequestStructure``) as `EmbeddedLM` does for its own; `nil` serves them unconstrained.
+    let structured: EmbeddedLM?
+    let logger: Logger
+
+    init(model: TextModel, modelName: String, dspyStructured: Bool = false, logger: Logger = Logger(label: "dspyc.serve")) {
+        self.model = model
+        self.modelName = modelName
+        self.structured = dspyStructured ? EmbeddedLM(model: model, identifier: modelName) : nil
+        self.logger = logger
+    }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         switch (request.method, request.path) {
@@ -55,13 +68,16 @@ struct OpenAIServer: Sendable {
 
     private func chatCompletion(_ body: Data) async throws -> HTTPResponse {
         let request = try OpenAIChatRequest.decode(body)
-        let parameters = request.parameters
-        let prompt = try model.encodeChat(request.messages)
-        let options = try await generationOptions(request.responseFormat)
-        let topLogprobs = request.logprobs ? request.topLogprobs : nil
-        let includeUsage = request.includeUsage
         let id = "chatcmpl-" + UUID().uuidString.lowercased()
         let created = Int(Date().timeIntervalSince1970)
+        if request.toolChoice != .none { return try await toolCompletion(request, id: id, created: created) }
+        let parameters = request.parameters
+        var messages = request.messages
+        if !request.tools.isEmpty { messages = ToolPrompt(tools: request.tools, choice: .none).render(messages) }
+        let prompt = try model.encodeChat(messages)
+        let options = try await chatOptions(request)
+        let topLogprobs = request.logprobs ? request.topLogprobs : nil
+        let includeUsage = request.includeUsage
         let name = modelName
         if request.stream {
             let model = self.model

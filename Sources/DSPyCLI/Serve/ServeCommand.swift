@@ -26,6 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body, in bytes.") var maxBodySize = 16 << 20
     @Option(help: "Seconds allowed to read a request's headers and body.") var requestTimeout = 30
     @Option(help: "Seconds an idle keep-alive connection stays open.") var idleTimeout = 60
+    @Flag(help: ArgumentHelp(
+        "Constrain DSPy adapter requests (ChatAdapter, JSONAdapter, XMLAdapter) to their output fields and types.",
+        discussion: "Recognised by the system message DSPy renders; other requests are served unconstrained. DSPYC_LOG_LEVEL=debug logs what was recognised."))
+    var dspyStructured = false
 
     func validate() throws {
         if !HTTPServerConfiguration.isLoopback(host) && !allowRemote {
@@ -37,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let model = try modelOptions.load()
-        let api = OpenAIServer(model: model, modelName: modelOptions.model)
+        let api = OpenAIServer(model: model, modelName: modelOptions.model, dspyStructured: dspyStructured, logger: Self.requestLogger())
         let remote = !HTTPServerConfiguration.isLoopback(host)
         if remote {
             FileHandle.standardError.write(Data("""
