@@ -16,14 +16,7 @@ case $program in
     sentiment) dataset=sentiment-tweets ;;
     *) dataset=$program ;;
 esac
-python=${REF_PYTHON:-}
-if [ -z "$python" ]; then
-    [ -x .venv-ref/bin/python ] || {
-        python3 -m venv .venv-ref
-        .venv-ref/bin/pip install --quiet dspy==3.4.1 'llama-cpp-python[server]==0.3.36'
-    }
-    python=.venv-ref/bin/python
-fi
+source bench/ref_python.sh
 dspyc=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/dspyc
 model=$("$dspyc" models path)
 dev=$(grep -c . "../shared/data/$dataset/dev.jsonl")

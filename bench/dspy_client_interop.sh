@@ -7,7 +7,7 @@
 #   bench/dspy_client_interop.sh                 # sentiment, all 200 dev examples
 #   bench/dspy_client_interop.sh country-region --dev 50
 # REF_PYTHON names a Python with dspy==3.4.1 and llama-cpp-python[server]==0.3.36 (see
-# bench/compare_dspy.sh for the setup it makes when unset).
+# bench/ref_python.sh for the setup it makes when unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 program=${1:-sentiment}
@@ -15,14 +15,7 @@ case $program in
     sentiment) dataset=sentiment-tweets ;;
     *) dataset=$program ;;
 esac
-python=${REF_PYTHON:-}
-if [ -z "$python" ]; then
-    [ -x .venv-ref/bin/python ] || {
-        python3 -m venv .venv-ref
-        .venv-ref/bin/pip install --quiet dspy==3.4.1 'llama-cpp-python[server]==0.3.36'
-    }
-    python=.venv-ref/bin/python
-fi
+source bench/ref_python.sh
 dspyc=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/dspyc
 model=$("$dspyc" models path)
 out=$(mktemp -d)

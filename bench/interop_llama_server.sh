@@ -8,13 +8,13 @@
 #   bench/interop_llama_server.sh                 # uses $REF_PYTHON or .venv-ref
 #   EMBEDDED=1 bench/interop_llama_server.sh      # also compiles with the embedded engine in this run
 #   DEV=40 TEST_LIMIT=60 bench/interop_llama_server.sh   # a quicker run on the first examples
-# Needs llama-cpp-python[server]==0.3.36 (see bench/compare_dspy.sh for the venv). Measure on an
+# Needs llama-cpp-python[server]==0.3.36 (bench/ref_python.sh makes the venv). Measure on an
 # otherwise idle machine: the server and the client share the cores. Slow: llama-cpp-python
 # computes top log-probs in Python (about 2.5 s a request on 2 cores), so the whole program
 # (about 850 calls) takes over half an hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python=${REF_PYTHON:-.venv-ref/bin/python}
+source bench/ref_python.sh
 port=${PORT:-8011}
 logprobs=${CHOICE_LOGPROBS:-10}
 program=${PROGRAM:-sentiment}

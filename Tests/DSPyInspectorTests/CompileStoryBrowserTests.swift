@@ -8,28 +8,45 @@ import Testing
 struct CompileStoryBrowserTests {
     @Test("Chromium renders the phase and candidate tables and the inline SVG; logged <script> stays text")
     func dom() async throws {
-        guard let browser = HeadlessChromium.executable() else {
-            Issue.record(Comment(rawValue: HeadlessChromium.installHint))
-            return
+        try await withServedFixture { browser, base, fixture in
+            let run = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.run.id)").absoluteString])
+            #expect(run.contains("<h2>Phases"))
+            #expect(run.contains("<h2>Candidates"))
+            #expect(run.contains("★ chosen"))
+            #expect(run.contains("<svg"))
+            #expect(run.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(run.contains("review 0 says &lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!run.contains("<script"))
         }
-        let fixture = try CompileStoryFixture()
-        defer { fixture.remove() }
-        let server = InspectorServer(store: fixture.store, port: 0)
-        let base = try await server.start()
-        defer { server.stop() }
-
-        let run = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.run.id)").absoluteString])
-        #expect(run.contains("<h2>Phases"))
-        #expect(run.contains("<h2>Candidates"))
-        #expect(run.contains("★ chosen"))
-        #expect(run.contains("<svg"))
-        #expect(run.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
-        #expect(run.contains("review 0 says &lt;script&gt;alert(1)&lt;/script&gt;"))
-        #expect(!run.contains("<script"))
     }
 
     @Test("Screenshots of the compile run page and both charts are kept in .build/inspector-screenshots")
     func screenshots() async throws {
+        try await withServedFixture { browser, base, fixture in
+            try FileManager.default.createDirectory(at: WebBrowserTests.screenshots, withIntermediateDirectories: true)
+            let pages: [(String, String, Int)] = [
+                ("compile-run", "runs/\(fixture.run.id)", 10_000),
+                ("chart-scores", "runs/\(fixture.run.id)/scores.svg", 2_000),
+                ("chart-phases", "runs/\(fixture.run.id)/phases.svg", 2_000),
+            ]
+            for (name, path, least) in pages {
+                let file = WebBrowserTests.screenshots.appendingPathComponent("\(name).png")
+                try? FileManager.default.removeItem(at: file)
+                let url = try #require(URL(string: path, relativeTo: base))
+                _ = try HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,1400", url.absoluteString])
+                let size = try HeadlessChromium.pngSize(file)
+                #expect(size?.width == 1280 && size?.height == 1400, "\(name).png is \(String(describing: size))")
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+                #expect(bytes > least, "\(name).png has \(bytes) bytes: is the page blank?")
+            }
+        }
+    }
+
+    /// Runs `body` with headless chromium and an inspector serving a fresh compile-story
+    /// store; a missing browser is a recorded failure.
+    private func withServedFixture(
+        _ body: (_ browser: URL, _ base: URL, _ fixture: CompileStoryFixture) async throws -> Void
+    ) async throws {
         guard let browser = HeadlessChromium.executable() else {
             Issue.record(Comment(rawValue: HeadlessChromium.installHint))
             return
@@ -39,21 +56,6 @@ struct CompileStoryBrowserTests {
         let server = InspectorServer(store: fixture.store, port: 0)
         let base = try await server.start()
         defer { server.stop() }
-        try FileManager.default.createDirectory(at: WebBrowserTests.screenshots, withIntermediateDirectories: true)
-        let pages: [(String, String, Int)] = [
-            ("compile-run", "runs/\(fixture.run.id)", 10_000),
-            ("chart-scores", "runs/\(fixture.run.id)/scores.svg", 2_000),
-            ("chart-phases", "runs/\(fixture.run.id)/phases.svg", 2_000),
-        ]
-        for (name, path, least) in pages {
-            let file = WebBrowserTests.screenshots.appendingPathComponent("\(name).png")
-            try? FileManager.default.removeItem(at: file)
-            let url = try #require(URL(string: path, relativeTo: base))
-            _ = try HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,1400", url.absoluteString])
-            let size = try HeadlessChromium.pngSize(file)
-            #expect(size?.width == 1280 && size?.height == 1400, "\(name).png is \(String(describing: size))")
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-            #expect(bytes > least, "\(name).png has \(bytes) bytes: is the page blank?")
-        }
+        try await body(browser, base, fixture)
     }
 }

@@ -76,7 +76,6 @@ public enum GBNFGrammar {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "[", "]": out += String(scalar)
             default:
                 if scalar.value < 0x20 {
                     out += String(format: "\\x%02X", scalar.value)

@@ -107,19 +107,7 @@ extension BootstrapFewShotWithRandomSearch: PlannableOptimizer {
                     metric: metric, maxBootstrappedDemos: maxBootstrappedDemos, maxLabeledDemos: maxLabeledDemos,
                     maxRounds: maxRounds, mode: mode, seed: seed, labelField: labelField)
                 var shuffled = trainset
-                if s >= 0 {
-                    switch mode {
-                    case .dspy:
-                        var shuffler = PythonRandom(seed: s)
-                        shuffler.shuffle(&shuffled)
-                        var sizer = PythonRandom(seed: s)
-                        bootstrap.maxBootstrappedDemos = sizer.randint(1, max(1, maxBootstrappedDemos))
-                    case .stratified:
-                        var rng = PythonRandom(seed: seed &* 1_000_003 &+ s)
-                        bootstrap.maxBootstrappedDemos = rng.randint(1, max(1, maxBootstrappedDemos))
-                        bootstrap.seed = rng.randint(0, 1 << 30)
-                    }
-                }
+                if s >= 0 { (bootstrap, shuffled) = variant(of: bootstrap, seed: s, trainset: trainset) }
                 for phase in try bootstrap.phases(program, trainset: shuffled, planner: planner, calibrateStudent: false) {
                     var p = phase
                     p.name = "seed \(s) \(phase.name)"

@@ -150,21 +150,29 @@ public struct BootstrapFewShotWithRandomSearch: Optimizer {
             let outcome = try await bootstrap.run(program, trainset: trainset)
             return (outcome.student, "seed -1 (bootstrap)", outcome.errors)
         default:
-            var shuffled = trainset
-            var variant = bootstrap
-            switch mode {
-            case .dspy:
-                var shuffler = PythonRandom(seed: s)
-                shuffler.shuffle(&shuffled)
-                var sizer = PythonRandom(seed: s)
-                variant.maxBootstrappedDemos = sizer.randint(1, max(1, maxBootstrappedDemos))
-            case .stratified:
-                var rng = PythonRandom(seed: seed &* 1_000_003 &+ s)
-                variant.maxBootstrappedDemos = rng.randint(1, max(1, maxBootstrappedDemos))
-                variant.seed = rng.randint(0, 1 << 30)
-            }
+            let (variant, shuffled) = variant(of: bootstrap, seed: s, trainset: trainset)
             let outcome = try await variant.run(program, trainset: shuffled)
             return (outcome.student, "seed \(s) (bootstrap \(variant.maxBootstrappedDemos))", outcome.errors)
         }
+    }
+
+    /// The bootstrap and trainset seed `s` ≥ 0 draws: DSPy's way (`dspy` mode: the trainset
+    /// shuffled and the demo count drawn with `random.Random(s)`) or the stratified one (demo
+    /// count and bootstrap seed from one generator). The compile and its plan both use it.
+    func variant(of bootstrap: BootstrapFewShot, seed s: Int, trainset: [Example]) -> (BootstrapFewShot, [Example]) {
+        var shuffled = trainset
+        var variant = bootstrap
+        switch mode {
+        case .dspy:
+            var shuffler = PythonRandom(seed: s)
+            shuffler.shuffle(&shuffled)
+            var sizer = PythonRandom(seed: s)
+            variant.maxBootstrappedDemos = sizer.randint(1, max(1, maxBootstrappedDemos))
+        case .stratified:
+            var rng = PythonRandom(seed: seed &* 1_000_003 &+ s)
+            variant.maxBootstrappedDemos = rng.randint(1, max(1, maxBootstrappedDemos))
+            variant.seed = rng.randint(0, 1 << 30)
+        }
+        return (variant, shuffled)
     }
 }
