@@ -93,4 +93,21 @@ struct ReproducibilityTests {
             #expect(result?.logprobs == reference.logprobs)
         }
     }
+
+    @Test("Eight concurrent generations decode in shared passes, not one after another")
+    func concurrentGenerationsSharePasses() async throws {
+        let model = try TextModel(contentsOf: Fixtures.defaultModel, prefixCacheBudget: 0)
+        let parameters = SamplingParameters(temperature: 0, maxTokens: 24)
+        let prompts = (0..<8).map { Self.prompt(model.tokenizer, variant: $0, words: 6) }
+        let generated = try await withThrowingTaskGroup(of: Int.self) { group in
+            for prompt in prompts { group.addTask { try await model.generate(prompt: prompt, parameters: parameters).tokens.count } }
+            return try await group.reduce(0, +)
+        }
+        let passes = await model.scheduler.passes
+        let requests = await model.scheduler.batchedRequests
+        // A prompt, then a request per generated token: taken one by one, that many passes;
+        // gathered, up to eight a pass.
+        #expect(generated > 8 * 12 && requests >= generated)
+        #expect(passes * 4 <= requests, "\(passes) passes for \(requests) requests")
+    }
 }

@@ -31,6 +31,7 @@ extension TextModel {
         let start = clock.now
         try Task.checkCancellation()
         var (sequence, cached) = await startSequence(for: prompt)
+        await scheduler.begin()
         do {
             // The whole prompt is one call, however much of it came from the prefix cache.
             let first = try await scheduler.evaluate(
@@ -46,11 +47,13 @@ extension TextModel {
                 let evaluation = try await scheduler.evaluate(EvaluationRequest(sequence: sequence, tokens: step))
                 state.logits = Array(evaluation.logits.last ?? [])
             }
+            await scheduler.end()
             await engine.removeSequence(sequence)
             return state.result(
                 promptTokens: prompt.count, cachedPromptTokens: cached,
                 promptDuration: promptEnd - start, generationDuration: clock.now - promptEnd)
         } catch {
+            await scheduler.end()
             await engine.removeSequence(sequence)
             throw error
         }
