@@ -34,6 +34,7 @@ struct BenchCommand: AsyncParsableCommand {
     var clients = "1,8"
     @Option(help: "With --endpoint: requests each client sends.")
     var requests = 4
+    @OptionGroup var loraOptions: LoRAOptions
 
     func run() async throws {
         if remote.isRemote { return try await runRemote() }
@@ -43,6 +44,7 @@ struct BenchCommand: AsyncParsableCommand {
         benchmark.generatedTokens = generate
         benchmark.batchSequences = batch
         benchmark.prefixTokens = prefix
+        benchmark.adapter = try await loraOptions.load(into: model)
         let report = try await benchmark.run(on: model) { Log.status("bench: " + $0) }
         var llama: LlamaCppReference.Figures?
         if let reference {
