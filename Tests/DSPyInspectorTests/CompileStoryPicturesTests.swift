@@ -115,6 +115,23 @@ struct CompileStoryPicturesTests {
         #expect(terminal.contains("PER CALL (13 generated)"))
     }
 
+    @Test("A program that is one bare predictor counts as one predictor, 'self', with its demos and offsets")
+    func barePredictor() {
+        let record = CompileCandidateRecord(
+            runID: "r", seq: 0, candidate: "demos", label: "demos",
+            program: ["demos": .array([.object(["augmented": true, "text": "good", "sentiment": "positive"])]),
+                      "lm": .null,
+                      "signature": .object(["instructions": "Classify.",
+                                            "fields": .array([.object(["choice_offsets": .object(["positive": 0.5])])])])],
+            chosen: true)
+        #expect(record.predictors.map(\.path) == ["self"])
+        #expect(record.predictors.first?.demos == 1 && record.predictors.first?.offsets == ["positive": 0.5])
+        var call = makeCall(run: "r", module: "", user: "[[ ## text ## ]]\ngood")
+        call.id = 7
+        call.phase = "bootstrap"
+        #expect(InspectorWebApp.demoOrigins(record, calls: [call]).map(\.calls) == [[7]])
+    }
+
     @Test("The token view marks forced, choice and sampled tokens, bars each choice, and keeps a <script> token as text")
     func tokenView() throws {
         let fixture = try CompileStoryFixture()

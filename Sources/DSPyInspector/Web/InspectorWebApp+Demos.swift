@@ -22,9 +22,9 @@ extension InspectorWebApp {
     static func demoOrigins(_ chosen: CompileCandidateRecord, calls: [LoggedCall]) -> [DemoOrigin] {
         let bootstrap = calls.filter { $0.phase == "bootstrap" && $0.id != nil }
         var result: [DemoOrigin] = []
-        for path in chosen.program.keys.sorted() {
-            guard case .object(let state)? = chosen.program[path], case .array(let demos)? = state["demos"] else { continue }
-            let ofPredictor = bootstrap.filter { $0.modulePath == path }
+        for (path, state) in chosen.predictorStates {
+            guard case .array(let demos)? = state["demos"] else { continue }
+            let ofPredictor = bootstrap.filter { $0.modulePath == path || (path == "self" && $0.modulePath.isEmpty) }
             let candidates = ofPredictor.isEmpty ? bootstrap : ofPredictor
             for case .object(let demo) in demos {
                 let augmented = demo["augmented"] == .bool(true)
