@@ -130,7 +130,9 @@ extension InspectorWebApp {
             let shown = examples.filter { !problemsOnly || $0.1.hasProblems }
             if problemsOnly && shown.isEmpty { continue }
             let totals = Totals(examples.flatMap { $0.1.calls })
-            let nodes = shown.map { exampleNode($0.1, number: $0.0 + 1, open: problemsOnly || shown.count <= 10) }
+            let nodes = shown.map {
+                exampleNode($0.1, number: $0.0 + 1, open: problemsOnly || (shown.count <= 10 && $0.1.totals.calls <= 25))
+            }
             let anchor = "phase-" + (phase ?? "none")
             content += """
                 <details class="phase" id="\(anchor)"\(shown.count <= 25 ? " open" : "" as HTML)>
