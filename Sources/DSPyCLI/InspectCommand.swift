@@ -64,8 +64,15 @@ struct InspectCommand: AsyncParsableCommand {
                 let id = try store.resolveRun(run).id
                 let phases = try store.phaseStatistics(runID: id)
                 if self.phases {
-                    print(json ? CompileStoryReport.phasesJSON(phases).jsonText
-                        : CompileStoryReport.phases(phases, color: Terminal.standardOutputUsesColor), terminator: json ? "\n" : "")
+                    if json {
+                        print(CompileStoryReport.phasesJSON(phases).jsonText)
+                    } else {
+                        let color = Terminal.standardOutputUsesColor
+                        print(CompileStoryReport.phases(phases, color: color), terminator: "")
+                        print(CompileStoryReport.distributions(
+                            run: try store.resolveRun(id), calls: try store.calls(CallQuery(runID: id)), color: color),
+                            terminator: "")
+                    }
                 } else {
                     let stats = [try store.runStatistics(id: id)]
                     print(json ? RunsReport.json(stats) : RunsReport.render(stats, color: Terminal.standardOutputUsesColor), terminator: "")
@@ -94,6 +101,9 @@ struct InspectCommand: AsyncParsableCommand {
                 print(CompileStoryReport.candidatesJSON(candidates).jsonText)
             } else {
                 print(CompileStoryReport.candidates(candidates, color: Terminal.standardOutputUsesColor), terminator: "")
+                if let id = candidates.first?.runID {
+                    print(CompileStoryReport.demos(candidates, calls: try store.calls(CallQuery(runID: id))), terminator: "")
+                }
             }
         }
     }

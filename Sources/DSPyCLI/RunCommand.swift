@@ -162,7 +162,10 @@ struct EvalCommand: AsyncParsableCommand {
         let evaluate = Evaluate(devset: examples, metric: spec.metric, maxConcurrency: concurrency, maxErrors: nil,
                                 displayProgress: true, progressOutput: { Log.write($0) })
         let result = try await session.with { try await evaluate(instance) }
-        session.finish(status: .succeeded, summary: ["score": .double(result.score)])
+        session.finish(status: .succeeded, summary: [
+            "score": .double(result.score),
+            "gold_labels": GoldLabels.summary(examples, keys: try spec.labelKeys()) ?? .null,
+        ].filter { $0.value != .null })
         if json {
             print(try JSONOutput.encode(ScoreSummary(result)))
             return

@@ -105,6 +105,9 @@ public struct EmbeddedLM: LanguageModel {
                 if !generation.choiceScores.isEmpty {
                     metadata["choice_scores"] = .array(generation.choiceScores.map { plan.describe($0) })
                 }
+                metadata["token_trace"] = Self.tokenTrace(
+                    generation, prompt: prompt, messages: request.messages.map(\.content), tokenizer: model.tokenizer,
+                    plan: plan)
             }
         }
         if let description = plan.description { metadata["constraint"] = .string(description) }
@@ -123,7 +126,8 @@ public struct EmbeddedLM: LanguageModel {
         if let topK = parameters.extra["top_k"]?.intValue { result.topK = topK }
         if let minP = parameters.extra["min_p"]?.doubleValue { result.minP = Float(minP) }
         if let penalty = parameters.extra["repeat_penalty"]?.doubleValue { result.repetitionPenalty = Float(penalty) }
-        if let logprobs = parameters.extra["logprobs"]?.intValue { result.logprobs = logprobs }
+        // Sampled tokens' log-probabilities feed the request log's token trace.
+        result.logprobs = max(parameters.extra["logprobs"]?.intValue ?? 0, tokenTraceAlternatives)
         return result
     }
 }

@@ -68,11 +68,21 @@ public struct CompileCandidateRecord: Sendable, Equatable, Codable {
         scores.last { $0.split == split }?.score
     }
 
+    /// Each predictor's state in ``program``, by path. A program that is one predictor is
+    /// stored as that predictor's state (`demos`, `signature` at the top, as DSPy saves a
+    /// bare `Predict`); its path is `self`.
+    public var predictorStates: [(path: String, state: [String: StoredJSON])] {
+        if program["signature"] != nil || program["demos"] != nil { return [("self", program)] }
+        return program.keys.sorted().compactMap { path in
+            guard case .object(let state)? = program[path] else { return nil }
+            return (path, state)
+        }
+    }
+
     /// The predictors' demo counts, instructions and choice offsets, read from ``program``:
     /// `(path, demos, instruction, offsets)` per predictor, by path.
     public var predictors: [(path: String, demos: Int, instruction: String, offsets: [String: Double])] {
-        program.keys.sorted().compactMap { path in
-            guard case .object(let state)? = program[path] else { return nil }
+        predictorStates.map { path, state in
             var demos = 0
             if case .array(let list)? = state["demos"] { demos = list.count }
             var instruction = ""

@@ -100,6 +100,9 @@ public struct LoggedCall: Sendable, Equatable, Codable {
     public var phase: String?
     /// The candidate program the call was made for, if any (an optimizer's id for it).
     public var candidate: String?
+    /// Where each completion token came from (forced, a scored choice, sampled), when the
+    /// model reported it (the in-process engine does); `nil` otherwise.
+    public var tokenTrace: TokenTrace?
 
     public init(
         id: Int64? = nil,
@@ -129,7 +132,8 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         finishReason: String? = nil,
         error: String? = nil,
         phase: String? = nil,
-        candidate: String? = nil
+        candidate: String? = nil,
+        tokenTrace: TokenTrace? = nil
     ) {
         self.id = id
         self.runID = runID
@@ -159,6 +163,7 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         self.error = error
         self.phase = phase
         self.candidate = candidate
+        self.tokenTrace = tokenTrace
     }
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -190,6 +195,7 @@ public struct LoggedCall: Sendable, Equatable, Codable {
         case error
         case phase
         case candidate
+        case tokenTrace = "token_trace"
     }
 
     /// Sampling-parameter keys that may carry credentials; never written to disk.

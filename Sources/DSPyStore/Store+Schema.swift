@@ -97,6 +97,11 @@ extension Store {
                     """)
         }
 
+        // Per-token provenance of a call's completion (``TokenTrace``), as JSON; NULL before.
+        migrator.registerMigration("v3-inspector") { db in
+            try db.execute(sql: "ALTER TABLE call ADD COLUMN token_trace TEXT")
+        }
+
         return migrator
     }
 }

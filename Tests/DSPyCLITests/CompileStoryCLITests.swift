@@ -26,7 +26,13 @@ struct CompileStoryCLITests {
         let names = phases.output.split(separator: "\n").map { String($0.prefix { $0 != " " }) }
         #expect(names.first == "PHASE")
         #expect(names.contains("baseline") && names.contains("bootstrap") && names.contains("calibration"), "\(phases.output)")
-        #expect(names.contains("compiled-eval") && names.last == "total", "\(phases.output)")
+        #expect(names.contains("compiled-eval") && names.contains("total"), "\(phases.output)")
+        // Then the label distribution against the dev set's gold labels, and latency and tokens per call.
+        let labels = phases.output.components(separatedBy: "\n").drop { !$0.hasPrefix("LABEL (sentiment)") }
+        #expect(labels.first?.split(separator: " ").map(String.init) == ["LABEL", "(sentiment)", "GOLD", "BASELINE", "COMPILED-EVAL"],
+                "\(phases.output)")
+        #expect(labels.contains { $0.split(separator: " ").prefix(2) == ["positive", "2"] }, "2 positive dev examples: \(phases.output)")
+        #expect(phases.output.contains("PER CALL ("), "\(phases.output)")
         let baseline = try #require(phases.output.split(separator: "\n").first { $0.hasPrefix("baseline") })
         #expect(baseline.split(separator: " ")[1] == "4", "4 dev examples, one call each: \(baseline)")
 

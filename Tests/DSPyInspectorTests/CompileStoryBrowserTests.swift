@@ -17,10 +17,18 @@ struct CompileStoryBrowserTests {
             #expect(run.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(run.contains("review 0 says &lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(!run.contains("<script"))
+            #expect(run.contains("<h2>Distributions"))
+            #expect(run.contains("<h2>Demos of the chosen program"))
+            #expect(run.contains("<details class=\"phase\" id=\"phase-compiled-eval\""))
+            let call = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("calls/\(try fixture.tracedCallID())").absoluteString])
+            #expect(call.contains("<span class=\"tk choice\""))
+            #expect(call.contains("&lt;script&gt;</span>"))
+            #expect(call.contains("<h3>Choice 1: <code>sentiment</code>"))
+            #expect(!call.contains("<script"))
         }
     }
 
-    @Test("Screenshots of the compile run page and both charts are kept in .build/inspector-screenshots")
+    @Test("Screenshots of the compile run page, its charts and a call's token view are kept in .build/inspector-screenshots")
     func screenshots() async throws {
         try await withServedFixture { browser, base, fixture in
             try FileManager.default.createDirectory(at: WebBrowserTests.screenshots, withIntermediateDirectories: true)
@@ -28,6 +36,9 @@ struct CompileStoryBrowserTests {
                 ("compile-run", "runs/\(fixture.run.id)", 10_000),
                 ("chart-scores", "runs/\(fixture.run.id)/scores.svg", 2_000),
                 ("chart-phases", "runs/\(fixture.run.id)/phases.svg", 2_000),
+                ("chart-labels", "runs/\(fixture.run.id)/labels.svg", 2_000),
+                ("chart-latency", "runs/\(fixture.run.id)/latency.svg", 2_000),
+                ("call-tokens", "calls/\(try fixture.tracedCallID())#tokens", 10_000),
             ]
             for (name, path, least) in pages {
                 let file = WebBrowserTests.screenshots.appendingPathComponent("\(name).png")

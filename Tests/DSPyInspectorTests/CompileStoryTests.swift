@@ -22,7 +22,8 @@ struct CompileStoryFixture {
         let start = Date().addingTimeInterval(-120)
         run = try store.beginRun(kind: .compile, program: "sentiment", startedAt: start)
         var calls: [LoggedCall] = []
-        func add(_ phase: String, _ candidate: String?, count: Int, from offset: TimeInterval, hit: Bool = false) {
+        func add(_ phase: String, _ candidate: String?, count: Int, from offset: TimeInterval, hit: Bool = false,
+                 label: (Int) -> String = { _ in "positive" }) {
             for i in 0..<count {
                 var call = makeCall(run: run.id, user: "[[ ## text ## ]]\nreview \(i) says \(Self.hostile)",
                                     at: start.timeIntervalSince1970 + offset + Double(i), cacheHit: hit)
@@ -30,6 +31,10 @@ struct CompileStoryFixture {
                 call.traceID = "\(phase)-\(i)"
                 call.phase = phase
                 call.candidate = candidate
+                call.parsedFields = ["sentiment": .string(label(i))]
+                call.latency = 0.25 * Double(i + 1)
+                call.promptTokens = 100 + 10 * i
+                if phase == "compiled-eval" { call.tokenTrace = Self.tokenTrace(label(i)) }
                 calls.append(call)
             }
         }
@@ -37,11 +42,14 @@ struct CompileStoryFixture {
         add("bootstrap", nil, count: 2, from: 10)
         add("calibration", "demos", count: 3, from: 20)
         add("calibration", "zero-shot", count: 3, from: 30, hit: true)
-        add("compiled-eval", "demos", count: 4, from: 40)
+        add("compiled-eval", "demos", count: 4, from: 40) { $0 % 2 == 0 ? "positive" : "negative" }
         try store.log(calls)
         func state(demos: Int, offsets: [String: StoredJSON]) -> [String: StoredJSON] {
             ["classify.predict": .object([
-                "demos": .array(Array(repeating: .object(["text": "fine", "sentiment": "positive"]), count: demos)),
+                "demos": .array((0..<demos).map { i in
+                    i == 0 ? .object(["augmented": true, "text": .string("review 1 says \(Self.hostile)"), "sentiment": "positive"])
+                        : .object(["text": "fine", "sentiment": "positive"])
+                }),
                 "signature": .object(["instructions": "Classify the sentiment.",
                                       "fields": .array([.object(["prefix": "Sentiment:", "choice_offsets": .object(offsets)])])]),
             ])]
@@ -59,10 +67,37 @@ struct CompileStoryFixture {
                                    scores: [.init(split: "held-out train", score: 66.67, examples: 3)],
                                    decision: "set aside \(Self.hostile)"),
         ], runID: run.id)
-        try store.finishRun(run.id, status: .succeeded, finishedAt: start.addingTimeInterval(60))
+        try store.finishRun(run.id, status: .succeeded,
+                            summary: ["gold_labels": .object(["sentiment": .object(["positive": 2, "negative": 2])])],
+                            finishedAt: start.addingTimeInterval(60))
+    }
+
+    /// A compiled-eval call's token trace: forced headers, the label by scored choice, a
+    /// sampled token that holds markup, and 40 prefix-cached prompt tokens.
+    static func tokenTrace(_ label: String) -> TokenTrace {
+        TokenTrace(
+            promptTokens: 120, cachedPromptTokens: 40, cachedCharacters: [30, 0],
+            tokens: [
+                .init(text: "[[ ## sentiment ## ]]\n", origin: .forced),
+                .init(text: label, origin: .choice, choice: 0),
+                .init(text: "<script>", origin: .sampled, logprob: -0.25,
+                      top: [.init(text: "<script>", logprob: -0.25), .init(text: " ok", logprob: -2.5)]),
+                .init(text: "\n\n[[ ## completed ## ]]", origin: .forced),
+            ],
+            choices: [.init(field: "sentiment", values: ["positive", "negative"], logprobs: [-0.4, -1.3],
+                            offsets: [0.25, -0.25], chosen: label == "positive" ? 0 : 1)])
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// The id of the first call with a token trace.
+    func tracedCallID() throws -> Int64 {
+        let calls = try store.calls(CallQuery(runID: run.id))
+        guard let id = calls.first(where: { $0.tokenTrace != nil })?.id else {
+            throw StoreError.unknownRun("no traced call in \(run.id)")
+        }
+        return id
+    }
 }
 
 @Suite("A compile's phases, candidates and charts")
@@ -111,7 +146,7 @@ struct CompileStoryTests {
         #expect(page.body.contains("<tr class=\"chosen\"><td>★ chosen</td>"))
         #expect(page.body.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(!page.body.contains("<script"))
-        #expect(page.body.components(separatedBy: "<svg ").count == 3)
+        #expect(page.body.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\""))
         #expect(page.body.contains("href=\"/runs/\(fixture.run.id)/scores.svg\""))
         #expect(page.csp.contains("default-src 'none'"))
     }
@@ -148,7 +183,8 @@ struct CompileStoryTests {
         #expect(chart.bars[2].text.hasSuffix("6 calls"))
         let svg = get(app, "/runs/\(fixture.run.id)/phases.svg")
         #expect(svg.body.components(separatedBy: "<rect ").count == 5)
-        let missing = get(app, "/runs/\(fixture.run.id)/latency.svg")
+        #expect(!chart.bars.map(\.text).contains { $0.hasSuffix(" 1 calls") })
+        let missing = get(app, "/runs/\(fixture.run.id)/nonsense.svg")
         #expect(missing.status == 404)
         #expect(missing.body.contains("scores.svg"))
     }

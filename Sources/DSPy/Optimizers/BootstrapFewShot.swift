@@ -388,6 +388,7 @@ public struct BootstrapFewShot: Optimizer {
             do {
                 let inputs = try example.inputs().fields
                 let (prediction, steps) = try await DSPySettings.with({ s in
+                    if s.traceID == nil { s.traceID = UUID().uuidString }  // one trace per teacher run (the log's tree)
                     if let teacherLM { s.lm = teacherLM }
                     if round > 0 {
                         s.samplingOverride = (s.samplingOverride ?? SamplingParameters())

@@ -45,6 +45,8 @@ public struct COPRO: Optimizer {
         var instruction: String
         var prefix: String
         var score: Double?
+        /// The depth it was proposed at (0 for the first proposals), naming its trace candidate.
+        var depth = 0
     }
 
     public func compile(_ program: any Program, trainset: [Example], valset: [Example]?) async throws -> CompiledProgram {
@@ -66,20 +68,30 @@ public struct COPRO: Optimizer {
                 let sig = predictor.signature
                 let lastPrefix = sig.outputs.last?.prefix ?? ""
                 var pool = [Candidate(instruction: sig.instructions, prefix: lastPrefix, score: nil)]
-                let proposals = try await propose(ProposerSignatures.basicGenerateInstruction,
-                    ["basic_instruction": .string(sig.instructions)], n: breadth - 1, rolloutID: rng.randint(0, 1_000_000_000))
+                let rolloutID = rng.randint(0, 1_000_000_000)
+                let proposals = try await CompileContext.phase(.proposal) {
+                    try await propose(ProposerSignatures.basicGenerateInstruction,
+                        ["basic_instruction": .string(sig.instructions)], n: breadth - 1, rolloutID: rolloutID)
+                }
                 for p in proposals where !pool.contains(where: { $0.instruction == p.instruction }) { pool.append(p) }
                 pools.append(pool)
             }
             var bestScore = -Double.infinity
             var bestState = module.dumpState()
+            var bestID: String?
+            let split = (valset?.isEmpty ?? true) ? "train" : "val"
             for d in 0..<depth {
                 OptimizerLog.logger.debug("copro: scoring instructions", metadata: ["depth": "\(d + 1)", "of": "\(depth)"])
                 for (i, (pathName, predictor)) in named.enumerated() {
                     for c in pools[i].indices where pools[i][c].score == nil {
                         let original = predictor.signature
                         predictor.signature = apply(pools[i][c], to: original)
-                        let score = try await evaluate(module).score
+                        let id = "d\(d) \(pathName) #\(c)"
+                        CompileTrace.candidate(id, label: "depth \(d) \(pathName) #\(c)", round: d, program: module)
+                        let score = try await CompileContext.phase(.candidateEvaluation, candidate: id) {
+                            try await evaluate(module).score
+                        }
+                        CompileTrace.score(id, split: split, score: score, examples: devset.count)
                         predictor.signature = original
                         pools[i][c].score = score
                         report.candidates.append(.init(label: "depth \(d) \(pathName) #\(c): \(pools[i][c].instruction.prefix(60))", score: score))
@@ -88,12 +100,20 @@ public struct COPRO: Optimizer {
                     let bestIndex = pools[i].indices.max { (pools[i][$0].score ?? -1, -$0) < (pools[i][$1].score ?? -1, -$1) }!
                     predictor.signature = apply(pools[i][bestIndex], to: predictor.signature)
                 }
+                let combinedID = "d\(d) combined"
+                if named.count > 1 { CompileTrace.candidate(combinedID, label: "depth \(d): each predictor's best", round: d, program: module) }
                 let score = named.count == 1
                     ? (pools[0].compactMap(\.score).max() ?? 0)
-                    : try await evaluate(module).score
+                    : try await CompileContext.phase(.candidateEvaluation, candidate: combinedID) { try await evaluate(module).score }
+                if named.count > 1 { CompileTrace.score(combinedID, split: split, score: score, examples: devset.count) }
                 if score > bestScore {
                     bestScore = score
                     bestState = module.dumpState()
+                    if named.count > 1 {
+                        bestID = combinedID
+                    } else if let c = pools[0].indices.max(by: { (pools[0][$0].score ?? -1, -$0) < (pools[0][$1].score ?? -1, -$1) }) {
+                        bestID = "d\(pools[0][c].depth) \(named[0].0) #\(c)"
+                    }
                     BudgetMeter.current?.offer(module, score: score, label: "COPRO depth \(d + 1)")
                 }
                 guard d < depth - 1 else { break }
@@ -102,13 +122,20 @@ public struct COPRO: Optimizer {
                     let attempts = top.enumerated().map { j, c in
                         "Instruction #\(j + 1): \(c.instruction)\nPrefix #\(j + 1): \(c.prefix)\nResulting Score #\(j + 1): \(pythonFloatText(c.score!))"
                     }.joined(separator: "\n")
-                    let proposals = try await propose(ProposerSignatures.generateInstructionGivenAttempts,
-                        ["attempted_instructions": .string(attempts)], n: breadth, rolloutID: rng.randint(0, 1_000_000_000))
-                    for p in proposals where !pools[i].contains(where: { $0.instruction == p.instruction }) { pools[i].append(p) }
+                    let rolloutID = rng.randint(0, 1_000_000_000)
+                    let proposals = try await CompileContext.phase(.proposal) {
+                        try await propose(ProposerSignatures.generateInstructionGivenAttempts,
+                            ["attempted_instructions": .string(attempts)], n: breadth, rolloutID: rolloutID)
+                    }
+                    for var p in proposals where !pools[i].contains(where: { $0.instruction == p.instruction }) {
+                        p.depth = d + 1
+                        pools[i].append(p)
+                    }
                 }
             }
             try module.loadState(bestState)
             report.bestScore = bestScore
+            if let bestID { CompileTrace.choose(bestID, reason: "the highest score (\(pythonFloatText(bestScore)))") }
             return module
         }
         report.lmCalls = calls

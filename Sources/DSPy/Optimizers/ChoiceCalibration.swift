@@ -80,7 +80,10 @@ public struct ChoiceCalibration: Sendable {
         // to stop at once when the model reports none.
         @Sendable func run(_ example: Example) async -> [(LMRequest, LMResponse)] {
             let recorder = ResponseRecorder(inner: baseLM)
-            _ = try? await DSPySettings.with({ $0.lm = recorder }) {
+            _ = try? await DSPySettings.with({
+                $0.lm = recorder
+                if $0.traceID == nil { $0.traceID = UUID().uuidString }  // one trace per example (the log's tree)
+            }) {
                 try await program.forward(try example.inputs().fields)
             }
             return recorder.records

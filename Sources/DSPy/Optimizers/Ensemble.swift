@@ -62,6 +62,10 @@ public struct Ensemble: Optimizer {
         report.optimizer = name
         report.notes.append("members: " + members.map { "\($0.label) (\(pythonFloatText($0.score)))" }.joined(separator: ", "))
         report.recordDemos(of: ensembled)
+        let id = "ensemble"
+        CompileTrace.candidate(id, label: "ensemble of \(members.count): " + members.map(\.label).joined(separator: ", "), program: ensembled)
+        CompileTrace.choose(id, reason: "the \(members.count) best-scoring searched programs vote: "
+            + members.map { "\($0.label) (\(pythonFloatText($0.score)))" }.joined(separator: ", "))
         return CompiledProgram(program: ensembled, report: report, candidates: searched.candidates)
     }
 }

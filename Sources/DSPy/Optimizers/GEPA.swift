@@ -114,6 +114,7 @@ public struct GEPA: Optimizer {
             report.candidates.append(.init(label: "#\(i) (\(origin))", score: pythonRound(100 * c.mean, digits: 2)))
         }
         report.bestScore = pythonRound(100 * state.candidates[best].mean, digits: 2)
+        CompileTrace.choose("#\(best)", reason: "the highest mean validation score (\(pythonFloatText(report.bestScore ?? 0)))")
         report.lmCalls = calls
         report.cacheHits = hits
         report.errors = search.errors

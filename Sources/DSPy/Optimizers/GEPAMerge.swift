@@ -17,7 +17,10 @@ extension GEPASearch {
         guard !ids.isEmpty, spend(ids.count) else { return nil }
         let sumI = ids.reduce(0) { $0 + state.candidates[i].valScores[$1] }
         let sumJ = ids.reduce(0) { $0 + state.candidates[j].valScores[$1] }
-        let sum = try await runner.run(merged, on: ids.map { valset[$0] }).runs.reduce(0) { $0 + $1.score }
+        let subsample = ids.map { valset[$0] }
+        let sum = try await CompileContext.phase(.candidateEvaluation, candidate: "merge #\(i)+#\(j)") {
+            try await runner.run(merged, on: subsample)
+        }.runs.reduce(0) { $0 + $1.score }
         guard sum >= max(sumI, sumJ) else {
             return "merge of #\(i) and #\(j) (ancestor #\(ancestor)) rejected (\(pythonFloatText(sum)) < \(pythonFloatText(max(sumI, sumJ))))"
         }

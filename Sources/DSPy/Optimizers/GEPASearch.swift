@@ -51,8 +51,13 @@ struct GEPASearch {
     mutating func run() async throws -> GEPAState {
         let seedInstructions = runner.program.namedPredictors().map { $0.predictor.signature.instructions }
         guard spend(valset.count) else { throw OptimizerError.invalidArgument("GEPA: budget below one validation pass") }
-        let (seedProgram, seedRuns) = try await runner.run(seedInstructions, on: valset)
+        let (seedProgram, seedRuns) = try await CompileContext.phase(.candidateEvaluation, candidate: "#0") {
+            try await runner.run(seedInstructions, on: valset)
+        }
         let seedScores = seedRuns.map(\.score)
+        CompileTrace.candidate("#0", label: "#0 (seed)", round: 0, program: seedProgram)
+        CompileTrace.score("#0", split: "val", score: 100 * seedScores.reduce(0, +) / Double(max(1, seedScores.count)),
+                           examples: valset.count)
         BudgetMeter.current?.offer(seedProgram, score: seedScores.reduce(0, +) / Double(max(1, seedScores.count)),
                                    label: "GEPA seed program")
         var state = GEPAState(seed: seedInstructions, valScores: seedScores)
@@ -80,7 +85,9 @@ struct GEPASearch {
         let batch = ids.map { trainset[$0] }
         guard spend(batch.count) else { return false }
         let parentInstructions = state.candidates[parent].instructions
-        let (parentProgram, parentRuns) = try await runner.run(parentInstructions, on: batch)
+        let (parentProgram, parentRuns) = try await CompileContext.phase(.candidateEvaluation, candidate: "#\(parent)") {
+            try await runner.run(parentInstructions, on: batch)
+        }
         let parentSum = parentRuns.reduce(0) { $0 + $1.score }
         if optimizer.skipPerfectScore, parentRuns.allSatisfy({ $0.score >= optimizer.perfectScore }) {
             log(state, "parent #\(parent) is perfect on the minibatch, skipped")
@@ -109,9 +116,12 @@ struct GEPASearch {
         let proposed: String
         do {
             proposals += 1
-            proposed = try await GEPAReflection.propose(
-                currentInstruction: parentInstructions[component], records: records,
-                lm: optimizer.reflectionLM, rolloutID: iteration)
+            let iteration = self.iteration
+            proposed = try await CompileContext.phase(.proposal, candidate: "#\(parent)") {
+                try await GEPAReflection.propose(
+                    currentInstruction: parentInstructions[component], records: records,
+                    lm: optimizer.reflectionLM, rolloutID: iteration)
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as BudgetExhausted {
@@ -124,7 +134,9 @@ struct GEPASearch {
         var child = parentInstructions
         child[component] = proposed
         guard spend(batch.count) else { return false }
-        let childSum = try await runner.run(child, on: batch).runs.reduce(0) { $0 + $1.score }
+        let childSum = try await CompileContext.phase(.candidateEvaluation, candidate: "iteration \(iteration) child") {
+            try await runner.run(child, on: batch)
+        }.runs.reduce(0) { $0 + $1.score }
         guard childSum > parentSum else {
             log(state, "child of #\(parent) (\(name)) not better on the minibatch (\(pythonFloatText(childSum)) ≤ \(pythonFloatText(parentSum)))")
             return true
@@ -140,8 +152,14 @@ struct GEPASearch {
     /// Scores a kept candidate on the validation set and adds it; false when the budget cannot pay.
     mutating func addFullyEvaluated(_ state: inout GEPAState, _ instructions: [String], parents: [Int]) async throws -> Bool {
         guard spend(valset.count) else { return false }
-        let (candidate, runs) = try await runner.run(instructions, on: valset)
+        let id = "#\(state.candidates.count)"
+        let (candidate, runs) = try await CompileContext.phase(.candidateEvaluation, candidate: id) {
+            try await runner.run(instructions, on: valset)
+        }
         let scores = runs.map(\.score)
+        let origin = parents.count == 2 ? "merge of #\(parents[0]), #\(parents[1])" : parents.first.map { "from #\($0)" } ?? "seed"
+        CompileTrace.candidate(id, label: "\(id) (\(origin))", round: iteration, program: candidate)
+        CompileTrace.score(id, split: "val", score: 100 * scores.reduce(0, +) / Double(max(1, scores.count)), examples: valset.count)
         state.add(instructions: instructions, parents: parents, valScores: scores)
         BudgetMeter.current?.offer(candidate, score: scores.reduce(0, +) / Double(max(1, scores.count)),
                                    label: "GEPA candidate \(state.candidates.count - 1)")

@@ -44,6 +44,10 @@ public struct KNNFewShot: Optimizer {
                                   embedder: embedder, bootstrap: bootstrap)
         var report = CompileReport(optimizer: name)
         report.notes.append("\(trainset.count) training examples embedded; demos are chosen per call from the \(k) nearest")
+        let id = "knn k=\(k)"
+        CompileTrace.candidate(id, label: "demos bootstrapped per call from the \(k) nearest of \(trainset.count) training examples",
+                               program: compiled)
+        CompileTrace.choose(id, reason: "knn has one candidate: its demos are chosen per call, at evaluation (the bootstrap phase of each call)")
         return CompiledProgram(program: compiled, report: report)
     }
 }

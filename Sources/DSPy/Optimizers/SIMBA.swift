@@ -130,7 +130,7 @@ public struct SIMBA: Optimizer {
                                       lm: teacherRound ? teacherLM : nil))
                 }
             }
-            let outputs = try await runner.run(jobs)
+            let outputs = try await CompileContext.phase(.bootstrap) { try await runner.run(jobs) }
             errors += outputs.filter(\.failed).count
             let allScores = outputs.map(\.score)
             let p10 = numpyPercentile(allScores, 10), p90 = numpyPercentile(allScores, 90)
@@ -164,8 +164,10 @@ public struct SIMBA: Optimizer {
                     case .appendADemo:
                         SIMBAStrategies.appendADemo(bucket: bucket.runs, to: candidate, maxInputLength: demoInputFieldMaxlen, p10: p10)
                     case .appendARule:
-                        try await SIMBAStrategies.appendARule(bucket: bucket.runs, to: candidate, p10: p10, p90: p90,
-                                                               promptModel: promptModel)
+                        try await CompileContext.phase(.proposal) {
+                            try await SIMBAStrategies.appendARule(bucket: bucket.runs, to: candidate, p10: p10, p90: p90,
+                                                                   promptModel: promptModel)
+                        }
                     }
                 } catch is CancellationError {
                     throw CancellationError()
@@ -180,13 +182,18 @@ public struct SIMBA: Optimizer {
             }
 
             // Score the candidates on the minibatch; the best is this step's winner.
-            let scoring = try await runner.run(candidates.flatMap { c in batch.map { SIMBARunner.Job(program: c, example: $0) } })
+            let scoring = try await CompileContext.phase(.candidateEvaluation) {
+                try await runner.run(candidates.flatMap { c in batch.map { SIMBARunner.Job(program: c, example: $0) } })
+            }
             errors += scoring.filter(\.failed).count
             var means: [Double] = []
             for (i, candidate) in candidates.enumerated() {
                 let scores = scoring[(i * bsize)..<((i + 1) * bsize)].map(\.score)
                 means.append(scores.reduce(0, +) / Double(bsize))
                 pool.register(candidate, scores: scores)
+                CompileTrace.candidate("step \(step + 1) #\(i)", label: "step \(step + 1) #\(i): \(applied[i])", round: step + 1,
+                                       program: candidate)
+                CompileTrace.score("step \(step + 1) #\(i)", split: "minibatch", score: 100 * means[i], examples: bsize)
             }
             if let best = means.max(), let index = means.firstIndex(of: best) {
                 winners.append(candidates[index].deepCopy())
@@ -205,7 +212,9 @@ public struct SIMBA: Optimizer {
             if !indices.contains(index) { indices.append(index) }
         }
         let finalists = indices.map { winners[$0].deepCopy() }
-        let finalRuns = try await runner.run(finalists.flatMap { p in trainset.map { SIMBARunner.Job(program: p, example: $0) } })
+        let finalRuns = try await CompileContext.phase(.candidateEvaluation) {
+            try await runner.run(finalists.flatMap { p in trainset.map { SIMBARunner.Job(program: p, example: $0) } })
+        }
         errors += finalRuns.filter(\.failed).count
         var scored: [ScoredProgram] = []
         var means: [Double] = []
@@ -215,9 +224,13 @@ public struct SIMBA: Optimizer {
             means.append(mean)
             let label = indices[i] == 0 ? "baseline" : "winner of step \(indices[i])"
             scored.append(ScoredProgram(label: label, score: pythonRound(100 * mean, digits: 2), subscores: scores, program: program))
+            CompileTrace.candidate(label, label: "finalist: \(label)", program: program)
+            CompileTrace.score(label, split: "train", score: 100 * mean, examples: trainset.count)
         }
         let bestIndex = means.indices.max { a, b in means[a] != means[b] ? means[a] < means[b] : a > b } ?? 0
         let best = scored[bestIndex].program.deepCopy()
+        CompileTrace.choose(scored[bestIndex].label, reason: "the finalist with the highest score on the \(trainset.count) training examples "
+            + "(\(pythonFloatText(scored[bestIndex].score)))")
         notes.insert("SIMBA: \(maxSteps) steps of \(bsize) examples × \(numCandidates) samples; best on the trainset: "
             + "\(scored[bestIndex].label) with \(pythonFloatText(scored[bestIndex].score))% on \(trainset.count) examples", at: 0)
         let ranked = scored.enumerated().sorted { a, b in

@@ -106,7 +106,9 @@ struct CompileDriver {
         do {
             let summary = try await compile(
                 session: session, trainset: trainset, devset: devset, fingerprint: key, from: from, start: start)
-            session.finish(status: .succeeded, summary: summary.storeSummary)
+            var stored = summary.storeSummary
+            stored["gold_labels"] = GoldLabels.summary(devset, keys: labelKeys)
+            session.finish(status: .succeeded, summary: stored)
             return summary
         } catch {
             session.finish(status: .failed, summary: ["error": .string("\(error)")])

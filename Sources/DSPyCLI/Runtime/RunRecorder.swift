@@ -84,7 +84,15 @@ final class RunRecorder: CallLog, LMCache, @unchecked Sendable {
             tokensPerSecond: metadata["generation_tokens_per_second"]?.doubleValue,
             timestamp: call.timestamp, cacheHit: call.cacheHit,
             cacheKey: LMCacheKey.key(model: call.model, request: call.request),
-            traceID: call.traceID, phase: call.phase, candidate: call.candidate)
+            traceID: call.traceID, phase: call.phase, candidate: call.candidate,
+            tokenTrace: Self.tokenTrace(metadata))
+    }
+
+    /// The in-process engine's per-token provenance (`metadata["token_trace"]`), if it sent one
+    /// that decodes; a malformed one is left out rather than failing the log.
+    private static func tokenTrace(_ metadata: JSONObject) -> TokenTrace? {
+        guard let value = metadata["token_trace"] else { return nil }
+        return try? JSONDecoder().decode(TokenTrace.self, from: Data(value.pythonJSON().utf8))
     }
 
     /// The constraint description and choice scores, as one line for the log.

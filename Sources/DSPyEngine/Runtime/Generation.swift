@@ -24,6 +24,9 @@ public struct Generation: Sendable {
     public var logprobs: [TokenLogprobs]
     /// Choices decided by scoring, in order.
     public var choiceScores: [ChoiceScore]
+    /// Where each generated token came from, parallel to ``tokens``: forced by the
+    /// constraint, taken as part of a scored choice, or sampled.
+    public var tokenOrigins: [TokenOrigin] = []
     /// Time to evaluate the prompt (to the first logits).
     public var promptDuration: Duration
     /// Time spent generating after the prompt.
@@ -39,6 +42,19 @@ public struct Generation: Sendable {
     public var promptTokensPerSecond: Double {
         let seconds = promptDuration.seconds
         return seconds > 0 ? Double(promptTokens - cachedPromptTokens) / seconds : 0
+    }
+}
+
+extension Generation {
+    /// Where one generated token came from.
+    public enum TokenOrigin: Sendable, Equatable {
+        /// Forced by the constraint (the only token it allowed: a header, a closing quote).
+        case forced
+        /// Part of the value a scored choice took: the index into ``Generation/choiceScores``.
+        case choice(Int)
+        /// Sampled (greedily or not) from the logits, masked by the constraint if any; the
+        /// index into ``Generation/logprobs`` when log-probabilities were asked for.
+        case sampled(Int?)
     }
 }
 

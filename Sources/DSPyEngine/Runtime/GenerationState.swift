@@ -17,6 +17,7 @@ struct GenerationState {
     private var finishReason = Generation.FinishReason.length
     private var logprobs: [TokenLogprobs] = []
     private var choiceScores: [ChoiceScore] = []
+    private var origins: [Generation.TokenOrigin] = []
     private var finished = false
 
     init(
@@ -50,7 +51,7 @@ struct GenerationState {
                     let tokens = try decoder.acceptChoice(score.chosen)
                     self.decoder = decoder
                     choiceScores.append(score)
-                    emit(tokens)
+                    emit(tokens, origin: .choice(choiceScores.count - 1))
                     logits = next
                     continue  // already evaluated
                 }
@@ -59,7 +60,7 @@ struct GenerationState {
                     let span = Array(forced.prefix(maxTokens - generated.count))
                     for token in span { try decoder.accept(token) }
                     self.decoder = decoder
-                    emit(span)
+                    emit(span, origin: .forced)
                     return finished ? nil : span
                 }
                 if decoder.isComplete { return finish(.stop) }
@@ -68,12 +69,12 @@ struct GenerationState {
                 let token = sample(masked)
                 try decoder.accept(token)
                 self.decoder = decoder
-                emit([token])
+                emit([token], origin: sampledOrigin)
                 return finished ? nil : [token]
             }
             let token = sample(logits)
             if tokenizer.isEndOfGeneration(token) { return finish(.stop) }
-            emit([token])
+            emit([token], origin: sampledOrigin)
             return finished ? nil : [token]
         }
         return nil
@@ -88,10 +89,16 @@ struct GenerationState {
         return token
     }
 
+    /// The origin of the token just sampled (its log-probabilities are the last recorded, if any).
+    private var sampledOrigin: Generation.TokenOrigin {
+        .sampled(parameters.logprobs > 0 ? logprobs.count - 1 : nil)
+    }
+
     /// Records tokens, streams their text, and ends on a stop string or `maxTokens`.
-    private mutating func emit(_ tokens: [Int32]) {
+    private mutating func emit(_ tokens: [Int32], origin: Generation.TokenOrigin) {
         for token in tokens {
             generated.append(token)
+            origins.append(origin)
             publish(stream.append(token))
             switch stream.finishReason {
             case .stopString?: return markFinished(.stop)
@@ -130,6 +137,7 @@ struct GenerationState {
         Generation(
             text: stream.text, tokens: generated, finishReason: finishReason, matchedStop: matchedStop,
             promptTokens: promptTokens, cachedPromptTokens: cachedPromptTokens, logprobs: logprobs,
-            choiceScores: choiceScores, promptDuration: promptDuration, generationDuration: generationDuration)
+            choiceScores: choiceScores, tokenOrigins: origins, promptDuration: promptDuration,
+            generationDuration: generationDuration)
     }
 }

@@ -49,9 +49,11 @@ extension InspectorWebApp {
         let sampling: HTML = call.sampling.isEmpty
             ? "<p class=\"empty\">No sampling parameters were recorded.</p>" : keyValueTable(call.sampling)
 
-        let messages = call.messages.map { message -> HTML in
+        let cached = call.tokenTrace?.cachedCharacters ?? []
+        let messages = call.messages.enumerated().map { index, message -> HTML in
             let kind = ["system", "user", "assistant"].contains(message.role) ? message.role : "other"
-            return "<div class=\"message \(kind)\"><div class=\"role\">\(message.role)</div><pre>\(message.content)</pre></div>"
+            let text = Self.messageText(message.content, cached: cached.indices.contains(index) ? cached[index] : 0)
+            return "<div class=\"message \(kind)\"><div class=\"role\">\(message.role)</div><pre>\(text)</pre></div>"
         }
 
         let neighbours = try store.neighbouringCallIDs(of: call)
@@ -64,7 +66,7 @@ extension InspectorWebApp {
         if let error = call.error {
             main += "<h2>Error</h2><p class=\"problem\">\(error)</p>"
         }
-        main += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(messages)"
+        main += "<h2>Messages <small class=\"muted\">\(plural(call.messages.count, "message"))</small></h2>\(promptCacheNote(call))\(messages)"
         let choices = call.otherCompletions.count + 1
         main += choices > 1
             ? "<h2>Completion <small class=\"muted\">choice 1 of \(choices), the one parsed</small></h2>"
@@ -77,6 +79,7 @@ extension InspectorWebApp {
         for (index, other) in call.otherCompletions.enumerated() {
             main += "<h2>Choice \(index + 2) of \(choices)</h2><pre class=\"box completion\">\(other)</pre>"
         }
+        main += tokenSection(call)
         main += "<h2>Parsed fields</h2>"
         if let parseError = call.parseError {
             main += "<p class=\"parse-problem\"><b>Parse error:</b> \(parseError)</p>"

@@ -8,11 +8,11 @@ import Foundation
 
 extension InspectorWebApp {
     /// The charts a run has, by the name in their URL.
-    static let chartNames = ["scores", "phases"]
+    static let chartNames = ["scores", "phases"] + distributionChartNames
 
     /// The phase and candidate sections of a run page (empty when the run logged no phases
     /// and recorded no candidates, e.g. an `eval` or a run logged before phases existed).
-    func compileSection(_ run: RunRecord) throws -> HTML {
+    func compileSection(_ run: RunRecord, calls: [LoggedCall]) throws -> HTML {
         let phases = try store.phaseStatistics(runID: run.id)
         let candidates = try store.candidates(runID: run.id)
         var content: HTML = ""
@@ -59,6 +59,7 @@ extension InspectorWebApp {
                 <figure>\(scoreChart(candidates).svg)<figcaption>\(chartLinks(run, "scores"))</figcaption></figure>
                 """
         }
+        content += demoSection(candidates, calls: calls)
         return content
     }
 
@@ -79,7 +80,7 @@ extension InspectorWebApp {
     func phaseChart(_ phases: [PhaseStatistics]) -> SVGBarChart {
         SVGBarChart(title: "Time per phase (wall)", unit: "s", bars: phases.map { p in
             .init(label: p.phase ?? "(no phase)", value: p.wallTime,
-                  text: WebFormat.duration(p.wallTime) + " · \(p.calls) calls")
+                  text: WebFormat.duration(p.wallTime) + " · " + plural(p.calls, "call"))
         })
     }
 
@@ -93,15 +94,22 @@ extension InspectorWebApp {
     func chartResponse(_ run: RunRecord, _ file: String, api: Bool) throws -> HTTPResponse {
         let name = file.hasSuffix(".svg") || file.hasSuffix(".json")
             ? String(file.prefix { $0 != "." }) : file
-        let chart: SVGBarChart
+        let chart: ServedChart
         switch name {
-        case "scores": chart = scoreChart(try store.candidates(runID: run.id))
-        case "phases": chart = phaseChart(try store.phaseStatistics(runID: run.id))
+        case "scores":
+            let bars = scoreChart(try store.candidates(runID: run.id))
+            chart = ServedChart(svg: bars.svg, data: bars.json)
+        case "phases":
+            let bars = phaseChart(try store.phaseStatistics(runID: run.id))
+            chart = ServedChart(svg: bars.svg, data: bars.json)
         default:
-            throw WebFailure(status: 404, title: "Not found",
-                             message: "A run has the charts \(Self.chartNames.map { $0 + ".svg" }.joined(separator: ", ")) and their .json twins, not “\(file)”.")
+            guard let found = try distributionChart(name, run: run) else {
+                throw WebFailure(status: 404, title: "Not found",
+                                 message: "A run has the charts \(Self.chartNames.map { $0 + ".svg" }.joined(separator: ", ")) and their .json twins, not “\(file)”.")
+            }
+            chart = found
         }
-        if api || file.hasSuffix(".json") { return try json(chart.json) }
+        if api || file.hasSuffix(".json") { return try json(chart.data) }
         guard file.hasSuffix(".svg") else {
             throw WebFailure(status: 404, title: "Not found", message: "Ask for \(name).svg or \(name).json.")
         }

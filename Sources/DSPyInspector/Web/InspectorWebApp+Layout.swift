@@ -162,5 +162,12 @@ extension InspectorWebApp {
         form.compare{display:flex;gap:6px;align-items:center;margin:14px 0 0}form.compare input{width:90px;padding:5px 8px;border:1px solid var(--line);border-radius:6px;font:inherit}
         .live{background:#e1ebfb;color:#1d3f86;border-radius:6px;padding:6px 12px}
         .empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:18px;color:var(--muted)}
+        details.phase{border-left:3px solid #8a63c7;padding:0 0 0 10px;margin:0 0 14px}details.phase>summary{cursor:pointer;padding:6px 0;font-size:15px}
+        h3{font-size:14px;margin:16px 0 6px}.tokens{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 12px;font-family:var(--mono);font-size:12.5px;white-space:pre-wrap;word-break:break-word;line-height:1.9}
+        .tk{border-radius:3px;padding:1px 1px;margin:0 1px 0 0;border-bottom:2px solid transparent}.tk.forced{background:#eceff3;color:#59636f}
+        .tk.choice{background:#e3f4ea;color:#0f5a31;border-bottom-color:#1f7a3a;font-weight:600}.tk.sampled{background:#fdf1d8;color:#5d3d00;border-bottom-color:#c98a00}
+        .legend{font-size:12px;color:var(--muted)}.alt{margin-right:12px;white-space:nowrap}.alt.same code{font-weight:700}
+        .cached{background:#efe7fa;box-shadow:inset 0 -2px 0 #8a63c7}.prompt-cache{font-size:12.5px;color:var(--muted)}
+        svg.bar{vertical-align:middle}table.labels{width:auto;margin:6px 0}table.demos td div{margin:1px 0}
         """
 }

@@ -50,7 +50,8 @@ extension InspectorWebApp {
     // MARK: A run (/runs/{id})
 
     func runPage(_ run: RunRecord, problemsOnly: Bool = false, live: Bool = true) throws -> HTML {
-        let tree = TraceTree(calls: try store.calls(CallQuery(runID: run.id)))
+        let calls = try store.calls(CallQuery(runID: run.id))
+        let tree = TraceTree(calls: calls)
         let totals = tree.totals
         let wall = run.finishedAt.map { WebFormat.duration($0.timeIntervalSince(run.startedAt)) } ?? "–"
         var content: HTML = """
@@ -73,8 +74,12 @@ extension InspectorWebApp {
         if let summary = run.summary, !summary.isEmpty {
             content += "<h2>Summary</h2>" + keyValueTable(summary)
         }
-        content += try compileSection(run)
-        content += "<h2>Trace tree <small class=\"muted\">example → module → calls</small></h2>"
+        content += try compileSection(run, calls: calls)
+        content += distributionSection(run, calls: calls)
+        let byPhase = tree.examples.contains { $0.phase != nil }
+        content += byPhase
+            ? "<h2>Trace tree <small class=\"muted\">phase → example → module → calls</small></h2>"
+            : "<h2>Trace tree <small class=\"muted\">example → module → calls</small></h2>"
         let troubled = tree.examples(problemsOnly: true).count
         let href = runHref(run.id)
         content += """
@@ -86,9 +91,13 @@ extension InspectorWebApp {
         } else if problemsOnly, troubled == 0 {
             content += "<p class=\"empty\">No call of this run failed or had a parse error.</p>"
         }
-        let open = tree.examples.count <= 25 || problemsOnly
-        for (index, example) in tree.examples.enumerated() where !problemsOnly || example.hasProblems {
-            content += exampleNode(example, number: index + 1, open: open)
+        if byPhase {
+            content += phaseNodes(tree, problemsOnly: problemsOnly)
+        } else {
+            let open = tree.examples.count <= 25 || problemsOnly
+            for (index, example) in tree.examples.enumerated() where !problemsOnly || example.hasProblems {
+                content += exampleNode(example, number: index + 1, open: open)
+            }
         }
         let refresh = run.status == .running && live ? Self.refreshInterval : nil
         return layout(title: "Run \(WebFormat.shortID(run.id))", scope: run, refresh: refresh, content)
@@ -104,6 +113,37 @@ extension InspectorWebApp {
 
     func card(_ value: String, _ label: String) -> HTML {
         "<div class=\"card\"><b>\(value)</b><span>\(label)</span></div>"
+    }
+
+    /// The trace tree's examples grouped by the phase of their first call, phases in the
+    /// order they started; a phase is open when it holds at most 25 examples shown.
+    func phaseNodes(_ tree: TraceTree, problemsOnly: Bool) -> HTML {
+        var order: [String?] = []
+        var grouped: [String?: [(Int, TraceTree.Example)]] = [:]
+        for (index, example) in tree.examples.enumerated() {
+            if grouped[example.phase] == nil { order.append(example.phase) }
+            grouped[example.phase, default: []].append((index, example))
+        }
+        var content: HTML = ""
+        for phase in order {
+            let examples = grouped[phase] ?? []
+            let shown = examples.filter { !problemsOnly || $0.1.hasProblems }
+            if problemsOnly && shown.isEmpty { continue }
+            let totals = Totals(examples.flatMap { $0.1.calls })
+            let nodes = shown.map {
+                exampleNode($0.1, number: $0.0 + 1, open: problemsOnly || (shown.count <= 10 && $0.1.totals.calls <= 25))
+            }
+            let anchor = "phase-" + (phase ?? "none")
+            content += """
+                <details class="phase" id="\(anchor)"\(shown.count <= 25 ? " open" : "" as HTML)>
+                <summary><b>\(phase ?? "(no phase)")</b> <span class="muted">· \(plural(examples.count, "example")) · \
+                \(plural(totals.calls, "call")) · \(WebFormat.count(totals.promptTokens + totals.completionTokens)) tok · \
+                \(WebFormat.duration(totals.callTime))</span> \(totalsBadges(totals))</summary>
+                \(nodes)</details>
+
+                """
+        }
+        return content
     }
 
     func exampleNode(_ example: TraceTree.Example, number: Int, open: Bool) -> HTML {

@@ -76,6 +76,9 @@ extension InspectorWebApp {
 
             var calls: [LoggedCall] { modules.flatMap(\.calls) }
 
+            /// The compile phase of the example's first call, if any.
+            var phase: String? { modules.first?.calls.first?.phase }
+
             /// Whether a call of this example failed or did not parse.
             var hasProblems: Bool { totals.parseErrors > 0 || totals.errors > 0 }
         }
