@@ -10,7 +10,7 @@
 typedef struct {
     const float *q, *k, *v, *probs, *d_out;
     float *out, *probs_out, *dq, *dk, *dv, *scratch;
-    int q_stride, kv_stride, tokens, heads, kv_heads, head_dim, window, threads;
+    int q_stride, kv_stride, out_stride, tokens, heads, kv_heads, head_dim, window, threads;
     float scale;
 } attention_job;
 
@@ -42,14 +42,14 @@ static void forward_head(void *context, int h, int thread) {
         for (int j = i + 1; j < t; j++) row[j] = 0;
     }
     dspy_sgemm(NULL, 0, 0, t, d, t, 1, p, t, a->v + (size_t)g * d, a->kv_stride, 0, a->out + (size_t)h * d,
-               a->q_stride);
+               a->out_stride);
 }
 
 void dspy_train_attention(dspy_pool *pool, const float *q, int q_stride, const float *k, const float *v,
-                          int kv_stride, float *out, float *probs, int tokens, int heads, int kv_heads,
-                          int head_dim, int window, float scale) {
+                          int kv_stride, float *out, int out_stride, float *probs, int tokens, int heads,
+                          int kv_heads, int head_dim, int window, float scale) {
     attention_job a = {.q = q, .k = k, .v = v, .out = out, .probs_out = probs, .q_stride = q_stride,
-                       .kv_stride = kv_stride, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
+                       .kv_stride = kv_stride, .out_stride = out_stride, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
                        .head_dim = head_dim, .window = window, .scale = scale};
     dspy_parallel_for(pool, heads, forward_head, &a);
 }
@@ -68,7 +68,7 @@ static void backward_head(void *context, int h, int thread) {
     float *ds = a->scratch + (size_t)thread * t * t;
     float *dk_part = a->scratch + (size_t)a->threads * t * t + (size_t)h * t * d;
     float *dv_part = dk_part + (size_t)a->heads * t * d;
-    dspy_sgemm(NULL, 0, 1, t, t, d, 1, d_out, a->q_stride, a->v + (size_t)g * d, a->kv_stride, 0, ds, t);
+    dspy_sgemm(NULL, 0, 1, t, t, d, 1, d_out, a->out_stride, a->v + (size_t)g * d, a->kv_stride, 0, ds, t);
     for (int i = 0; i < t; i++) {
         const float *pr = p + (size_t)i * t;
         float *row = ds + (size_t)i * t;
@@ -83,15 +83,15 @@ static void backward_head(void *context, int h, int thread) {
     dspy_sgemm(NULL, 0, 0, t, d, t, a->scale, ds, t, a->k + (size_t)g * d, a->kv_stride, 0, a->dq + (size_t)h * d,
                a->q_stride);
     dspy_sgemm(NULL, 1, 0, t, d, t, a->scale, ds, t, a->q + (size_t)h * d, a->q_stride, 0, dk_part, d);
-    dspy_sgemm(NULL, 1, 0, t, d, t, 1, p, t, d_out, a->q_stride, 0, dv_part, d);
+    dspy_sgemm(NULL, 1, 0, t, d, t, 1, p, t, d_out, a->out_stride, 0, dv_part, d);
 }
 
 void dspy_train_attention_backward(dspy_pool *pool, const float *q, int q_stride, const float *k,
                                    const float *v, int kv_stride, const float *probs, const float *d_out,
-                                   float *dq, float *dk, float *dv, int tokens, int heads, int kv_heads,
+                                   int d_out_stride, float *dq, float *dk, float *dv, int tokens, int heads, int kv_heads,
                                    int head_dim, int window, float scale, float *scratch) {
     attention_job a = {.q = q, .k = k, .v = v, .probs = probs, .d_out = d_out, .dq = dq, .dk = dk, .dv = dv,
-                       .scratch = scratch, .q_stride = q_stride, .kv_stride = kv_stride, .tokens = tokens,
+                       .scratch = scratch, .q_stride = q_stride, .kv_stride = kv_stride, .out_stride = d_out_stride, .tokens = tokens,
                        .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim, .window = window,
                        .scale = scale, .threads = dspy_pool_threads(pool)};
     dspy_parallel_for(pool, heads, backward_head, &a);

@@ -17,11 +17,12 @@ final class LoRATrainer {
     let modelFingerprint: String
 
     /// Prepares a run: decodes the weights and lays out and initializes the adapter.
-    /// The sequences must already be validated.
+    /// The sequences must already be validated; `capacity` reserves room for longer sequences
+    /// given to `evaluate`.
     ///
     /// - Throws: `EngineError` when the model cannot be read.
     init(file: GGUFFile, sequences: [TrainingSequence], configuration: TrainingConfiguration, modelFingerprint: String,
-         threads: Int? = nil) throws {
+         threads: Int? = nil, capacity: Int = 0) throws {
         self.configuration = configuration
         self.sequences = sequences
         self.modelFingerprint = modelFingerprint
@@ -30,7 +31,7 @@ final class LoRATrainer {
         parameters = LoRAParameters(weights: weights, configuration: configuration.lora, random: &random)
         optimizer = AdamW(count: parameters.count)
         pool = WorkerPool(threads: threads)
-        let longest = sequences.map(\.tokens.count).max() ?? 2
+        let longest = max(capacity, sequences.map(\.tokens.count).max() ?? 2)
         pass = TrainingPass(weights: weights, parameters: parameters, pool: pool, capacity: longest,
                             dropout: configuration.lora.dropout)
     }
@@ -122,6 +123,17 @@ final class LoRATrainer {
             adapter: try parameters.adapter(architecture: weights.configuration.architecture, alpha: configuration.lora.alpha),
             steps: step, tokensTrained: tokens, finalLoss: losses.last ?? 0, lossPerStep: losses,
             wallTime: (clock.now - start).seconds, resumedFromStep: resumedFrom, memoryBytes: memoryBytes)
+    }
+
+    /// The mean cross-entropy of `sequence`'s targets under the current adapter, without dropout
+    /// (for measurements; the gradient buffers are overwritten, the parameters untouched).
+    func evaluate(_ sequence: TrainingSequence) -> Double {
+        let dropout = pass.dropout
+        pass.dropout = 0
+        defer { pass.dropout = dropout }
+        pass.forward(sequence.tokens, passKey: 0)
+        let result = pass.loss(tokens: sequence.tokens, mask: sequence.lossMask, scale: 0)
+        return result.sum / Double(max(result.count, 1))
     }
 
     /// The current state as a checkpoint.

@@ -71,7 +71,7 @@ extension TrainingPass {
         let dq = g.qkv.pointer
         dspy_train_attention_backward(
             pool.pointer, a.qkv.pointer, Int32(width), a.qkv.pointer + q, a.qkv.pointer + q + kv, Int32(width),
-            a.probabilities.pointer, g.attention.pointer, dq, dq + q, dq + q + kv, Int32(t), Int32(c.headCount),
+            a.probabilities.pointer, g.attention.pointer, Int32(q), dq, dq + q, dq + q + kv, Int32(t), Int32(c.headCount),
             Int32(c.kvHeadCount), Int32(hd), window(index), 1 / Float(hd).squareRoot(), g.attentionScratch.pointer)
         rotate(dq, layer: index, tokens: t, inverse: true)
         for i in 0..<t {

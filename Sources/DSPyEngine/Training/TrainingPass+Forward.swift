@@ -56,7 +56,7 @@ extension TrainingPass {
         }
         rotate(a.qkv.pointer, layer: index, tokens: t, inverse: false)
         dspy_train_attention(pool.pointer, a.qkv.pointer, Int32(width), a.qkv.pointer + q, a.qkv.pointer + q + kv,
-                             Int32(width), a.attention.pointer, a.probabilities.pointer, Int32(t), Int32(c.headCount),
+                             Int32(width), a.attention.pointer, Int32(q), a.probabilities.pointer, Int32(t), Int32(c.headCount),
                              Int32(c.kvHeadCount), Int32(hd), window(index), 1 / Float(hd).squareRoot())
         let slot = parameters.outputSlots[index]
         let inner = slot.flatMap { a.loraInner[$0] }

@@ -60,7 +60,8 @@ final class TrainingPass {
     let parameters: LoRAParameters
     let pool: WorkerPool
     let capacity: Int
-    let dropout: Float
+    /// LoRA dropout probability of the forward pass (0 for evaluation).
+    var dropout: Float
     let layers: [LayerActivations]
     /// The residual stream entering each block, and after the last one: [token][hidden] each.
     let residuals: [ScratchBuffer<Float>]

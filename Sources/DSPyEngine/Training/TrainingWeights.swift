@@ -44,6 +44,8 @@ struct FrozenLayer {
 final class TrainingWeights {
     let configuration: ModelConfiguration
     let family: Architecture
+    /// The mapped file: `base`'s matrices point into it, so it lives as long as this object.
+    let file: GGUFFile
     /// The inference weights (norm vectors, biases, RoPE factors, the mapped embedding).
     let base: DecoderWeights
     let layers: [FrozenLayer]
@@ -58,6 +60,7 @@ final class TrainingWeights {
         let base = try DecoderWeights(file: file, configuration: configuration, family: family)
         self.configuration = configuration
         self.family = family
+        self.file = file
         self.base = base
         let (q, kv) = (configuration.queryWidth, configuration.keyValueWidth)
         layers = base.layers.map { layer in
