@@ -109,14 +109,20 @@ static uint64_t mix64(uint64_t z) {
 void dspy_train_dropout(const float *x, int x_stride, float *out, int out_stride, int rows, int cols, float p,
                         uint64_t key) {
     float keep = 1.0f / (1.0f - p);
-    uint32_t threshold = (uint32_t)((double)p * 4294967296.0 > 4294967295.0 ? 4294967295.0 : (double)p * 4294967296.0);
+    // Four 16-bit uniforms per hash: element i drops when its uniform is below p (to 1/65536).
+    double scaled = (double)p * 65536.0 + 0.5;
+    uint32_t threshold = scaled > 65536.0 ? 65536u : (uint32_t)scaled;
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * x_stride;
         float *o = out + (size_t)r * out_stride;
         uint64_t row_key = mix64(key + 0x9E3779B97F4A7C15ULL * (uint64_t)(r + 1));
-        for (int i = 0; i < cols; i++) {
-            uint32_t u = (uint32_t)(mix64(row_key + 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1)) >> 32);
-            o[i] = u < threshold ? 0.0f : xr[i] * keep;
+        for (int i0 = 0; i0 < cols; i0 += 4) {
+            uint64_t bits = mix64(row_key + 0x9E3779B97F4A7C15ULL * (uint64_t)(i0 / 4 + 1));
+            int end = cols - i0 < 4 ? cols - i0 : 4;
+            for (int j = 0; j < end; j++) {
+                uint32_t u = (uint32_t)((bits >> (16 * j)) & 0xFFFF);
+                o[i0 + j] = u < threshold ? 0.0f : xr[i0 + j] * keep;
+            }
         }
     }
 }

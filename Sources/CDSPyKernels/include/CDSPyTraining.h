@@ -71,7 +71,8 @@ void dspy_train_gated_backward(const float *gate, const float *up, const float *
                                int64_t n, int kind);
 
 /// Inverted dropout of `rows` × `cols` floats: out = x / (1 − p) where a keyed hash of
-/// (key, row, col) keeps the element, 0 elsewhere. The same key gives the same mask.
+/// (key, row, col) keeps the element (p resolved to 1/65536), 0 elsewhere. The same key gives
+/// the same mask; x and out may be the same rows.
 void dspy_train_dropout(const float *x, int x_stride, float *out, int out_stride, int rows, int cols, float p,
                         uint64_t key);
 

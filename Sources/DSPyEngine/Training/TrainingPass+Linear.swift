@@ -38,7 +38,7 @@ extension TrainingPass {
 
     /// The backward pass of `linearForward`: adds the pair's gradients (dB += s·dYᵀ·(A x),
     /// dA += (s·dY·B)ᵀ·dropout(x)) and, when `inputGradient` is given, writes (or adds, when
-    /// `accumulate`) dX = dY·W + (s·dY·B)·A.
+    /// `accumulate`) dX = dY·W + dropout′((s·dY·B)·A), the same mask as the forward's.
     func linearBackward(
         _ outputGradient: UnsafePointer<Float>, ldy: Int, input: UnsafePointer<Float>, tokens t: Int,
         matrix: FrozenMatrix, slot: Int?, inner: ScratchBuffer<Float>?, inputGradient: UnsafeMutablePointer<Float>?,
@@ -57,7 +57,15 @@ extension TrainingPass {
         gemm(false, false, t, r, rows, s, outputGradient, ldy, parameters.b(slot), r, 0, dInner, r)
         let x = droppedInput(input, tokens: t, columns: columns, key: dropoutKey(passKey, slot: slot))
         gemm(true, false, r, columns, t, 1, dInner, r, x, columns, 1, parameters.gradientA(slot), columns)
-        if let inputGradient {
+        guard let inputGradient else { return }
+        if dropout > 0 {
+            // Through the dropout too: (s·dY·B)·A ⊙ mask / (1 − p), with the forward's mask.
+            let through = gradients.dropped.pointer
+            gemm(false, false, t, columns, r, 1, dInner, r, parameters.a(slot), columns, 0, through, columns)
+            dspy_train_dropout(through, Int32(columns), through, Int32(columns), Int32(t), Int32(columns), dropout,
+                               dropoutKey(passKey, slot: slot))
+            dspy_add(inputGradient, through, Int64(t * columns))
+        } else {
             gemm(false, false, t, columns, r, 1, dInner, r, parameters.a(slot), columns, 1, inputGradient, columns)
         }
     }
