@@ -1,7 +1,7 @@
 // Float matrix products for training (dspy_sgemm): BLIS-style blocking with a 6×16 micro-kernel.
-// For each block of KC along k (in order), op(B) is packed once into 16-column panels, then
-// (MC-row × NCT-column) blocks of C are pool tasks, each packing its rows of op(A) into 6-row
-// panels and running the micro-kernel over its columns. A C element is only ever written by the
+// For each block of KC along k (in order), op(B) is packed once into 16-column panels and op(A)
+// into 6-row panels (both split across the pool), then (MC-row × NCT-column) blocks of C are pool
+// tasks running the micro-kernel. A C element is only ever written by the
 // task owning its block, and its sum over k runs block by block in order, so the result is the
 // same on any thread count.
 #include "internal.h"
@@ -15,30 +15,42 @@
 enum { MR = 6, NR = 16, KC = 256, MC = 48, NCT = 256 };
 
 typedef struct {
-    int trans_a, m, n, kc, pc;
+    int m, n, kc;
     float alpha, beta;
-    const float *a;
-    int lda;
-    const float *bpack;  // kc × (panels · NR)
+    const float *apack;  // panels × MR × kc
+    const float *bpack;  // panels × NR × kc
     float *c;
     int ldc;
     int m_blocks, n_blocks;
 } gemm_job;
 
-// Packs rows [i0, i0 + mc) of op(A), columns [pc, pc + kc), into MR-row panels (zero padded).
-static void pack_a(const gemm_job *g, int i0, int mc, float *out) {
-    for (int p = 0; p < mc; p += MR) {
-        int rows = mc - p < MR ? mc - p : MR;
-        float *panel = out + (size_t)p * g->kc;
-        for (int kk = 0; kk < g->kc; kk++) {
-            float *dst = panel + (size_t)kk * MR;
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + p + r, kx = g->pc + kk;
-                dst[r] = g->trans_a ? g->a[(size_t)kx * g->lda + i] : g->a[(size_t)i * g->lda + kx];
-            }
-            for (int r = rows; r < MR; r++) dst[r] = 0;
+typedef struct {
+    int trans_a, m, kc, pc;
+    const float *a;
+    int lda;
+    float *out;  // panels × MR × kc
+} pack_a_job;
+
+// Packs rows [6p, 6p + 6) of op(A), columns [pc, pc + kc), into one MR-row panel (zero padded),
+// reading the source along its contiguous dimension.
+static void pack_a_task(void *context, int panel, int thread) {
+    (void)thread;
+    const pack_a_job *p = context;
+    float *dst = p->out + (size_t)panel * MR * p->kc;
+    int i0 = panel * MR, rows = p->m - i0 < MR ? p->m - i0 : MR;
+    if (!p->trans_a) {
+        for (int r = 0; r < rows; r++) {
+            const float *src = p->a + (size_t)(i0 + r) * p->lda + p->pc;
+            for (int kk = 0; kk < p->kc; kk++) dst[(size_t)kk * MR + r] = src[kk];
+        }
+    } else {
+        for (int kk = 0; kk < p->kc; kk++) {
+            const float *src = p->a + (size_t)(p->pc + kk) * p->lda + i0;
+            for (int r = 0; r < rows; r++) dst[(size_t)kk * MR + r] = src[r];
         }
     }
+    for (int r = rows; r < MR; r++)
+        for (int kk = 0; kk < p->kc; kk++) dst[(size_t)kk * MR + r] = 0;
 }
 
 // Stores acc (MR × NR, row-major) into the mr × nr corner of C: C = alpha·acc + beta·C.
@@ -106,15 +118,12 @@ DSPY_AVX2 static void kernel_avx2(int kc, const float *a, const float *b, float 
 }
 #endif
 
-static _Thread_local float a_pack[MC * KC] DSPY_ALIGN32;
-
 static void gemm_task(void *context, int index, int thread) {
     (void)thread;
     const gemm_job *g = context;
     int bi = index / g->n_blocks, bj = index % g->n_blocks;
     int i0 = bi * MC, mc = g->m - i0 < MC ? g->m - i0 : MC;
     int j0 = bj * NCT, ncols = g->n - j0 < NCT ? g->n - j0 : NCT;
-    pack_a(g, i0, mc, a_pack);
 #if DSPY_X86
     int vector = dspy_kernels_use_avx2();
 #endif
@@ -124,7 +133,7 @@ static void gemm_task(void *context, int index, int thread) {
         for (int i = 0; i < mc; i += MR) {
             int mr = mc - i < MR ? mc - i : MR;
             float *c = g->c + (size_t)(i0 + i) * g->ldc + j0 + j;
-            const float *ap = a_pack + (size_t)i * g->kc;
+            const float *ap = g->apack + (size_t)(i0 + i) * g->kc;
 #if DSPY_X86
             if (vector) {
                 kernel_avx2(g->kc, ap, bp, c, g->ldc, mr, nr, g->alpha, g->beta);
@@ -143,22 +152,27 @@ typedef struct {
     float *out;
 } pack_b_job;
 
-// Packs one NR-column panel of op(B) rows [pc, pc + kc) (zero padded).
+// Packs one NR-column panel of op(B) rows [pc, pc + kc) (zero padded), reading the source
+// along its contiguous dimension.
 static void pack_b_task(void *context, int panel, int thread) {
     (void)thread;
     const pack_b_job *p = context;
     float *dst = p->out + (size_t)panel * NR * p->kc;
     int j0 = panel * NR, cols = p->n - j0 < NR ? p->n - j0 : NR;
-    for (int kk = 0; kk < p->kc; kk++) {
-        float *row = dst + (size_t)kk * NR;
-        int kx = p->pc + kk;
-        if (!p->trans_b) {
-            const float *src = p->b + (size_t)kx * p->ldb + j0;
+    if (!p->trans_b) {
+        for (int kk = 0; kk < p->kc; kk++) {
+            const float *src = p->b + (size_t)(p->pc + kk) * p->ldb + j0;
+            float *row = dst + (size_t)kk * NR;
             for (int j = 0; j < cols; j++) row[j] = src[j];
-        } else {
-            for (int j = 0; j < cols; j++) row[j] = p->b[(size_t)(j0 + j) * p->ldb + kx];
+            for (int j = cols; j < NR; j++) row[j] = 0;
         }
-        for (int j = cols; j < NR; j++) row[j] = 0;
+    } else {
+        for (int j = 0; j < cols; j++) {
+            const float *src = p->b + (size_t)(j0 + j) * p->ldb + p->pc;
+            for (int kk = 0; kk < p->kc; kk++) dst[(size_t)kk * NR + j] = src[kk];
+        }
+        for (int kk = 0; kk < p->kc; kk++)
+            for (int j = cols; j < NR; j++) dst[(size_t)kk * NR + j] = 0;
     }
 }
 
@@ -170,20 +184,25 @@ void dspy_sgemm(dspy_pool *pool, int trans_a, int trans_b, int m, int n, int k, 
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
         return;
     }
-    int panels = (n + NR - 1) / NR;
+    int panels = (n + NR - 1) / NR, a_panels = (m + MR - 1) / MR;
     int kc_max = k < KC ? k : KC;
     float *bpack = aligned_alloc(32, ((size_t)panels * NR * kc_max * sizeof(float) + 31) / 32 * 32);
-    if (!bpack) abort();
+    float *apack = aligned_alloc(32, ((size_t)a_panels * MR * kc_max * sizeof(float) + 31) / 32 * 32);
+    if (!bpack || !apack) abort();
     int m_blocks = (m + MC - 1) / MC, n_blocks = (n + NCT - 1) / NCT;
     for (int pc = 0; pc < k; pc += KC) {
         int kc = k - pc < KC ? k - pc : KC;
         pack_b_job pb = {trans_b, n, kc, pc, b, ldb, bpack};
         if (panels * kc >= 4096) dspy_parallel_for(pool, panels, pack_b_task, &pb);
         else for (int p = 0; p < panels; p++) pack_b_task(&pb, p, 0);
-        gemm_job g = {trans_a, m, n, kc, pc, alpha, pc == 0 ? beta : 1.0f, a, lda, bpack, c, ldc, m_blocks, n_blocks};
+        pack_a_job pa = {trans_a, m, kc, pc, a, lda, apack};
+        if (a_panels * kc >= 4096) dspy_parallel_for(pool, a_panels, pack_a_task, &pa);
+        else for (int p = 0; p < a_panels; p++) pack_a_task(&pa, p, 0);
+        gemm_job g = {m, n, kc, alpha, pc == 0 ? beta : 1.0f, apack, bpack, c, ldc, m_blocks, n_blocks};
         int tasks = m_blocks * n_blocks;
         if ((double)m * n * kc >= 65536.0 && tasks > 1) dspy_parallel_for(pool, tasks, gemm_task, &g);
         else for (int t = 0; t < tasks; t++) gemm_task(&g, t, 0);
     }
+    free(apack);
     free(bpack);
 }

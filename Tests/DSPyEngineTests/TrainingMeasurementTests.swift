@@ -57,7 +57,8 @@ struct TrainingMeasurementTests {
             .split(separator: "\n")
         let rows = try lines.map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
         let examples = rows.compactMap { row in row["text"].flatMap { text in row["sentiment"].map { (text, $0) } } }
-        let training = try examples.prefix(80).map { try Self.sequence(model, text: $0.0, label: $0.1) }
+        let count = Int(Self.environment["DSPYC_TRAINING_EXAMPLES"] ?? "80") ?? 80
+        let training = try examples.prefix(min(count, 80)).map { try Self.sequence(model, text: $0.0, label: $0.1) }
         let heldOut = Array(examples.dropFirst(80))
         let rates = (Self.environment["DSPYC_TRAINING_RATES"] ?? "1e-4,3e-4,1e-3").split(separator: ",").compactMap { Float($0) }
         let epochs = Int(Self.environment["DSPYC_TRAINING_EPOCHS"] ?? "3") ?? 3
