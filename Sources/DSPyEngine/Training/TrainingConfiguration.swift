@@ -17,7 +17,10 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
     public var lora: LoRAConfiguration
     /// Passes over the data.
     public var epochs: Int
-    /// The peak AdamW learning rate.
+    /// The peak AdamW learning rate. 2e-4 is the usual LoRA rate for small models; on SmolLM2-135M
+    /// with the sentiment program's TRAIN split (40 examples, 2 epochs, r 32, examples 81–100 held
+    /// out), 2e-4 and 1e-3 both bring the held-out completion loss from 1.64 to about 0.05
+    /// (0.051 and 0.044); the measurement is `TrainingMeasurementTests` (off by default).
     public var learningRate: Float
     /// The fraction of all steps spent warming the rate up linearly from 0 (0 ..< 1).
     public var warmupRatio: Float
