@@ -34,10 +34,13 @@ struct BenchCommand: AsyncParsableCommand {
     var clients = "1,8"
     @Option(help: "With --endpoint: requests each client sends.")
     var requests = 4
+    @Option(help: "Measure LoRA training instead: forward + backward tokens/s on sequences of this many tokens.")
+    var trainTokens: Int?
 
     func run() async throws {
         if remote.isRemote { return try await runRemote() }
         let model = try modelOptions.load()
+        if let trainTokens { return try await runTraining(model: model, tokens: trainTokens) }
         var benchmark = EngineBenchmark()
         benchmark.promptTokens = prompt
         benchmark.generatedTokens = generate
@@ -72,6 +75,21 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchCommand {
+    /// `--train-tokens N`: LoRA training speed (``TrainingBenchmark``) with the default adapter shape.
+    func runTraining(model: TextModel, tokens: Int) async throws {
+        var benchmark = TrainingBenchmark()
+        benchmark.sequenceTokens = tokens
+        Log.status("bench: training on \(benchmark.sequencesPerStep * (benchmark.steps + 1)) sequences of \(tokens) tokens")
+        let report = try await benchmark.run(on: model)
+        if json { return print(try JSONOutput.encode(report)) }
+        print(String(format: "training: %.1f tokens/s (forward + backward), %.2f s per %d-token sequence (%d targets)",
+                     report.tokensPerSecond, report.secondsPerSequence, tokens, report.targetTokens))
+        print(String(format: "estimate: %.1f min for %d sequences × %d epochs", report.estimatedSeconds / 60,
+                     report.examples, report.epochs))
+        print(String(format: "trainer memory: %.0f MB; peak RSS: %.0f MB; threads: %d", Double(report.trainerBytes) / 1e6,
+                     Double(report.peakResidentBytes) / 1e6, report.threads))
+    }
+
     /// `--endpoint`: requests/s and tokens/s per concurrent client count (``RemoteBench``).
     func runRemote() async throws {
         let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -318,4 +318,6 @@ void dspy_add(float *x, const float *y, int64_t n);
 /// Converts n floats to IEEE halves.
 void dspy_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
 
+#include "CDSPyTraining.h"
+
 #endif
