@@ -36,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
     var requests = 4
     @Option(help: "Measure LoRA training instead: forward + backward tokens/s on sequences of this many tokens.")
     var trainTokens: Int?
+    @OptionGroup var loraOptions: LoRAOptions
 
     func run() async throws {
         if remote.isRemote { return try await runRemote() }
@@ -46,6 +47,7 @@ struct BenchCommand: AsyncParsableCommand {
         benchmark.generatedTokens = generate
         benchmark.batchSequences = batch
         benchmark.prefixTokens = prefix
+        benchmark.adapter = try await loraOptions.load(into: model)
         let report = try await benchmark.run(on: model) { Log.status("bench: " + $0) }
         var llama: LlamaCppReference.Figures?
         if let reference {

@@ -24,6 +24,7 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var loraOptions: LoRAOptions
 
     @Flag(help: "Print the result and its statistics as one JSON object instead of streaming.")
     var json = false
@@ -41,7 +42,8 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         var stream: (@Sendable (String) -> Void)?
         if !json { stream = { @Sendable piece in FileHandle.standardOutput.write(Data(piece.utf8)) } }
-        let result = try await model.generate(prompt: ids, parameters: sampling.parameters, onText: stream)
+        let options = GenerationOptions(adapter: try await loraOptions.load(into: model))
+        let result = try await model.generate(prompt: ids, parameters: sampling.parameters, options: options, onText: stream)
         if json {
             print(try JSONOutput.encode(GenerationSummary(result)))
         } else {

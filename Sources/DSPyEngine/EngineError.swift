@@ -42,6 +42,11 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The model has no chat template the engine can render (none in the file, or one of
     /// no known family); `model` is its `general.name` when it has one.
     case unusableChatTemplate(path: String, model: String?, reason: String)
+    /// A LoRA adapter (file, or value being loaded) that does not fit its format or the base
+    /// model; `tensor` names the offending tensor or base matrix when there is one.
+    case invalidAdapter(path: String, tensor: String?, reason: String)
+    /// An adapter id that is not loaded (never was, or was unloaded).
+    case unknownAdapter(id: Int)
 
     public var description: String {
         switch self {
@@ -83,6 +88,10 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             let named = model.map { "model '\($0)' (\(path))" } ?? path
             return "\(named): \(reason); pick one of the chat template families \(ChatTemplate.Family.names) "
                 + "(dspyc: --chat-template NAME; Swift: TextModel(contentsOf:chatTemplate:))"
+        case let .invalidAdapter(path, tensor, reason):
+            return "\(path): invalid LoRA adapter" + (tensor.map { ": tensor '\($0)'" } ?? "") + ": \(reason)"
+        case let .unknownAdapter(id):
+            return "unknown LoRA adapter \(id) (not loaded, or unloaded)"
         }
     }
 }

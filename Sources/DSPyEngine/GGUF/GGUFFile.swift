@@ -55,8 +55,18 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// Maps and parses the GGUF file at `path`. See `init(contentsOf:)`.
-    public init(path: String) throws {
-        let mapping = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(mapping: MappedFile(path: path))
+    }
+
+    /// Parses GGUF bytes held in memory (copied once); `name` stands for the path in errors.
+    /// - Throws: as `init(contentsOf:)`.
+    public convenience init(data: Data, name: String) throws {
+        try self.init(mapping: MappedFile(copying: data, name: name))
+    }
+
+    private init(mapping: MappedFile) throws {
+        let path = mapping.path
         self.mapping = mapping
         self.path = path
         var reader = GGUFReader(bytes: mapping.bytes, path: path)

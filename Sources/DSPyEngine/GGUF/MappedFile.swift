@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,6 +15,8 @@ final class MappedFile: @unchecked Sendable {
     let path: String
     /// The mapped bytes (empty for an empty file).
     let bytes: UnsafeRawBufferPointer
+    /// Whether `bytes` was allocated here (``init(copying:name:)``) rather than mapped.
+    private var owned = false
 
     /// Maps the file at `path`.
     ///
@@ -45,8 +48,20 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// A copy of `data` in memory, read like a mapped file named `name` (for GGUF bytes
+    /// kept elsewhere, e.g. an adapter stored in a database). Cost: one copy.
+    init(copying data: Data, name: String) {
+        path = name
+        owned = true
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+        data.copyBytes(to: buffer.bindMemory(to: UInt8.self))
+        bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: data.count)
+    }
+
     deinit {
-        if let base = bytes.baseAddress {
+        if owned {
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress)?.deallocate()
+        } else if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
         }
     }

@@ -18,9 +18,10 @@ extension DecoderModel {
             dspy_scale(s.residual.pointer, Int64(n * hidden), Float(hidden).squareRoot())
         }
 
+        prepareLoRA(entries, segments: segments)
         for (layerIndex, layer) in weights.layers.enumerated() {
             attentionBlock(layer, layerIndex: layerIndex, entries: entries, segments: segments)
-            feedForwardBlock(layer, tokens: n)
+            feedForwardBlock(layer, layerIndex: layerIndex, tokens: n)
         }
         collectOutputs(entries, outputs: &outputs)
     }
@@ -41,7 +42,7 @@ extension DecoderModel {
 
         dspy_rmsnorm(s.residual.pointer, Int32(hidden), layer.attentionNorm, s.normed.pointer, Int32(hidden),
                      Int32(n), Int32(hidden), c.rmsEpsilon)
-        project(layer, tokens: n)
+        project(layer, layerIndex: layerIndex, tokens: n)
         if let norm = layer.queryNorm {
             dspy_rmsnorm(s.query.pointer, Int32(hd), norm, s.query.pointer, Int32(hd), Int32(n * c.headCount),
                          Int32(hd), c.rmsEpsilon)
@@ -74,11 +75,13 @@ extension DecoderModel {
                scale: family.queryScaling == .beforeAttention ? 1 : queryScale)
         multiply([layer.output.product(into: s.projected.pointer, stride: hidden)],
                  input: s.attention.pointer, columns: qWidth, tokens: n)
+        applyLoRA(.attentionOutput, layer: layerIndex, input: s.attention.pointer, inputStride: qWidth,
+                  output: s.projected.pointer, outputStride: hidden)
         addToResidual(tokens: n, postNorm: layer.postAttentionNorm)
     }
 
     /// Q, K and V of `n` normed rows into `s.query`, `s.key`, `s.value`, biases added.
-    private func project(_ layer: DecoderLayerWeights, tokens n: Int) {
+    private func project(_ layer: DecoderLayerWeights, layerIndex: Int, tokens n: Int) {
         let c = configuration
         let s = scratch
         let (hidden, qWidth, kvWidth) = (c.hiddenSize, c.queryWidth, c.keyValueWidth)
@@ -88,9 +91,17 @@ extension DecoderModel {
                       key.product(into: s.key.pointer, stride: kvWidth),
                       value.product(into: s.value.pointer, stride: kvWidth)],
                      input: s.normed.pointer, columns: hidden, tokens: n)
+            applyLoRA(.query, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.query.pointer, outputStride: qWidth)
+            applyLoRA(.key, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.key.pointer, outputStride: kvWidth)
+            applyLoRA(.value, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.value.pointer, outputStride: kvWidth)
         case let .fused(matrix):
             let width = qWidth + 2 * kvWidth
             multiply([matrix.product(into: s.fused.pointer, stride: width)], input: s.normed.pointer, columns: hidden, tokens: n)
+            applyLoRA(.fusedQKV, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.fused.pointer, outputStride: width)
             if let bias = layer.fusedBias {
                 dspy_add_rows(s.fused.pointer, Int32(width), bias, Int32(n), Int32(width))
             }
@@ -106,7 +117,7 @@ extension DecoderModel {
         if let bias = layer.valueBias { dspy_add_rows(s.value.pointer, Int32(kvWidth), bias, Int32(n), Int32(kvWidth)) }
     }
 
-    private func feedForwardBlock(_ layer: DecoderLayerWeights, tokens n: Int) {
+    private func feedForwardBlock(_ layer: DecoderLayerWeights, layerIndex: Int, tokens n: Int) {
         let c = configuration
         let s = scratch
         let (hidden, ffn) = (c.hiddenSize, c.feedForwardSize)
@@ -116,6 +127,10 @@ extension DecoderModel {
             multiply([gate.product(into: s.gate.pointer, stride: ffn),
                       layer.up.product(into: s.up.pointer, stride: ffn)],
                      input: s.normed.pointer, columns: hidden, tokens: n)
+            applyLoRA(.gate, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.gate.pointer, outputStride: ffn)
+            applyLoRA(.up, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.up.pointer, outputStride: ffn)
             if family.feedForward == .geglu {
                 dspy_geglu(s.gate.pointer, s.up.pointer, Int64(n * ffn))
             } else if ffn % 16 == 0 {
@@ -128,6 +143,8 @@ extension DecoderModel {
             // [gate | up] in one product: silu of the first half times the second.
             multiply([layer.up.product(into: s.fused.pointer, stride: 2 * ffn)],
                      input: s.normed.pointer, columns: hidden, tokens: n)
+            applyLoRA(.up, layer: layerIndex, input: s.normed.pointer, inputStride: hidden,
+                      output: s.fused.pointer, outputStride: 2 * ffn)
             for i in 0..<n {
                 let row = s.fused[i * 2 * ffn]
                 dspy_swiglu(row, row + ffn, Int64(ffn))
@@ -136,6 +153,8 @@ extension DecoderModel {
         }
         multiply([layer.down.product(into: s.projected.pointer, stride: hidden)],
                  input: s.gate.pointer, columns: ffn, tokens: n)
+        applyLoRA(.down, layer: layerIndex, input: s.gate.pointer, inputStride: ffn,
+                  output: s.projected.pointer, outputStride: hidden)
         addToResidual(tokens: n, postNorm: layer.postFeedForwardNorm)
     }
 

@@ -25,6 +25,8 @@ final class DecoderModel {
     /// How many dispatches of each kernel variant (by path name, see CDSPyKernels'
     /// `dspy_path_name`) the forward passes so far made, on every thread of the pool.
     private(set) var kernelPaths: [String: UInt64] = [:]
+    /// The current micro-batch's adapter groups and LoRA scratch (see `applyLoRA`).
+    let lora = LoRAScratch()
 
     /// New tokens of one sequence, with the rows wanted back.
     struct Segment {
@@ -35,6 +37,8 @@ final class DecoderModel {
         /// The positions of the llama.cpp call the tokens belong to (see ``AttentionPath``);
         /// nil: the tokens alone.
         var call: Range<Int>? = nil
+        /// The LoRA adapter the sequence runs with; nil: the base model.
+        var adapter: LoadedAdapter? = nil
     }
 
     /// Maps the weights of `file` (already parsed) for `threads` kernel threads.

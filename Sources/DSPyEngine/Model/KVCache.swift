@@ -17,6 +17,8 @@ final class KVCache {
     let maximumLength: Int
     /// Positions filled so far; the next token goes at this position.
     private(set) var length = 0
+    /// The LoRA adapter the cached keys and values were computed with (nil: the base model).
+    var adapter: AdapterID?
     /// Positions allocated.
     private(set) var capacity = 0
     private var keys: [UnsafeMutablePointer<UInt16>] = []

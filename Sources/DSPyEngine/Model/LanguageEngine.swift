@@ -21,16 +21,21 @@ public struct EvaluationRequest: Sendable {
     /// prompt resumed after a cached prefix passes the whole prompt, `0..<prompt.count`, so
     /// that its result does not depend on how much of it was cached.
     public var call: Range<Int>?
+    /// The LoRA adapter to run with (``LanguageEngine/loadAdapter(_:scale:)``); nil: the base
+    /// model. A sequence keeps the adapter its first tokens were evaluated with: continuing
+    /// it with another is refused, so keys and values never mix adapters.
+    public var adapter: AdapterID?
 
     public init(
         sequence: SequenceID, tokens: [Int32], logits: OutputSelection = .last, hiddenStates: Bool = false,
-        call: Range<Int>? = nil
+        call: Range<Int>? = nil, adapter: AdapterID? = nil
     ) {
         self.sequence = sequence
         self.tokens = tokens
         self.logits = logits
         self.hiddenStates = hiddenStates
         self.call = call
+        self.adapter = adapter
     }
 }
 
@@ -66,9 +71,12 @@ public actor LanguageEngine {
     /// by path name (CDSPyKernels' `dspy_path_name`), for tests that must know which ran.
     func kernelPaths() -> [String: UInt64] { model.kernelPaths }
 
-    private let model: DecoderModel
+    let model: DecoderModel
     private var caches: [SequenceID: KVCache] = [:]
     private var nextSequence = 0
+    /// Loaded LoRA adapters by id (see `LanguageEngine+Adapters.swift`).
+    var adapters: [AdapterID: LoadedAdapter] = [:]
+    var nextAdapter = 0
 
     /// Loads the model in the GGUF file at `url`.
     ///
@@ -113,6 +121,7 @@ public actor LanguageEngine {
         }
         let id = makeSequence()
         caches[id]!.copyPrefix(of: cache, length: count)
+        caches[id]!.adapter = count > 0 ? cache.adapter : nil
         return id
     }
 
@@ -153,11 +162,19 @@ public actor LanguageEngine {
     /// - Throws: as `evaluate(_:in:logits:hiddenStates:)`; nothing changes when it throws.
     public func evaluate(_ requests: [EvaluationRequest]) throws -> [Evaluation] {
         let segments = try requests.map { request in
-            DecoderModel.Segment(
-                cache: try cache(for: request.sequence), tokens: request.tokens,
-                logits: request.logits, hiddenStates: request.hiddenStates, call: request.call)
+            let cache = try cache(for: request.sequence)
+            let adapter = try loadedAdapter(request.adapter)
+            if cache.length > 0, cache.adapter != request.adapter {
+                throw EngineError.invalidArgument(
+                    "\(request.sequence) holds keys and values computed with "
+                        + "\(cache.adapter.map(\.description) ?? "no adapter"), not \(request.adapter.map(\.description) ?? "no adapter")")
+            }
+            return DecoderModel.Segment(
+                cache: cache, tokens: request.tokens, logits: request.logits, hiddenStates: request.hiddenStates,
+                call: request.call, adapter: adapter)
         }
         let outputs = try model.forward(segments)
+        for (segment, request) in zip(segments, requests) { segment.cache.adapter = request.adapter }
         return zip(segments, outputs).map { segment, output in
             Evaluation(
                 tokenCount: segment.tokens.count, sequenceLength: segment.cache.length,

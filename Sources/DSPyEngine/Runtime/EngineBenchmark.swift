@@ -29,6 +29,8 @@ public struct EngineBenchmark: Sendable {
     public var batchSequences = 8
     public var prefixTokens = 400
     public var repetitions = 3
+    /// A loaded LoRA adapter every measurement runs with (nil: the base model).
+    public var adapter: AdapterID?
 
     public init() {}
 
@@ -45,7 +47,7 @@ public struct EngineBenchmark: Sendable {
         let pp = try await best {
             let sequence = await engine.makeSequence()
             let start = clock.now
-            _ = try await engine.evaluate(prompt, in: sequence)
+            _ = try await engine.evaluate([EvaluationRequest(sequence: sequence, tokens: prompt, adapter: adapter)])
             let elapsed = clock.now - start
             await engine.removeSequence(sequence)
             return Double(promptTokens) / elapsed.seconds
@@ -56,7 +58,7 @@ public struct EngineBenchmark: Sendable {
             let sequence = await engine.makeSequence()
             let steps = tokens(generatedTokens)
             let start = clock.now
-            for token in steps { _ = try await engine.evaluate([token], in: sequence) }
+            for token in steps { _ = try await engine.evaluate([EvaluationRequest(sequence: sequence, tokens: [token], adapter: adapter)]) }
             let elapsed = clock.now - start
             await engine.removeSequence(sequence)
             return Double(generatedTokens) / elapsed.seconds
@@ -68,7 +70,7 @@ public struct EngineBenchmark: Sendable {
             for _ in 0..<batchSequences { sequences.append(await engine.makeSequence()) }
             let start = clock.now
             for _ in 0..<generatedTokens {
-                let requests = sequences.map { EvaluationRequest(sequence: $0, tokens: tokens(1)) }
+                let requests = sequences.map { EvaluationRequest(sequence: $0, tokens: tokens(1), adapter: adapter) }
                 _ = try await engine.evaluate(requests)
             }
             let elapsed = clock.now - start
@@ -78,10 +80,13 @@ public struct EngineBenchmark: Sendable {
 
         progress("prefix cache: \(prefixTokens) cached tokens of \(prefixTokens + 16)")
         let shared = tokens(prefixTokens)
+        let options = GenerationOptions(adapter: adapter)
         let ratio = try await bestRatio {
-            let uncached = try await model.generate(prompt: tokens(prefixTokens + 16), parameters: .init(temperature: 0, maxTokens: 1))
-            _ = try await model.generate(prompt: shared + tokens(16), parameters: .init(temperature: 0, maxTokens: 1))
-            let cached = try await model.generate(prompt: shared + tokens(16), parameters: .init(temperature: 0, maxTokens: 1))
+            let uncached = try await model.generate(
+                prompt: tokens(prefixTokens + 16), parameters: .init(temperature: 0, maxTokens: 1), options: options)
+            _ = try await model.generate(prompt: shared + tokens(16), parameters: .init(temperature: 0, maxTokens: 1), options: options)
+            let cached = try await model.generate(
+                prompt: shared + tokens(16), parameters: .init(temperature: 0, maxTokens: 1), options: options)
             return cached.promptDuration.seconds / uncached.promptDuration.seconds
         }
 

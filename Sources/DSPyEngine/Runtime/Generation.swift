@@ -67,11 +67,17 @@ public struct GenerationOptions: Sendable {
     public var choiceScoring: [Int: [Double]]?
     /// Whether special-token text in the output is rendered (`<|im_end|>`).
     public var renderSpecial: Bool
+    /// The LoRA adapter to generate with (``TextModel/loadAdapter(_:scale:)``); nil: the base model.
+    public var adapter: AdapterID?
 
-    public init(constraint: OutputConstraint? = nil, choiceScoring: [Int: [Double]]? = nil, renderSpecial: Bool = false) {
+    public init(
+        constraint: OutputConstraint? = nil, choiceScoring: [Int: [Double]]? = nil, renderSpecial: Bool = false,
+        adapter: AdapterID? = nil
+    ) {
         self.constraint = constraint
         self.choiceScoring = choiceScoring
         self.renderSpecial = renderSpecial
+        self.adapter = adapter
     }
 }
 

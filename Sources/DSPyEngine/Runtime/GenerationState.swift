@@ -46,7 +46,7 @@ struct GenerationState {
                 if let choice = decoder.pendingChoice, let offsets = options.choiceScoring?[choice.segment] {
                     let (score, next) = try await model.scoreChoice(
                         values: choice.values, tokens: choice.tokens, segment: choice.segment, offsets: offsets,
-                        firstLogits: logits, sequence: sequence)
+                        firstLogits: logits, sequence: sequence, adapter: options.adapter)
                     let tokens = try decoder.acceptChoice(score.chosen)
                     self.decoder = decoder
                     choiceScores.append(score)

@@ -7,11 +7,13 @@
 /// longest common prefix over which both prompts give each token the same attention
 /// path (``AttentionPath``), so a prompt's result never depends on what was cached.
 /// Eviction is least-recently-used under a budget of cached positions (each costs
-/// 46 KB for SmolLM2-135M).
+/// 46 KB for SmolLM2-135M). Entries are keyed by the LoRA adapter they were computed
+/// with: a prompt run with one adapter (or none) never starts from another's keys and values.
 struct PrefixCache {
     private struct Entry {
         var tokens: [Int32]
         var sequence: SequenceID
+        var adapter: AdapterID?
         var lastUse: Int
     }
 
@@ -32,9 +34,9 @@ struct PrefixCache {
     ///
     /// Reusable: the same tokens, each computed on the attention path that evaluating
     /// `prompt` in one call gives it (entries were evaluated as whole prompts).
-    mutating func longestMatch(for prompt: [Int32]) -> (sequence: SequenceID, length: Int)? {
+    mutating func longestMatch(for prompt: [Int32], adapter: AdapterID? = nil) -> (sequence: SequenceID, length: Int)? {
         var best: (index: Int, length: Int)?
-        for (index, entry) in entries.enumerated() {
+        for (index, entry) in entries.enumerated() where entry.adapter == adapter {
             let limit = AttentionPath.sharedPrefix(
                 calls: entry.tokens.count, prompt.count, limit: min(entry.tokens.count, prompt.count - 1))
             var length = 0
@@ -48,18 +50,26 @@ struct PrefixCache {
     }
 
     /// Whether `prompt` is worth keeping (long enough and not already held whole).
-    func shouldKeep(_ prompt: [Int32]) -> Bool {
+    func shouldKeep(_ prompt: [Int32], adapter: AdapterID? = nil) -> Bool {
         prompt.count >= minimumLength && prompt.count <= budget
-            && !entries.contains { $0.tokens == prompt }
+            && !entries.contains { $0.tokens == prompt && $0.adapter == adapter }
+    }
+
+    /// Drops the entries computed with `adapter`; returns their sequences for the caller to free.
+    mutating func remove(adapter: AdapterID) -> [SequenceID] {
+        let removed = entries.filter { $0.adapter == adapter }.map(\.sequence)
+        entries.removeAll { $0.adapter == adapter }
+        return removed
     }
 
     /// Adds a sequence holding `prompt`; returns sequences the caller must free
     /// (entries that are prefixes of the new one, and the least recently used
     /// ones beyond the budget).
-    mutating func insert(_ prompt: [Int32], sequence: SequenceID) -> [SequenceID] {
+    mutating func insert(_ prompt: [Int32], sequence: SequenceID, adapter: AdapterID? = nil) -> [SequenceID] {
         clock += 1
         var evicted: [SequenceID] = []
         entries.removeAll { entry in
+            guard entry.adapter == adapter else { return false }
             // Superseded: the new entry holds the same tokens on the same attention paths.
             let isPrefix = entry.tokens.count <= prompt.count && Array(prompt.prefix(entry.tokens.count)) == entry.tokens
                 && AttentionPath.sharedPrefix(calls: entry.tokens.count, prompt.count, limit: entry.tokens.count)
@@ -67,7 +77,7 @@ struct PrefixCache {
             if isPrefix { evicted.append(entry.sequence) }
             return isPrefix
         }
-        entries.append(Entry(tokens: prompt, sequence: sequence, lastUse: clock))
+        entries.append(Entry(tokens: prompt, sequence: sequence, adapter: adapter, lastUse: clock))
         var total = entries.reduce(0) { $0 + $1.tokens.count }
         while total > budget, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
             total -= entries[oldest].tokens.count

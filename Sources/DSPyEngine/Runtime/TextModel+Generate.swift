@@ -30,12 +30,14 @@ extension TextModel {
         let clock = ContinuousClock()
         let start = clock.now
         try Task.checkCancellation()
-        var (sequence, cached) = await startSequence(for: prompt)
+        let adapter = options.adapter
+        var (sequence, cached) = await startSequence(for: prompt, adapter: adapter)
         do {
             // The whole prompt is one call, however much of it came from the prefix cache.
             let first = try await scheduler.evaluate(
-                EvaluationRequest(sequence: sequence, tokens: Array(prompt[cached...]), call: 0..<prompt.count))
-            await remember(prompt, in: sequence)
+                EvaluationRequest(
+                    sequence: sequence, tokens: Array(prompt[cached...]), call: 0..<prompt.count, adapter: adapter))
+            await remember(prompt, in: sequence, adapter: adapter)
             let promptEnd = clock.now
             var state = GenerationState(
                 prompt: prompt, parameters: parameters, options: options, tokenizer: tokenizer,
@@ -43,7 +45,8 @@ extension TextModel {
                 onText: onText)
             while let step = try await state.nextStep(model: self, sequence: &sequence) {
                 try Task.checkCancellation()
-                let evaluation = try await scheduler.evaluate(EvaluationRequest(sequence: sequence, tokens: step))
+                let evaluation = try await scheduler.evaluate(
+                    EvaluationRequest(sequence: sequence, tokens: step, adapter: adapter))
                 state.logits = Array(evaluation.logits.last ?? [])
             }
             await engine.removeSequence(sequence)
@@ -64,7 +67,7 @@ extension TextModel {
     /// continue from it. Returns the score record and the logits after the value.
     func scoreChoice(
         values: [String], tokens: [[Int32]], segment: Int, offsets: [Double], firstLogits: [Float],
-        sequence: SequenceID
+        sequence: SequenceID, adapter: AdapterID? = nil
     ) async throws -> (ChoiceScore, [Float]) {
         let base = try await engine.length(of: sequence)
         let firstLogProbabilities = Self.logSoftmax(firstLogits[...])
@@ -73,7 +76,8 @@ extension TextModel {
             var total = Double(firstLogProbabilities[Int(candidate[0])])
             if candidate.count > 1 {
                 let evaluation = try await scheduler.evaluate(
-                    EvaluationRequest(sequence: sequence, tokens: Array(candidate.dropLast()), logits: .all))
+                    EvaluationRequest(
+                        sequence: sequence, tokens: Array(candidate.dropLast()), logits: .all, adapter: adapter))
                 for index in 1..<candidate.count {
                     total += Double(Self.logSoftmax(evaluation.logits[index - 1])[Int(candidate[index])])
                 }
@@ -84,7 +88,8 @@ extension TextModel {
         let offsets = offsets.count == values.count ? offsets : [Double](repeating: 0, count: values.count)
         let calibrated = zip(scores, offsets).map { $0 - $1 }
         let chosen = calibrated.indices.max { calibrated[$0] < calibrated[$1] } ?? 0
-        let evaluation = try await scheduler.evaluate(EvaluationRequest(sequence: sequence, tokens: tokens[chosen]))
+        let evaluation = try await scheduler.evaluate(
+            EvaluationRequest(sequence: sequence, tokens: tokens[chosen], adapter: adapter))
         let record = ChoiceScore(segment: segment, values: values, logprobs: scores, offsets: offsets, chosen: chosen)
         return (record, Array(evaluation.logits.last ?? []))
     }

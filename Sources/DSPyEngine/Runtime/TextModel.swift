@@ -127,8 +127,8 @@ public actor TextModel {
     }
 
     /// A sequence already holding as much of `prompt` as the prefix cache knows, and that count.
-    func startSequence(for prompt: [Int32]) async -> (SequenceID, Int) {
-        if let match = prefixCache.longestMatch(for: prompt),
+    func startSequence(for prompt: [Int32], adapter: AdapterID? = nil) async -> (SequenceID, Int) {
+        if let match = prefixCache.longestMatch(for: prompt, adapter: adapter),
            let fork = try? await engine.forkSequence(match.sequence, length: match.length) {
             return (fork, match.length)
         }
@@ -136,10 +136,13 @@ public actor TextModel {
     }
 
     /// Keeps a copy of a sequence that holds exactly `prompt`, for later prompts to share.
-    func remember(_ prompt: [Int32], in sequence: SequenceID) async {
-        guard prefixCache.shouldKeep(prompt), let copy = try? await engine.forkSequence(sequence, length: prompt.count)
+    func remember(_ prompt: [Int32], in sequence: SequenceID, adapter: AdapterID? = nil) async {
+        guard prefixCache.shouldKeep(prompt, adapter: adapter),
+              let copy = try? await engine.forkSequence(sequence, length: prompt.count)
         else { return }
-        for evicted in prefixCache.insert(prompt, sequence: copy) { await engine.removeSequence(evicted) }
+        for evicted in prefixCache.insert(prompt, sequence: copy, adapter: adapter) {
+            await engine.removeSequence(evicted)
+        }
     }
 
     /// Mean-pooled final hidden states of `text` (an embedding), L2-normalized.
