@@ -1,4 +1,6 @@
 import DSPy
+import DSPyEmbedded
+import DSPyEngine
 import DSPyStore
 import DSPyUtilities
 import Foundation
@@ -170,5 +172,33 @@ extension CompiledAdapters {
             written.insert(digest)
             Log.status("wrote \(url.path) (\(artifact.format), rank \(artifact.info.rank); llama.cpp: --lora \(url.lastPathComponent))")
         }
+    }
+}
+
+extension CompiledAdapters {
+    /// `serve --program NAME`: the latest compile's adapter loaded into `model`, for every request.
+    ///
+    /// - Throws: ``CLIError`` naming the program when it is not compiled, not fine-tuned, has
+    ///   several adapters (one per predictor), or its adapter is missing, damaged or for another model.
+    static func serving(_ program: String, on model: TextModel) async throws -> AdapterID {
+        let spec = try ProgramOptions.registered(program)
+        let (_, found) = try DSPyStoreAccess.compiledProgram(spec, required: true)
+        guard let record = found else { throw CLIError("\(program) has not been compiled yet") }
+        let distinct = Array(Set(try digests(in: record).map(\.digest)))
+        guard distinct.count == 1, let digest = distinct.first else {
+            throw CLIError(distinct.isEmpty
+                ? "\(program) was not fine-tuned (compile it with --optimizer finetune to serve its adapter)"
+                : "\(program) has \(distinct.count) adapters (one per predictor); serve --program applies one to every request")
+        }
+        let artifact = try artifact(digest, of: record, store: try DSPyStoreAccess.store())
+        let tuned: FinetunedLM
+        do { tuned = try await EmbeddedLM(model: model).applying(artifact) } catch {
+            throw CLIError("\(program): its adapter \(digest.prefix(12)) cannot be applied to this model: \(error)")
+        }
+        guard let id = (tuned.model as? EmbeddedLM)?.adapter?.id else {
+            throw CLIError("\(program): its adapter \(digest.prefix(12)) was not loaded")
+        }
+        Log.status("serving \(program)'s adapter \(digest.prefix(12)) (rank \(artifact.info.rank)) on every request")
+        return id
     }
 }
