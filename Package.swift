@@ -59,7 +59,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "DSPy", dependencies: ["DSPyUtilities", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine"]),
+        .target(name: "DSPyEmbedded", dependencies: ["DSPy", "DSPyEngine", "DSPyUtilities"]),
         .target(name: "DSPyInspector", dependencies: [
             "DSPyStore", "DSPyHTTP", .product(name: "Logging", package: "swift-log"),
         ]),

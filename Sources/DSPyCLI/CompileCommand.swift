@@ -18,7 +18,7 @@ struct CompileCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var remote: RemoteModelOptions
 
-    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba); default: the program's.")
+    @Option(help: "Optimizer (labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba, finetune, better-together); default: the program's.")
     var optimizer: String?
 
     @Option(help: "Budget level for gepa and mipro: light, medium or heavy (the setting auto=…).")
@@ -44,6 +44,21 @@ struct CompileCommand: AsyncParsableCommand {
 
     @Option(help: "gepa: an OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) serving --reflection-model; the key, if any, is read from DSPYC_REFLECTION_API_KEY.")
     var reflectionBaseURL: String?
+
+    @Option(help: "finetune, better-together: LoRA rank (default: the engine's).")
+    var rank: Int?
+
+    @Option(help: "finetune, better-together: LoRA alpha; the update is scaled by alpha / rank (default: the engine's).")
+    var alpha: Double?
+
+    @Option(help: "finetune, better-together: passes over the training rows (default: the engine's).")
+    var epochs: Int?
+
+    @Option(help: "finetune, better-together: the AdamW learning rate (default: the engine's).")
+    var learningRate: Double?
+
+    @Option(help: "finetune, better-together: the matrices that get adapters, comma-separated: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down (default: the engine's).")
+    var targets: String?
 
     @Option(name: .customLong("set"), help: "An optimizer setting, key=value (repeatable), e.g. max_bootstrapped_demos=4.")
     var settings: [String] = []
@@ -94,6 +109,11 @@ struct CompileCommand: AsyncParsableCommand {
         if let maxSteps { merged["max_steps"] = String(maxSteps) }
         if let bsize { merged["bsize"] = String(bsize) }
         if let numCandidates { merged["num_candidates"] = String(numCandidates) }
+        if let rank { merged["rank"] = String(rank) }
+        if let alpha { merged["alpha"] = String(alpha) }
+        if let epochs { merged["epochs"] = String(epochs) }
+        if let learningRate { merged["learning_rate"] = String(learningRate) }
+        if let targets { merged["targets"] = targets }
         if reflectionBaseURL != nil && reflectionModel == nil {
             throw ValidationError("--reflection-base-url needs --reflection-model (the endpoint's model name)")
         }

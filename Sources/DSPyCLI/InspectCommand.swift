@@ -9,7 +9,7 @@ struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show logged LM calls like DSPy's inspect_history, export them, or serve a web page.",
-        subcommands: [Calls.self, Runs.self, Candidates.self, Diff.self],
+        subcommands: [Calls.self, Runs.self, Candidates.self, Diff.self, Adapters.self],
         defaultSubcommand: Calls.self)
 
     struct Calls: AsyncParsableCommand {

@@ -26,8 +26,10 @@ enum DSPyStoreAccess {
     /// embeddings, and the seed it was compiled with. Other programs come back as they are.
     ///
     /// Cost for `knn`: one embedding per training example.
+    /// A fine-tuned program's predictors get their stored adapters here too (``CompiledAdapters``).
     static func restoringPerCallDemos(_ resolved: ResolvedProgram, session: ProgramSession) async throws -> any Program {
         let (program, spec) = (resolved.program, resolved.spec)
+        try await CompiledAdapters.attach(to: program, record: resolved.record, session: session)
         guard let record = resolved.record, case .string("knn")? = record.metadata["optimizer"] else { return program }
         var settings: [String: String] = [:]
         if case .string(let text)? = record.metadata["summary"],
@@ -185,16 +187,21 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var program: ProgramOptions
 
-    @Option(help: "Write to this file instead of standard output.")
+    @Option(help: "Write to this file instead of standard output (a fine-tuned program's adapter is written beside it as a GGUF file llama.cpp loads with --lora).")
     var output: String?
 
     func run() async throws {
-        let instance = try program.resolve(compiled: true, required: true).program
+        let resolved = try program.resolve(compiled: true, required: true)
+        let instance = resolved.program
         if let output {
             try instance.save(to: URL(fileURLWithPath: output))
             Log.status("wrote \(output)")
+            if let record = resolved.record { try CompiledAdapters.export(record, beside: URL(fileURLWithPath: output)) }
         } else {
             print(instance.savedStateJSON())
+            if let record = resolved.record, !(try CompiledAdapters.digests(in: record)).isEmpty {
+                Log.status("note: \(record.program) has a fine-tuned adapter; pass --output FILE to write it beside the program")
+            }
         }
     }
 }

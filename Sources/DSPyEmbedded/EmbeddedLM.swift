@@ -40,6 +40,8 @@ public struct EmbeddedLM: LanguageModel {
         var identifier = baseIdentifier
         if !structuredDecoding { identifier += "+unconstrained" }
         if choiceMode != .automatic { identifier += "+choices=\(choiceMode)" }
+        // A fine-tuned model's answers are its own: never served for the base model or another adapter.
+        if let adapter { identifier += "+lora=\(adapter.digest.prefix(16))" }
         return identifier
     }
     private let baseIdentifier: String
@@ -49,6 +51,10 @@ public struct EmbeddedLM: LanguageModel {
     /// How choices are decided.
     public var choiceMode: ChoiceMode
     let constraints = ConstraintCache()
+    /// Where fine-tuning checkpoints go (``finetune(_:settings:progress:)``); `nil` trains without.
+    public var checkpointDirectory: URL?
+    /// The adapter every request is generated with (set by ``applying(_:)``); `nil` is the base model.
+    public internal(set) var adapter: LoadedEmbeddedAdapter?
 
     /// - Parameters:
     ///   - model: a loaded model.
@@ -88,6 +94,8 @@ public struct EmbeddedLM: LanguageModel {
             DSPyEngine.ChatMessage(role: DSPyEngine.ChatMessage.Role(rawValue: $0.role.rawValue) ?? .user, content: $0.content)
         })
         let plan = try await constraintPlan(for: request.outputStructure, greedy: (parameters.temperature ?? 0) <= 0)
+        var options = plan.options
+        options.adapter = adapter?.id
         var completions: [LMCompletion] = []
         var usage = TokenUsage()
         var metadata = JSONObject()
@@ -95,7 +103,7 @@ public struct EmbeddedLM: LanguageModel {
             var engineParameters = Self.engineParameters(parameters)
             if index > 0, let seed = engineParameters.seed { engineParameters.seed = seed &+ UInt32(index) }
             let generation = try await model.generate(
-                prompt: prompt, parameters: engineParameters, options: plan.options, onText: index == 0 ? onText : nil)
+                prompt: prompt, parameters: engineParameters, options: options, onText: index == 0 ? onText : nil)
             completions.append(LMCompletion(text: generation.text, finishReason: generation.finishReason.rawValue))
             usage = usage + TokenUsage(
                 promptTokens: generation.promptTokens, completionTokens: generation.tokens.count,

@@ -102,6 +102,21 @@ extension Store {
             try db.execute(sql: "ALTER TABLE call ADD COLUMN token_trace TEXT")
         }
 
+        // Fine-tuned weights of compiled programs (`finetune`, `better-together`): content-addressed
+        // blobs a compiled program's metadata names by digest.
+        migrator.registerMigration("v3-adapters") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE adapter_blob (
+                        digest     TEXT PRIMARY KEY NOT NULL,
+                        format     TEXT NOT NULL,
+                        bytes      BLOB NOT NULL,
+                        info       TEXT NOT NULL,
+                        created_at DATETIME NOT NULL
+                    );
+                    """)
+        }
+
         return migrator
     }
 }

@@ -47,6 +47,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Several runs start with this prefix.
     case ambiguousRun(prefix: String, matches: [String])
 
+    /// A stored adapter whose bytes do not match its digest.
+    case corruptAdapter(digest: String, detail: String)
+
     /// Any other SQLite failure, with the operation that was attempted.
     case sqlite(path: String, operation: String, detail: String)
 
@@ -71,6 +74,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no run with id \"\(id)\""
         case .ambiguousRun(let prefix, let matches):
             return "run id prefix \"\(prefix)\" matches several runs: \(matches.joined(separator: ", "))"
+        case .corruptAdapter(let digest, let detail):
+            return "the stored adapter \(digest) is damaged (\(detail)); recompile the program that uses it with --force"
         case .sqlite(let path, let operation, let detail):
             return "database error at \(path) while \(operation): \(detail)"
         }

@@ -33,6 +33,7 @@ package final class ProgressBar: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var lastQuarter = -1
     private var finished = false
+    private var detail: String?
 
     /// Creates a progress report that writes to standard error.
     ///
@@ -59,6 +60,17 @@ package final class ProgressBar: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         completed += amount
+        drawIfDue()
+    }
+
+    /// Sets the amount done to `completed` (a count reported by the work itself, such as
+    /// training steps) and a note shown in place of the bar's own rate and ETA
+    /// (`loss 0.41, 950 tokens/s, ETA 2m5s`), for work that measures them better itself.
+    package func update(completed: Int64, detail: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.completed = completed
+        self.detail = detail
         drawIfDue()
     }
 
@@ -103,6 +115,7 @@ package final class ProgressBar: @unchecked Sendable {
                 + String(repeating: " ", count: width - filled) + "]")
             parts.append(String(format: "%3.0f%%", fraction * 100))
             parts.append("\(format(completed))/\(format(total))")
+            if let detail { parts.append(detail); return parts.joined(separator: " ") }
             parts.append(rateText(rate))
             if rate > 0 {
                 parts.append("ETA " + durationText(Double(total - completed) / rate))
@@ -111,6 +124,7 @@ package final class ProgressBar: @unchecked Sendable {
             parts.append(format(completed))
             parts.append(rateText(rate))
         }
+        if let detail { parts.append(detail) }
         return parts.joined(separator: " ")
     }
 

@@ -26,7 +26,7 @@ public protocol DeclaresOptimizer {
 }
 
 /// Optimizers by name, built from string settings: `labeled`, `bootstrap`,
-/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`, `gepa`, `simba`.
+/// `random-search`, `knn`, `copro`, `mipro`, `ensemble`, `gepa`, `simba`, `finetune`, `better-together`.
 ///
 /// ```swift
 /// let optimizer = try OptimizerRegistry.standard.make(
@@ -49,10 +49,14 @@ public struct OptimizerRegistry: Sendable {
         public var reflectionLM: (any LanguageModel)?
         /// Receives progress lines from optimizers that report them (GEPA).
         public var progress: (@Sendable (String) -> Void)?
+        /// Receives every training step of `finetune` and `better-together`.
+        public var trainingProgress: (@Sendable (FinetuneProgress) -> Void)?
 
         public init(metric: Metric? = nil, embedder: (any Embedder)? = nil, promptModel: (any LanguageModel)? = nil,
                     teacherLM: (any LanguageModel)? = nil, reflectionLM: (any LanguageModel)? = nil,
-                    progress: (@Sendable (String) -> Void)? = nil) {
+                    progress: (@Sendable (String) -> Void)? = nil,
+                    trainingProgress: (@Sendable (FinetuneProgress) -> Void)? = nil) {
+            self.trainingProgress = trainingProgress
             self.metric = metric
             self.embedder = embedder
             self.promptModel = promptModel
@@ -161,6 +165,24 @@ public struct OptimizerRegistry: Sendable {
         r.register("simba", summary: "mini-batch ascent: demos and rules from the runs whose scores vary most") { s, c in
             try simba(&s, c)
         }
+        r.register("finetune", summary: "LoRA weights fine-tuned on the program's successful runs (DSPy's BootstrapFinetune)") { s, c in
+            try finetune(&s, c)
+        }
+        r.register("better-together", summary: "prompt optimization, fine-tuning, prompt optimization again (strategy p -> w -> p)") { s, c in
+            let scoring = try metric(c, "better-together")
+            let seed = try s.int("seed", 0)
+            let promptName = s.string("p") ?? "bootstrap"
+            guard ["bootstrap", "random-search"].contains(promptName) else {
+                throw OptimizerError.invalidSetting(optimizer: "better-together", key: "p", value: promptName,
+                                                    expected: "bootstrap or random-search")
+            }
+            let prompt = try OptimizerRegistry.standard.make(OptimizerChoice(promptName, settings: ["seed": String(seed)]), context: c)
+            return BetterTogether(
+                metric: scoring, prompt: prompt, weights: try finetune(&s, c, seed: seed),
+                strategy: s.string("strategy") ?? "p -> w -> p", valsetRatio: try s.double("valset_ratio", 0.1),
+                shuffleTrainsetBetweenSteps: try s.bool("shuffle_trainset_between_steps", true), seed: seed,
+                maxConcurrency: try s.int("num_threads", 8))
+        }
         return r
     }()
 
@@ -219,6 +241,27 @@ public struct OptimizerRegistry: Sendable {
                                                 value: "\(min(simba.maxSteps, simba.maxDemos))", expected: "a non-negative integer")
         }
         return simba
+    }
+
+    /// `finetune`'s settings; each training setting left out takes the trainer's default.
+    private static func finetune(_ s: inout OptimizerSettingsReader, _ c: Context, seed: Int? = nil) throws -> BootstrapFinetune {
+        let targets = s.string("targets").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let settings = FinetuneSettings(
+            rank: try s.optionalInt("rank"), alpha: try s.optionalDouble("alpha"), dropout: try s.optionalDouble("dropout"),
+            targets: targets, epochs: try s.optionalInt("epochs"), learningRate: try s.optionalDouble("learning_rate"),
+            seed: try seed ?? s.int("seed", 0))
+        for (key, value) in [("rank", settings.rank), ("epochs", settings.epochs)] where (value ?? 1) < 1 {
+            throw OptimizerError.invalidSetting(optimizer: s.optimizer, key: key, value: "\(value ?? 0)", expected: "a positive integer")
+        }
+        if let rate = settings.learningRate, rate <= 0 {
+            throw OptimizerError.invalidSetting(optimizer: s.optimizer, key: "learning_rate", value: "\(rate)", expected: "a positive number")
+        }
+        return BootstrapFinetune(
+            metric: c.metric, multitask: try s.bool("multitask", true), settings: settings,
+            excludeDemos: try s.bool("exclude_demos", false), maxConcurrency: try s.int("num_threads", 8),
+            progress: c.trainingProgress)
     }
 
     private static func metric(_ c: Context, _ name: String) throws -> Metric {

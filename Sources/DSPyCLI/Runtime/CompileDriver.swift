@@ -67,6 +67,8 @@ struct CompileDriver {
         if let reflection { parts.append("reflection=\(reflection.name)@\(reflection.baseURL ?? "embedded")") }
         // A budgeted compile may stop early: it must never be reused as the unbudgeted (complete) one.
         if let budget { parts.append("budget=\(budget)") }
+        // Fine-tuning: the training configuration the settings resolve to (the engine's defaults filled in).
+        if let training = try trainingSettings() { parts.append("training=" + EmbeddedLM.trainingDescription(for: training)) }
         return SHA256.hash(parts.joined(separator: "\n")).hexString
     }
 
@@ -149,6 +151,7 @@ struct CompileDriver {
                 try await evaluate(compiled.program)
             }
         }
+        let adapters = try CompiledAdapters.blobs(of: compiled.program)
         try session.store.saveCandidates(CompileTraceWriter.records(
             runID: session.run.id, baselineProgram: program, baseline: baseline, compiled: compiled, score: score,
             recorder: trace), runID: session.run.id)
@@ -163,15 +166,21 @@ struct CompileDriver {
             notes: compiled.report.notes,
             lmCalls: totals.calls, cacheHits: totals.cacheHits, promptTokens: totals.promptTokens,
             completionTokens: totals.completionTokens, cachedPromptTokens: totals.cachedPromptTokens,
-            wallSeconds: (clock.now - start).seconds, budget: compiled.report.budget)
+            wallSeconds: (clock.now - start).seconds, budget: compiled.report.budget,
+            training: adapters.blobs.isEmpty ? nil : FinetunedLM.artifacts(of: compiled.program)
+                .reduce(into: [FinetuneArtifact]()) { seen, next in
+                    if !seen.contains(where: { $0.digest == next.artifact.digest }) { seen.append(next.artifact) }
+                }.map(TrainingSummary.init))
         let summaryText = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
-        try await session.store.saveCompiledProgram(CompiledProgramRecord(
+        var metadata: [String: StoredJSON] = [
+            "summary": .string(summaryText), "optimizer": .string(self.optimizer),
+            CompiledFrom.metadataKey: try from.metadataValue(),
+            "stopped_by_budget": .bool(compiled.report.budget?.stopped ?? false)]
+        if let map = adapters.metadata { metadata[CompiledAdapters.metadataKey] = map }
+        try session.store.saveCompiledProgram(CompiledProgramRecord(
             fingerprint: fingerprint, program: spec.name, state: state,
-            scores: ["baseline": baseline.score, "dev": score.score],
-            metadata: ["summary": .string(summaryText), "optimizer": .string(self.optimizer),
-                       CompiledFrom.metadataKey: try from.metadataValue(),
-                       "stopped_by_budget": .bool(compiled.report.budget?.stopped ?? false)],
-            runID: session.run.id))
+            scores: ["baseline": baseline.score, "dev": score.score], metadata: metadata,
+            runID: session.run.id), adapters: adapters.blobs)
         return summary
     }
 
@@ -179,8 +188,20 @@ struct CompileDriver {
     func makeOptimizer(embedder: any Embedder, reflectionLM: (any LanguageModel)? = nil) throws -> any Optimizer {
         var choice = OptimizerChoice(optimizer, settings: settings)
         if choice.settings["seed"] == nil { choice.settings["seed"] = String(seed) }
+        let reporter = TrainingProgressReporter()
         return try OptimizerRegistry.standard.make(choice, context: .init(
-            metric: spec.metric, embedder: embedder, reflectionLM: reflectionLM, progress: { Log.status($0) }))
+            metric: spec.metric, embedder: embedder, reflectionLM: reflectionLM, progress: { Log.status($0) },
+            trainingProgress: { reporter.report($0) }))
+    }
+
+    /// The fine-tuning settings of a `finetune` or `better-together` compile, `nil` for other optimizers.
+    func trainingSettings() throws -> FinetuneSettings? {
+        let made = try makeOptimizer(embedder: NotYetLoadedEmbedder())
+        if let finetune = made as? BootstrapFinetune { return finetune.settings }
+        if let together = made as? BetterTogether, let finetune = together.optimizers["w"] as? BootstrapFinetune {
+            return finetune.settings
+        }
+        return nil
     }
 }
 
@@ -242,6 +263,8 @@ struct CompileSummary: Codable {
     /// The optimizer phase's budget and what it spent (`--budget`); a stopped compile says
     /// `stopped by budget (calls): …` and holds the best program found before the limit.
     var budget: BudgetStatus? = nil
+    /// The adapters fine-tuned (`finetune`, `better-together`): tokens, steps, wall time, final loss.
+    var training: [TrainingSummary]? = nil
 
     var storeSummary: [String: StoredJSON] {
         ["baseline": .double(baseline.score), "dev": .double(compiled.score), "lm_calls": .int(lmCalls),
@@ -271,6 +294,7 @@ struct CompileSummary: Codable {
             "  run                 \(runID)  (dspyc inspect --run \(runID.prefix(8)))",
         ]
         if let budget { lines.append("  budget              \(budget)") }
+        for adapter in training ?? [] { lines.append("  training            " + adapter.text) }
         for note in notes ?? [] { lines.append("  note                \(note)") }
         if cached { lines.append("  (use --force to recompile)") }
         return lines.joined(separator: "\n")

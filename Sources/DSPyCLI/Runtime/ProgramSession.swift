@@ -34,7 +34,10 @@ struct ProgramSession {
         } else {
             let model = try modelOptions.load()
             engineModel = model
-            lm = EmbeddedLM(model: model, structuredDecoding: structuredDecoding)
+            var embedded = EmbeddedLM(model: model, structuredDecoding: structuredDecoding)
+            // Fine-tuning checkpoints here, so an interrupted compile resumes when run again.
+            embedded.checkpointDirectory = DSPyHome.url.appendingPathComponent("checkpoints", isDirectory: true)
+            lm = embedded
         }
         let run = try store.beginRun(kind: kind, program: program)
         let recorder = RunRecorder(store: store, runID: run.id, runKind: kind, program: program)

@@ -51,6 +51,8 @@ extension OpenAIServer {
             return nil
         }
         logger.debug("dspy-structured: recognised \(plan.description)")
-        return plan.options
+        var options = plan.options
+        options.adapter = adapter
+        return options
     }
 }

@@ -14,7 +14,7 @@ extension OpenAIServer {
     func toolCompletion(_ request: OpenAIChatRequest, id: String, created: Int) async throws -> HTTPResponse {
         let toolPrompt = ToolPrompt(tools: request.tools, choice: request.toolChoice)
         let prompt = try model.encodeChat(toolPrompt.render(request.messages))
-        let decoder = ToolCallDecoder(model: model, prompt: toolPrompt)
+        let decoder = ToolCallDecoder(model: model, prompt: toolPrompt, adapter: adapter)
         let name = modelName
         let topLogprobs = request.logprobs ? request.topLogprobs : nil
         if request.stream {

@@ -21,8 +21,12 @@ struct OpenAIServer: Sendable {
     /// (``DSPyRequestStructure``) as `EmbeddedLM` does for its own; `nil` serves them unconstrained.
     let structured: EmbeddedLM?
     let logger: Logger
+    /// The adapter every request is generated with (`serve --program`: a fine-tuned program's); `nil`: the base model.
+    let adapter: AdapterID?
 
-    init(model: TextModel, modelName: String, dspyStructured: Bool = false, logger: Logger = Logger(label: "dspyc.serve")) {
+    init(model: TextModel, modelName: String, dspyStructured: Bool = false, logger: Logger = Logger(label: "dspyc.serve"),
+         adapter: AdapterID? = nil) {
+        self.adapter = adapter
         self.model = model
         self.modelName = modelName
         self.structured = dspyStructured ? EmbeddedLM(model: model, identifier: modelName) : nil
@@ -138,7 +142,7 @@ struct OpenAIServer: Sendable {
     ///
     /// - Throws: ``OpenAIRequestError`` when the schema uses what the decoder cannot enforce.
     func generationOptions(_ format: OpenAIChatRequest.ResponseFormat?) async throws -> GenerationOptions {
-        guard let format else { return GenerationOptions() }
+        guard let format else { return GenerationOptions(adapter: adapter) }
         let schema: JSONSchema
         switch format {
         case .jsonObject:
@@ -149,7 +153,7 @@ struct OpenAIServer: Sendable {
             }
         }
         let constraint = try OutputConstraint(segments: [.json(schema)], vocabulary: try await model.constraintVocabulary())
-        return GenerationOptions(constraint: constraint)
+        return GenerationOptions(constraint: constraint, adapter: adapter)
     }
 
     /// OpenAI's `logprobs.content`: each token's text, log-probability, UTF-8 bytes and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DSPyEngine
 import DSPyHTTP
 import Foundation
 import Logging
@@ -30,6 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
         "Constrain DSPy adapter requests (ChatAdapter, JSONAdapter, XMLAdapter) to their output fields and types.",
         discussion: "Recognised by the system message DSPy renders; other requests are served unconstrained. DSPYC_LOG_LEVEL=debug logs what was recognised."))
     var dspyStructured = false
+    @Option(help: ArgumentHelp(
+        "Serve the model with this compiled program's fine-tuned adapter on every request (its latest compile).",
+        discussion: "For programs compiled with --optimizer finetune or better-together; the adapter must be one for the whole program."))
+    var program: String?
 
     func validate() throws {
         if !HTTPServerConfiguration.isLoopback(host) && !allowRemote {
@@ -41,7 +46,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let model = try modelOptions.load()
-        let api = OpenAIServer(model: model, modelName: modelOptions.model, dspyStructured: dspyStructured, logger: Self.requestLogger())
+        var adapter: AdapterID?
+        if let program { adapter = try await CompiledAdapters.serving(program, on: model) }
+        let api = OpenAIServer(model: model, modelName: modelOptions.model, dspyStructured: dspyStructured, logger: Self.requestLogger(),
+                               adapter: adapter)
         let remote = !HTTPServerConfiguration.isLoopback(host)
         if remote {
             FileHandle.standardError.write(Data("""

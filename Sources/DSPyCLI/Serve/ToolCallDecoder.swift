@@ -40,6 +40,8 @@ struct ToolCallDecoder {
 
     let model: TextModel
     let prompt: ToolPrompt
+    /// The adapter the calls are generated with (`serve --program`), if any.
+    var adapter: AdapterID? = nil
 
     /// Runs the completion for an encoded prompt.
     ///
@@ -57,7 +59,7 @@ struct ToolCallDecoder {
         var continuation = ToolPrompt.continuation(of: only.branch)
         if branches.count > 1 {
             let choice = try OutputConstraint(segments: [.choice(branches.map(\.opening))], vocabulary: vocabulary)
-            let first = try await model.generate(prompt: tokens, parameters: parameters, options: GenerationOptions(constraint: choice))
+            let first = try await model.generate(prompt: tokens, parameters: parameters, options: GenerationOptions(constraint: choice, adapter: adapter))
             guard first.finishReason == .stop, let picked = branches.first(where: { $0.opening == first.text }) else {
                 return Result(outcome: .text(""), finishReason: "length", promptTokens: first.promptTokens,
                               completionTokens: first.tokens.count, logprobs: first.logprobs)
@@ -79,7 +81,7 @@ struct ToolCallDecoder {
         var onText: (@Sendable (String) -> Void)?
         if onEvent != nil { onText = { @Sendable piece in stream.receive(piece) } }
         let second = try await model.generate(
-            prompt: tokens + openingTokens, parameters: rest, options: GenerationOptions(constraint: constraint), onText: onText)
+            prompt: tokens + openingTokens, parameters: rest, options: GenerationOptions(constraint: constraint, adapter: adapter), onText: onText)
         stream.finish(text: second.text, complete: second.finishReason == .stop)
         logprobs += second.logprobs
         let complete = second.finishReason == .stop

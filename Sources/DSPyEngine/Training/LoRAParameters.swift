@@ -1,5 +1,5 @@
 /// Where one LoRA pair lives in the flat parameter vector.
-struct LoRASlot {
+struct TrainingLoRASlot {
     /// The base tensor name (`blk.3.attn_q.weight`).
     let name: String
     /// The base matrix's rows (B's rows) and columns (A's columns).
@@ -19,7 +19,7 @@ struct LoRASlot {
 final class LoRAParameters {
     let rank: Int
     let scale: Float
-    let slots: [LoRASlot]
+    let slots: [TrainingLoRASlot]
     /// Per block: the slot of each attention input matrix (Q, K, V or the fused one), nil when untargeted.
     let attentionSlots: [[Int?]]
     let outputSlots: [Int?]
@@ -36,13 +36,13 @@ final class LoRAParameters {
         rank = configuration.rank
         scale = configuration.scale
         let targets = Set(configuration.targets)
-        var slots: [LoRASlot] = []
+        var slots: [TrainingLoRASlot] = []
         var offset = 0
         func slot(_ matrix: FrozenMatrix, _ wanted: Bool) -> Int? {
             guard wanted else { return nil }
             let a = offset, b = offset + configuration.rank * matrix.columns
             offset = b + matrix.rows * configuration.rank
-            slots.append(LoRASlot(name: matrix.name, outputs: matrix.rows, inputs: matrix.columns, aOffset: a, bOffset: b))
+            slots.append(TrainingLoRASlot(name: matrix.name, outputs: matrix.rows, inputs: matrix.columns, aOffset: a, bOffset: b))
             return slots.count - 1
         }
         var attention: [[Int?]] = [], output: [Int?] = [], feedForward: [[Int?]] = [], down: [Int?] = []
