@@ -182,7 +182,7 @@ struct OptimizerRegistryTests {
 
     @Test("the standard names")
     func names() {
-        #expect(registry.names == ["labeled", "bootstrap", "random-search", "knn", "copro", "mipro", "ensemble", "gepa", "simba"])
+        #expect(registry.names == ["labeled", "bootstrap", "random-search", "knn", "copro", "mipro", "ensemble", "gepa", "simba", "finetune", "better-together"])
     }
 
     @Test("an unknown name lists the known ones")
@@ -191,7 +191,7 @@ struct OptimizerRegistryTests {
             try registry.make(OptimizerChoice("nonesuch"), context: context)
         }
         let message = "\(OptimizerError.unknownOptimizer("nonesuch", known: registry.names))"
-        #expect(message == "unknown optimizer 'nonesuch'; known optimizers: labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba")
+        #expect(message == "unknown optimizer 'nonesuch'; known optimizers: labeled, bootstrap, random-search, knn, copro, mipro, ensemble, gepa, simba, finetune, better-together")
     }
 
     @Test("settings parse from strings in any case style; unknown and malformed ones are errors")
