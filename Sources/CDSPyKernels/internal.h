@@ -173,4 +173,9 @@ void dspy_path_counts_add_since(const uint64_t *before, const uint64_t *now, uin
 /// Adds `delta` to the calling thread's counters (what pool threads counted for its job).
 void dspy_path_counts_merge(const uint64_t *delta);
 
+/// RMS norm of `rows` rows (ops.c): `dspy_rmsnorm`'s arithmetic, also writing each row's
+/// 1/rms to `inverse_rms` when it is not NULL (what training's backward pass needs).
+void dspy_rmsnorm_rows(const float *x, int x_stride, const float *weight, float *out, int out_stride,
+                       float *inverse_rms, int rows, int n, float eps);
+
 #endif

@@ -7,15 +7,7 @@
 
 void dspy_train_rmsnorm(const float *x, int x_stride, const float *weight, float *out, int out_stride,
                         float *inverse_rms, int rows, int n, float eps) {
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * x_stride;
-        float *o = out + (size_t)r * out_stride;
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += (double)(xr[i] * xr[i]);
-        float scale = 1.0f / sqrtf((float)(sum / n) + eps);
-        inverse_rms[r] = scale;
-        for (int i = 0; i < n; i++) o[i] = xr[i] * scale * weight[i];
-    }
+    dspy_rmsnorm_rows(x, x_stride, weight, out, out_stride, inverse_rms, rows, n, eps);
 }
 
 void dspy_train_rmsnorm_backward(const float *x, int x_stride, const float *weight, const float *inverse_rms,

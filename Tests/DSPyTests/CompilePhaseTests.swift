@@ -5,18 +5,6 @@ import Testing
 
 @Suite("Compile phases and the compile trace")
 struct CompilePhaseTests {
-    /// Runs `body` with `lm`, a fresh call log and a fresh compile-trace recorder.
-    func traced(_ lm: any LanguageModel, _ body: () async throws -> CompiledProgram) async throws
-        -> (CompiledProgram, [CallRecord], [CandidateTrace])
-    {
-        let log = MemoryCallLog()
-        let recorder = CompileTraceRecorder()
-        let compiled = try await DSPySettings.with(DSPySettings(lm: lm, callLog: log)) {
-            try await CompileTrace.recording(recorder) { try await CompileContext.phase(.optimize) { try await body() } }
-        }
-        return (compiled, log.records, recorder.candidates)
-    }
-
     @Test("Bootstrap tags teacher calls 'bootstrap' and calibration calls with their candidate, and records its decision")
     func bootstrapPhases() async throws {
         for demosHelp in [false, true] {

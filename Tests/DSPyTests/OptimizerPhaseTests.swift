@@ -16,18 +16,6 @@ struct OptimizerPhaseTests {
                  "sentiment": .string(i % 2 == 0 ? "positive" : "negative")]).withInputs("text")
     }
 
-    /// Runs `body` inside an `optimize` phase with `lm`, a call log and a trace recorder.
-    func traced(_ lm: any LanguageModel, _ body: () async throws -> CompiledProgram) async throws
-        -> (CompiledProgram, [CallRecord], [CandidateTrace])
-    {
-        let log = MemoryCallLog()
-        let recorder = CompileTraceRecorder()
-        let compiled = try await DSPySettings.with(DSPySettings(lm: lm, callLog: log)) {
-            try await CompileTrace.recording(recorder) { try await CompileContext.phase(.optimize) { try await body() } }
-        }
-        return (compiled, log.records, recorder.candidates)
-    }
-
     /// One candidate is chosen, with a reason, and its state is the compiled program's.
     func expectOneChosen(_ candidates: [CandidateTrace], _ compiled: CompiledProgram, sameState: Bool = true) throws {
         #expect(candidates.filter(\.chosen).count == 1, "\(candidates.map(\.id))")

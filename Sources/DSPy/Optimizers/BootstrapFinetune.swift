@@ -99,14 +99,10 @@ public struct BootstrapFinetune: Optimizer {
     /// Returns them in trainset order, and how many runs threw.
     func traces(_ teacher: any Program, trainset: [Example]) async throws -> ([TraceData], Int) {
         let metric = self.metric
-        let results = try await withThrowingTaskGroup(of: (Int, TraceData?).self) { group in
-            var collected = [TraceData?](repeating: nil, count: trainset.count)
-            var failed = 0
+        let slots = ResultSlots<TraceData>(count: trainset.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, example) in trainset.enumerated() {
-                if index >= maxConcurrency, let next = try await group.next() {
-                    collected[next.0] = next.1
-                    if next.1 == nil { failed += 1 }
-                }
+                if index >= maxConcurrency { try await group.next() }
                 group.addTask {
                     do {
                         let copy = teacher.deepCopy()
@@ -114,24 +110,20 @@ public struct BootstrapFinetune: Optimizer {
                         let (prediction, steps) = try await TraceRecorder.capture { try await copy.forward(inputs) }
                         var score: Double?
                         if let metric { score = try await metric(example, prediction, trace: steps) }
-                        return (index, TraceData(exampleIndex: index, steps: steps, score: score))
+                        _ = slots.set(index, TraceData(exampleIndex: index, steps: steps, score: score), failed: false)
                     } catch let error as CancellationError {
                         throw error
                     } catch {
                         OptimizerLog.logger.debug("finetune: teacher run failed", metadata: [
                             "example": "\(index)", "error": "\(error)"])
-                        return (index, nil)
                     }
                 }
             }
-            for try await (i, data) in group {
-                collected[i] = data
-                if data == nil { failed += 1 }
-            }
-            return (collected, failed)
+            try await group.waitForAll()
         }
-        let kept = results.0.compactMap { $0 }.filter { data in metric == nil || (data.score ?? 0) != 0 }
-        return (kept, results.1)
+        let runs = slots.values
+        let kept = runs.compactMap { $0 }.filter { data in metric == nil || (data.score ?? 0) != 0 }
+        return (kept, runs.filter { $0 == nil }.count)
     }
 
     /// The rows for one training job: every trace entry (`predictorIndex == nil`) or those at

@@ -24,7 +24,7 @@ actor BatchScheduler {
     /// The drain loop waiting for the served generations to come back, and its ticket.
     private var gathering: (ticket: Int, continuation: CheckedContinuation<Void, Never>)?
     private var nextTicket = 0
-    /// Passes run and requests they took (what `dspyc bench` reports as the mean batch).
+    /// Passes run and the requests they took (their ratio is the mean batch).
     private(set) var passes = 0
     private(set) var batchedRequests = 0
 

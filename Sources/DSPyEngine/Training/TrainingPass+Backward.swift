@@ -14,6 +14,20 @@ extension TrainingPass {
         }
     }
 
+    /// The gradient of a block's output before its post-norm (Gemma's `post_attention_norm`,
+    /// `post_ffw_norm`, normalizing `projected` with the saved `inverseRMS`), written to
+    /// `gradients.projected`; without a post-norm, `gradients.residual` itself.
+    private func throughPostNorm(
+        _ norm: [Float]?, of projected: UnsafeMutablePointer<Float>, inverseRMS: UnsafeMutablePointer<Float>, tokens t: Int
+    ) -> UnsafePointer<Float> {
+        let g = gradients
+        guard let norm else { return UnsafePointer(g.residual.pointer) }
+        let hidden = Int32(weights.configuration.hiddenSize)
+        dspy_train_rmsnorm_backward(projected, hidden, norm, inverseRMS, g.residual.pointer, hidden,
+                                    g.projected.pointer, hidden, Int32(t), hidden, 0)
+        return UnsafePointer(g.projected.pointer)
+    }
+
     /// d residual stream of the block's output → d middle (added in place in `gradients.residual`).
     private func feedForwardBackward(layer index: Int, tokens t: Int, passKey: UInt64) {
         let c = weights.configuration
@@ -22,13 +36,8 @@ extension TrainingPass {
         let a = layers[index]
         let g = gradients
         let (hidden, ffn) = (c.hiddenSize, c.feedForwardSize)
-        var blockOutput = UnsafePointer(g.residual.pointer)
-        if let postNorm = base.postFeedForwardNorm {
-            dspy_train_rmsnorm_backward(a.feedForwardProjected.pointer, Int32(hidden), postNorm,
-                                        a.inverseRMSPostFeedForward.pointer, g.residual.pointer, Int32(hidden),
-                                        g.projected.pointer, Int32(hidden), Int32(t), Int32(hidden), 0)
-            blockOutput = UnsafePointer(g.projected.pointer)
-        }
+        let blockOutput = throughPostNorm(base.postFeedForwardNorm, of: a.feedForwardProjected.pointer,
+                                          inverseRMS: a.inverseRMSPostFeedForward.pointer, tokens: t)
         let downSlot = parameters.downSlots[index]
         linearBackward(blockOutput, ldy: hidden, input: a.activated.pointer, tokens: t, matrix: frozen.down,
                        slot: downSlot, inner: downSlot.flatMap { a.loraInner[$0] }, inputGradient: g.activated.pointer,
@@ -57,13 +66,8 @@ extension TrainingPass {
         let a = layers[index]
         let g = gradients
         let (hidden, q, kv, hd, width) = (c.hiddenSize, c.queryWidth, c.keyValueWidth, c.headDimension, qkvWidth)
-        var blockOutput = UnsafePointer(g.residual.pointer)
-        if let postNorm = base.postAttentionNorm {
-            dspy_train_rmsnorm_backward(a.attentionProjected.pointer, Int32(hidden), postNorm,
-                                        a.inverseRMSPostAttention.pointer, g.residual.pointer, Int32(hidden),
-                                        g.projected.pointer, Int32(hidden), Int32(t), Int32(hidden), 0)
-            blockOutput = UnsafePointer(g.projected.pointer)
-        }
+        let blockOutput = throughPostNorm(base.postAttentionNorm, of: a.attentionProjected.pointer,
+                                          inverseRMS: a.inverseRMSPostAttention.pointer, tokens: t)
         let outputSlot = parameters.outputSlots[index]
         linearBackward(blockOutput, ldy: hidden, input: a.attention.pointer, tokens: t, matrix: frozen.output,
                        slot: outputSlot, inner: outputSlot.flatMap { a.loraInner[$0] }, inputGradient: g.attention.pointer,
