@@ -75,12 +75,15 @@ package final class ProgressBar: @unchecked Sendable {
     }
 
     /// Ends the report with a closing word ("done", "verified").
-    package func finish(_ message: String = "done") {
+    ///
+    /// - Parameter elapsed: the work's own duration in seconds, when it measures it (a bar
+    ///   created at the first report of work already under way would otherwise print less).
+    package func finish(_ message: String = "done", elapsed measured: Double? = nil) {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }
         finished = true
-        let elapsed = Date().timeIntervalSince(start)
+        let elapsed = measured ?? Date().timeIntervalSince(start)
         let line = "\(title): \(format(completed)) in \(String(format: "%.1f", elapsed)) s, \(message)"
         write(interactive ? "\r\u{1B}[2K" + line + "\n" : line + "\n")
     }

@@ -32,11 +32,15 @@ public struct BetterTogether: Optimizer {
     public var shuffleTrainsetBetweenSteps: Bool
     public var seed: Int
     public var maxConcurrency: Int
+    /// Receives a line as each step starts and as each program is scored (minutes apart).
+    public var progress: (@Sendable (String) -> Void)?
 
     public init(
         metric: Metric, prompt: any Optimizer, weights: any Optimizer, strategy: String = "p -> w -> p",
-        valsetRatio: Double = 0.1, shuffleTrainsetBetweenSteps: Bool = true, seed: Int = 0, maxConcurrency: Int = 8
+        valsetRatio: Double = 0.1, shuffleTrainsetBetweenSteps: Bool = true, seed: Int = 0, maxConcurrency: Int = 8,
+        progress: (@Sendable (String) -> Void)? = nil
     ) {
+        self.progress = progress
         self.metric = metric
         self.optimizers = ["p": prompt, "w": weights]
         self.strategy = strategy
@@ -100,6 +104,7 @@ public struct BetterTogether: Optimizer {
                     let before = student.predictors().map(\.lm)
                     let ambient = Self.sharedFinetunedModel(of: student)
                     let optimizer = optimizers[step]!
+                    progress?("better-together: step \(index + 1)/\(steps.count) '\(label)': \(optimizer.name) on \(train.count) examples")
                     let compiled = try await DSPySettings.with({ if let ambient { $0.lm = ambient } }) {
                         try await optimizer.compile(student, trainset: train, valset: val)
                     }
@@ -172,6 +177,7 @@ public struct BetterTogether: Optimizer {
         let evaluate = Evaluate(devset: val, metric: metric, maxConcurrency: maxConcurrency, maxErrors: nil)
         let result = try await CompileContext.phase(.candidateEvaluation, candidate: id) { try await evaluate(program) }
         CompileTrace.score(id, split: "val", score: result.score, examples: val.count)
+        progress?("better-together: '\(id)' scores \(String(format: "%.2f", result.score)) on \(val.count) validation examples")
         return result.score
     }
 }

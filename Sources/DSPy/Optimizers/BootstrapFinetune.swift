@@ -38,12 +38,15 @@ public struct BootstrapFinetune: Optimizer {
     public var maxConcurrency: Int
     /// Receives every training step.
     public var progress: (@Sendable (FinetuneProgress) -> Void)?
+    /// Receives a line as the teacher runs start and as training starts.
+    public var status: (@Sendable (String) -> Void)?
 
     public init(
         metric: Metric? = nil, multitask: Bool = true, settings: FinetuneSettings = FinetuneSettings(),
         excludeDemos: Bool = false, teacher: (any Program)? = nil, maxConcurrency: Int = 8,
-        progress: (@Sendable (FinetuneProgress) -> Void)? = nil
+        progress: (@Sendable (FinetuneProgress) -> Void)? = nil, status: (@Sendable (String) -> Void)? = nil
     ) {
+        self.status = status
         self.metric = metric
         self.multitask = multitask
         self.settings = settings
@@ -69,7 +72,10 @@ public struct BootstrapFinetune: Optimizer {
         let student = program.deepCopy()
         let teacher = (self.teacher ?? student).deepCopy()
         let ((traced, tuned), calls, hits) = try await CallCounter.counting { () -> (([TraceData], Int), [FinetunedLM]) in
+            status?("finetune: running the teacher on \(trainset.count) training examples")
             let traced = try await CompileContext.phase(.bootstrap) { try await traces(teacher, trainset: trainset) }
+            status?("finetune: kept \(traced.0.count) of \(trainset.count) teacher runs"
+                + (metric == nil ? "" : " that passed the metric"))
             return (traced, try await train(student, traces: traced.0))
         }
         let (kept, errors) = traced

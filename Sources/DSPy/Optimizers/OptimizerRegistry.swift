@@ -181,7 +181,7 @@ public struct OptimizerRegistry: Sendable {
                 metric: scoring, prompt: prompt, weights: try finetune(&s, c, seed: seed),
                 strategy: s.string("strategy") ?? "p -> w -> p", valsetRatio: try s.double("valset_ratio", 0.1),
                 shuffleTrainsetBetweenSteps: try s.bool("shuffle_trainset_between_steps", true), seed: seed,
-                maxConcurrency: try s.int("num_threads", 8))
+                maxConcurrency: try s.int("num_threads", 8), progress: c.progress)
         }
         return r
     }()
@@ -261,7 +261,7 @@ public struct OptimizerRegistry: Sendable {
         return BootstrapFinetune(
             metric: c.metric, multitask: try s.bool("multitask", true), settings: settings,
             excludeDemos: try s.bool("exclude_demos", false), maxConcurrency: try s.int("num_threads", 8),
-            progress: c.trainingProgress)
+            progress: c.trainingProgress, status: c.progress)
     }
 
     private static func metric(_ c: Context, _ name: String) throws -> Metric {

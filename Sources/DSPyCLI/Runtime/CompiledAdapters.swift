@@ -138,7 +138,7 @@ final class TrainingProgressReporter: @unchecked Sendable {
             }
             bar?.update(completed: Int64(progress.step), detail: detail)
             if progress.step >= progress.totalSteps {
-                bar?.finish(loss)
+                bar?.finish(loss, elapsed: progress.elapsedSeconds)
                 bar = nil
             }
         }
