@@ -12,21 +12,33 @@ import Foundation
 /// ```
 public enum CompileStoryReport {
     /// The phase table of a run (phases in the order they started; calls logged without a
-    /// phase show as `(none)`).
+    /// phase show as `(none)`). When a phase recorded work without LM calls (`training`),
+    /// the table gains TRAIN TOK, STEPS and FINAL LOSS columns and each job is described
+    /// below it, adapter included.
     public static func phases(_ phases: [PhaseStatistics], color: Bool = false) -> String {
         if phases.isEmpty { return "No calls logged for this run.\n" }
+        let worked = phases.contains { !$0.work.isEmpty }
         let header = ["PHASE", "CALLS", "HITS", "CANDIDATES", "PROMPT TOK", "COMPL TOK", "CALL TIME", "WALL TIME"]
+            + (worked ? ["TRAIN TOK", "STEPS", "FINAL LOSS"] : [])
         var rows = phases.map { p in
             [p.phase ?? "(none)", RunsReport.grouped(p.calls), RunsReport.grouped(p.cacheHits),
              RunsReport.grouped(p.candidates), RunsReport.grouped(p.promptTokens),
              RunsReport.grouped(p.completionTokens), RunsReport.seconds(p.callTime), RunsReport.seconds(p.wallTime)]
+                + (!worked ? [] : p.work.isEmpty ? ["", "", ""]
+                    : [RunsReport.grouped(p.workTokens), RunsReport.grouped(p.steps), lossText(p.finalLosses)])
         }
         rows.append(["total", RunsReport.grouped(phases.reduce(0) { $0 + $1.calls }),
                      RunsReport.grouped(phases.reduce(0) { $0 + $1.cacheHits }), "",
                      RunsReport.grouped(phases.reduce(0) { $0 + $1.promptTokens }),
                      RunsReport.grouped(phases.reduce(0) { $0 + $1.completionTokens }),
-                     RunsReport.seconds(phases.reduce(0) { $0 + $1.callTime }), ""])
-        return table(header, rows, rightAligned: [1, 2, 3, 4, 5, 6, 7], color: color)
+                     RunsReport.seconds(phases.reduce(0) { $0 + $1.callTime }), ""]
+                    + (worked ? [RunsReport.grouped(phases.reduce(0) { $0 + $1.workTokens }),
+                                 RunsReport.grouped(phases.reduce(0) { $0 + $1.steps }), ""] : []))
+        var out = table(header, rows, rightAligned: Set(1..<header.count), color: color)
+        for p in phases {
+            for work in p.work { out += "\(p.phase ?? "(none)"): \(workText(work))\n" }
+        }
+        return out
     }
 
     /// The candidate table of a compile run, then each candidate's decision.
@@ -34,14 +46,18 @@ public enum CompileStoryReport {
         if candidates.isEmpty { return "No candidates recorded for this run (not a compile, or compiled before candidates were recorded).\n" }
         let ansi = ANSI(enabled: color)
         let splits = scoreSplits(candidates)
-        let header = ["", "CANDIDATE", "ROUND", "DEMOS", "OFFSETS"] + splits.map { $0.uppercased() }
+        let tuned = candidates.contains { !$0.adapters.isEmpty }
+        let header = ["", "CANDIDATE", "ROUND", "DEMOS", "OFFSETS"] + (tuned ? ["ADAPTER"] : []) + splits.map { $0.uppercased() }
         let rows = candidates.map { c in
             [c.chosen ? "*" : "", c.candidate, c.round.map { String($0) } ?? "", demosText(c), offsetsText(c)]
+                + (tuned ? [adapterCell(c)] : [])
                 + splits.map { split in c.score(on: split).map { String(format: "%.2f", $0) } ?? "" }
         }
-        var out = table(header, rows, rightAligned: Set(5..<header.count).union([2, 3]), color: color)
+        let scoresFrom = tuned ? 6 : 5
+        var out = table(header, rows, rightAligned: Set(scoresFrom..<header.count).union([2, 3]), color: color)
         out += "\n"
         for c in candidates {
+            for (path, adapter) in c.adapters { out += "\(c.candidate) \(path) adapter: \(adapterText(adapter))\n" }
             for p in c.predictors where !p.instruction.isEmpty && c.candidate != "baseline" {
                 if candidates.first(where: { $0.candidate == "baseline" })?.predictors.first(where: { $0.path == p.path })?.instruction == p.instruction { continue }
                 out += "\(c.candidate) \(p.path) instruction: \(p.instruction.debugDescription)\n"
@@ -65,21 +81,32 @@ public enum CompileStoryReport {
                 }),
                 "predictors": .array(c.predictors.map { p in
                     .object(["path": .string(p.path), "demos": .int(p.demos), "instruction": .string(p.instruction),
-                             "offsets": .object(p.offsets.mapValues(StoredJSON.double))])
+                             "offsets": .object(p.offsets.mapValues(StoredJSON.double)),
+                             "adapter": c.adapters.first { $0.path == p.path }.map { adapterJSON($0.adapter) } ?? .null])
                 }),
             ])
         })
     }
 
-    /// The phases as JSON: one object per phase, durations in seconds.
+    /// The phases as JSON: one object per phase, durations in seconds. `work` lists the
+    /// phase's jobs without LM calls (training: tokens, steps, rows, final loss, adapter);
+    /// a phase with work also has their totals (`trained_tokens`, `steps`, `rows`) and the last
+    /// job's `final_loss`.
     public static func phasesJSON(_ phases: [PhaseStatistics]) -> StoredJSON {
         .array(phases.map { p in
-            .object([
+            var object: [String: StoredJSON] = [
                 "phase": p.phase.map(StoredJSON.string) ?? .null, "calls": .int(p.calls), "cache_hits": .int(p.cacheHits),
                 "candidates": .int(p.candidates), "prompt_tokens": .int(p.promptTokens),
                 "completion_tokens": .int(p.completionTokens), "call_time_s": .double(p.callTime),
-                "wall_time_s": .double(p.wallTime),
-            ])
+                "wall_time_s": .double(p.wallTime), "work": .array(p.work.map(workJSON)),
+            ]
+            if !p.work.isEmpty {
+                object["trained_tokens"] = .int(p.workTokens)
+                object["steps"] = .int(p.steps)
+                object["rows"] = .int(p.rows)
+                object["final_loss"] = p.finalLosses.last.map(StoredJSON.double) ?? .null
+            }
+            return .object(object)
         })
     }
 

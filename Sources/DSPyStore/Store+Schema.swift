@@ -117,6 +117,30 @@ extension Store {
                     """)
         }
 
+        // Work a compile phase does without LM calls (fine-tuning jobs), so the phase table
+        // can show training, which the request log cannot.
+        migrator.registerMigration("v4-phase-work") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE phase_work (
+                        run_id         TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        seq            INTEGER NOT NULL,
+                        phase          TEXT NOT NULL,
+                        candidate      TEXT,
+                        started_at     DATETIME NOT NULL,
+                        wall_time      REAL NOT NULL DEFAULT 0,
+                        tokens         INTEGER NOT NULL DEFAULT 0,
+                        steps          INTEGER NOT NULL DEFAULT 0,
+                        "rows"         INTEGER NOT NULL DEFAULT 0,
+                        final_loss     REAL,
+                        adapter_digest TEXT,
+                        adapter_rank   INTEGER,
+                        adapter_alpha  REAL,
+                        PRIMARY KEY (run_id, seq)
+                    );
+                    """)
+        }
+
         return migrator
     }
 }

@@ -27,6 +27,20 @@ struct FinetuneCLITests {
         #expect(compile.output.contains("\"rank\" : 2"), "\(compile.output)")
         let digest = try #require(compile.output.components(separatedBy: "\"digest\" : \"").dropFirst().first?.prefix(64))
 
+        // The training phase made no LM calls, yet inspect shows it, and the candidate shows its adapter.
+        let phases = try dspyc.run(["inspect", "runs", "latest", "--phases"])
+        #expect(phases.status == 0, "\(phases.output)")
+        let training = phases.output.split(separator: "\n").first { $0.hasPrefix("training ") }
+        #expect(training?.split(separator: " ")[1] == "0", "a training row with no calls: \(phases.output)")
+        #expect(phases.output.contains("training: adapter \(digest.prefix(12)) (rank 2, alpha 4) for finetune: "),
+                "\(phases.output)")
+        let phasesJSON = try dspyc.run(["inspect", "runs", "latest", "--phases", "--json"])
+        #expect(phasesJSON.output.contains("\"phase\":\"training\""), "\(phasesJSON.output)")
+        #expect(phasesJSON.output.contains("\"digest\":\"\(digest)\""), "\(phasesJSON.output)")
+        let candidates = try dspyc.run(["inspect", "candidates", "latest"])
+        #expect(candidates.output.contains(" adapter: \(digest.prefix(12)) (rank 2, alpha 4): "),
+                "\(candidates.output)")
+
         // run applies the stored adapter, and its calls are made with the adapter's model.
         let run = try dspyc.run(["run"] + adHoc + ["--input", "text=What a lovely day", "--json"])
         #expect(run.status == 0, "\(run.output)")

@@ -6,13 +6,15 @@ import Testing
 
 @Suite("A compile's story in a headless browser", .serialized)
 struct CompileStoryBrowserTests {
-    @Test("Chromium renders the phase and candidate tables and the inline SVG; logged <script> stays text")
+    @Test("Chromium renders the phase table (training included), the candidates (an adapter included) and the inline SVG; logged <script> stays text")
     func dom() async throws {
         try await withServedFixture { browser, base, fixture in
-            let run = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.run.id)").absoluteString])
+            let run = try await HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.run.id)").absoluteString])
             #expect(run.contains("<h2>Phases"))
             #expect(run.contains("<h2>Candidates"))
             #expect(run.contains("★ chosen"))
+            #expect(run.contains("<td>training</td>"), "the training phase has a row though it made no LM calls")
+            #expect(run.contains("<code>3f9a0c7e5b21</code> rank 2 · alpha 4"), "the fine-tuned candidate shows its adapter")
             #expect(run.contains("<svg"))
             #expect(run.contains("set aside &lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(run.contains("review 0 says &lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -20,7 +22,7 @@ struct CompileStoryBrowserTests {
             #expect(run.contains("<h2>Distributions"))
             #expect(run.contains("<h2>Demos of the chosen program"))
             #expect(run.contains("<details class=\"phase\" id=\"phase-compiled-eval\""))
-            let call = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("calls/\(try fixture.tracedCallID())").absoluteString])
+            let call = try await HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("calls/\(try fixture.tracedCallID())").absoluteString])
             #expect(call.contains("<span class=\"tk choice\""))
             #expect(call.contains("&lt;script&gt;</span>"))
             #expect(call.contains("<h3>Choice 1: <code>sentiment</code>"))
@@ -44,7 +46,7 @@ struct CompileStoryBrowserTests {
                 let file = WebBrowserTests.screenshots.appendingPathComponent("\(name).png")
                 try? FileManager.default.removeItem(at: file)
                 let url = try #require(URL(string: path, relativeTo: base))
-                _ = try HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,1400", url.absoluteString])
+                _ = try await HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,1400", url.absoluteString])
                 let size = try HeadlessChromium.pngSize(file)
                 #expect(size?.width == 1280 && size?.height == 1400, "\(name).png is \(String(describing: size))")
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0

@@ -38,8 +38,19 @@ enum HeadlessChromium {
 
     /// Runs the browser headless with `arguments` and a throwaway profile; returns its standard output.
     ///
+    /// The wait happens on a thread of its own, not on one of Swift concurrency's: the page
+    /// the browser loads is served by this process's cooperative threads, and two browser
+    /// suites blocking one each would starve the server on a two-core machine.
+    ///
     /// - Throws: ``Failure`` when it exits non-zero or runs past `timeout` (it is then killed).
-    static func run(_ browser: URL, _ arguments: [String], timeout: TimeInterval = 90) throws -> String {
+    static func run(_ browser: URL, _ arguments: [String], timeout: TimeInterval = 90) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(browser, arguments, timeout: timeout) }) }.start()
+        }
+    }
+
+    /// ``run(_:_:timeout:)``, waiting on the calling thread.
+    private static func runBlocking(_ browser: URL, _ arguments: [String], timeout: TimeInterval) throws -> String {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("dspyc-chromium-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -109,18 +120,18 @@ struct WebBrowserTests {
         let base = try await server.start()
         defer { server.stop() }
 
-        let index = try HeadlessChromium.run(browser, ["--dump-dom", base.absoluteString])
+        let index = try await HeadlessChromium.run(browser, ["--dump-dom", base.absoluteString])
         #expect(index.contains("<title>Runs · dspyc inspector</title>"))
         #expect(index.contains("href=\"/runs/\(fixture.compile.id)\""))
         #expect(index.contains("href=\"/runs/\(fixture.eval.id)\""))
 
-        let run = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.compile.id)").absoluteString])
+        let run = try await HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("runs/\(fixture.compile.id)").absoluteString])
         #expect(run.contains(fixture.compile.id))
         #expect(run.contains("id=\"trace-trace-lovely\""))
         #expect(run.contains("<span class=\"path\">classify.predict</span>"))
         #expect(run.contains("<span class=\"path\">explain.predict</span>"))
 
-        let call = try HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("calls/\(fixture.hostileCall.id!)").absoluteString])
+        let call = try await HeadlessChromium.run(browser, ["--dump-dom", base.appendingPathComponent("calls/\(fixture.hostileCall.id!)").absoluteString])
         #expect(call.contains("<pre>Answer questions about HTML.</pre>"))
         // The browser parsed the logged <script> as text: the serialised DOM
         // escapes it again, and holds no script element.
@@ -129,7 +140,7 @@ struct WebBrowserTests {
         #expect(!call.contains("<b>script</b>"))
         #expect(call.contains("It runs &lt;b&gt;script&lt;/b&gt; &amp; \"quotes\" 'too'"))
 
-        let search = try HeadlessChromium.run(
+        let search = try await HeadlessChromium.run(
             browser, ["--dump-dom", try #require(URL(string: "search?q=%3Cscript%3E", relativeTo: base)).absoluteString])
         #expect(search.contains("<mark>&lt;script&gt;</mark>"))
         #expect(!search.contains("<script"))
@@ -163,7 +174,7 @@ struct WebBrowserTests {
             let file = Self.screenshots.appendingPathComponent("\(name).png")
             try? FileManager.default.removeItem(at: file)
             let url = try #require(URL(string: path, relativeTo: base))
-            _ = try HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,900", url.absoluteString])
+            _ = try await HeadlessChromium.run(browser, ["--screenshot=\(file.path)", "--window-size=1280,900", url.absoluteString])
             let size = try HeadlessChromium.pngSize(file)
             #expect(size?.width == 1280 && size?.height == 900, "\(name).png is \(String(describing: size))")
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0

@@ -44,6 +44,7 @@ struct StorePhaseTests {
             #expect(phases.map(\.phase) == [nil])
             #expect(phases.first?.calls == 1)
             #expect(try store.candidates(runID: "old-run").isEmpty)
+            #expect(try store.phaseWork(runID: "old-run").isEmpty)
 
             // The migrated file takes new calls with phases, next to the old one.
             var tagged = sampleCall(run: "old-run")
@@ -120,5 +121,52 @@ struct StorePhaseTests {
         #expect(predictor.offsets == ["positive": 0.5, "negative": -0.5])
         try store.deleteRun(run.id)
         #expect(try store.candidates(runID: run.id).isEmpty)
+    }
+
+    @Test("A training job is saved with its run, replaced as a whole, and becomes a phase row of its own, placed by its start")
+    func phaseWorkRoundTrip() throws {
+        let store = try Store.inMemory()
+        let run = try store.beginRun(kind: .compile, program: "sentiment")
+        func call(_ phase: String, at seconds: TimeInterval) -> LoggedCall {
+            var call = sampleCall(run: run.id, at: seconds)
+            call.phase = phase
+            return call
+        }
+        try store.log([call("bootstrap", at: 1_800_000_000), call("compiled-eval", at: 1_800_000_100)])
+        let start = Date(timeIntervalSince1970: 1_800_000_010)
+        let job = PhaseWorkRecord(
+            runID: "ignored", seq: 7, phase: "training", candidate: "finetune", startedAt: start, wallTime: 42.5,
+            tokens: 812, steps: 4, rows: 4, finalLoss: 0.6931, adapterDigest: String(repeating: "ab", count: 32),
+            adapterRank: 2, adapterAlpha: 4)
+        try store.savePhaseWork([PhaseWorkRecord(runID: run.id, seq: 0, phase: "old", startedAt: start, wallTime: 1)], runID: run.id)
+        try store.savePhaseWork([job], runID: run.id)
+        var stored = job
+        stored.runID = run.id
+        stored.seq = 0
+        #expect(try store.phaseWork(runID: run.id) == [stored])
+
+        let phases = try store.phaseStatistics(runID: run.id)
+        #expect(phases.map(\.phase) == ["bootstrap", "training", "compiled-eval"])
+        let training = phases[1]
+        #expect(training.calls == 0 && training.promptTokens == 0)
+        #expect(training.wallTime == 42.5)
+        #expect(training.firstCall == start)
+        #expect(training.work == [stored])
+        #expect(training.workTokens == 812 && training.steps == 4 && training.rows == 4)
+        #expect(training.finalLosses == [0.6931])
+
+        // Work in a phase that also made calls joins its row, and its wall time spans both.
+        var alongside = stored
+        alongside.phase = "bootstrap"
+        alongside.startedAt = Date(timeIntervalSince1970: 1_800_000_001)
+        alongside.wallTime = 4
+        try store.savePhaseWork([alongside], runID: run.id)
+        let merged = try store.phaseStatistics(runID: run.id)
+        #expect(merged.map(\.phase) == ["bootstrap", "compiled-eval"])
+        #expect(merged[0].calls == 1 && merged[0].steps == 4)
+        #expect(abs(merged[0].wallTime - 5) < 1e-3, "the call's start to the work's end")
+
+        try store.deleteRun(run.id)
+        #expect(try store.phaseWork(runID: run.id).isEmpty)
     }
 }

@@ -168,6 +168,29 @@ struct BootstrapFinetuneTests {
         #expect(Set(FinetunedLM.artifacts(of: perPredictor.program).map(\.artifact.digest)).count == 2)
     }
 
+    @Test("Each training job is recorded as training-phase work: time, tokens, steps, rows, final loss and adapter")
+    func trainingRecordedAsPhaseWork() async throws {
+        let fixture = try Self.fixture()
+        let lm = FakeFineTunableLM(base: Self.answers())
+        let recorder = CompileTraceRecorder()
+        let before = Date()
+        let compiled = try await DSPySettings.with(DSPySettings(lm: lm)) {
+            try await CompileTrace.recording(recorder) {
+                try await BootstrapFinetune(metric: Self.metric, settings: FinetuneSettings(rank: 4, alpha: 8))
+                    .compile(FinetuneClassify(), trainset: Self.trainset(fixture))
+            }
+        }
+        let artifact = try #require((compiled.program.predictors().first?.lm as? FinetunedLM)?.artifact)
+        let work = try #require(recorder.work.first)
+        #expect(recorder.work.count == 1)
+        #expect(work.phase == .training && work.candidate == "finetune")
+        #expect(work.startedAt >= before && work.wallSeconds >= 0)
+        #expect(work.rows == 7 && work.tokens == 7 && work.steps == 1 && work.finalLoss == 0.5)
+        #expect(work.adapter == PhaseWork.Adapter(digest: artifact.digest, rank: 4, alpha: 8))
+        let candidate = try #require(recorder.candidates.first { $0.id == "finetune" })
+        #expect(candidate.state["classify"]?["lm"]?["adapter"]?["digest"]?.stringValue == artifact.digest)
+    }
+
     @Test("A model that cannot be fine-tuned, or no run passing the metric, is a clear error")
     func errors() async throws {
         let fixture = try Self.fixture()

@@ -163,7 +163,8 @@ public struct BootstrapFinetune: Optimizer {
         return FinetuneRow(messages: messages)
     }
 
-    /// Trains one adapter per job and gives each predictor its fine-tuned model.
+    /// Trains one adapter per job and gives each predictor its fine-tuned model; each job is
+    /// recorded as ``PhaseWork`` in the training phase (its calls, if any, are tagged `training`).
     private func train(_ student: any Program, traces: [TraceData]) async throws -> [FinetunedLM] {
         let ambient = DSPySettings.current.lm
         var done: [String: FinetunedLM] = [:]
@@ -183,9 +184,13 @@ public struct BootstrapFinetune: Optimizer {
                         "finetune has no training rows for '\(name)': no teacher run passed the metric")
                 }
                 OptimizerLog.logger.debug("finetune: training", metadata: ["rows": "\(rows.count)", "model": "\(key)"])
+                let (startedAt, clock) = (Date(), ContinuousClock())
+                let begun = clock.now
                 var tuned = try await CompileContext.phase(.training, candidate: "finetune") {
                     try await trainer.finetune(rows, settings: settings, progress: progress)
                 }
+                CompileTrace.work(.training(tuned.artifact, candidate: "finetune", startedAt: startedAt,
+                                            wallSeconds: (clock.now - begun).seconds))
                 if let cache { tuned = tuned.cached(cache) }
                 done[key] = tuned
                 order.append(tuned)

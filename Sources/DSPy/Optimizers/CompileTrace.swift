@@ -53,15 +53,24 @@ public struct CandidateTrace: Sendable, Codable, Equatable {
     }
 }
 
-/// Collects the candidates of one compile (install it with ``CompileTrace/recording(_:)``).
+/// Collects the candidates of one compile, and the work its phases did without LM calls
+/// (install it with ``CompileTrace/recording(_:)``).
 public final class CompileTraceRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [CandidateTrace] = []
+    private var storedWork: [PhaseWork] = []
 
     public init() {}
 
     /// The candidates so far, in the order they were first recorded.
     public var candidates: [CandidateTrace] { lock.withLock { stored } }
+
+    /// The work recorded so far (``PhaseWork``: training jobs), in the order it was recorded.
+    public var work: [PhaseWork] { lock.withLock { storedWork } }
+
+    func addWork(_ work: PhaseWork) {
+        lock.withLock { storedWork.append(work) }
+    }
 
     func update(_ id: String, _ change: (inout CandidateTrace) -> Void) {
         lock.withLock {

@@ -155,6 +155,7 @@ struct CompileDriver {
         try session.store.saveCandidates(CompileTraceWriter.records(
             runID: session.run.id, baselineProgram: program, baseline: baseline, compiled: compiled, score: score,
             recorder: trace), runID: session.run.id)
+        try session.store.savePhaseWork(CompileTraceWriter.work(runID: session.run.id, recorder: trace), runID: session.run.id)
         let state = compiled.program.dumpState().pythonJSON(indent: 2)
         let totals = session.recorder.snapshot
         let summary = CompileSummary(

@@ -2,8 +2,8 @@ import DSPy
 import DSPyStore
 import Foundation
 
-/// Turns a compile's trace (the optimizer's candidates) into the store's candidate records,
-/// adding the baseline and the compiled program's dev scores, and saves them with the run.
+/// Turns a compile's trace (the optimizer's candidates, and its phases' work without LM calls)
+/// into the store's records, adding the baseline and the compiled program's dev scores.
 ///
 /// The baseline (the program as given) is candidate `baseline`; the dev score of the
 /// compiled program goes to the candidate the optimizer chose. An optimizer that records no
@@ -42,6 +42,17 @@ struct CompileTraceWriter {
                 chosen: trace.chosen, decision: trace.decision))
         }
         return records
+    }
+
+    /// The work the compile's phases recorded without LM calls (training jobs), as store records.
+    static func work(runID: String, recorder: CompileTraceRecorder) -> [PhaseWorkRecord] {
+        recorder.work.enumerated().map { index, work in
+            PhaseWorkRecord(
+                runID: runID, seq: index, phase: work.phase.rawValue, candidate: work.candidate, startedAt: work.startedAt,
+                wallTime: work.wallSeconds, tokens: work.tokens, steps: work.steps, rows: work.rows,
+                finalLoss: work.finalLoss, adapterDigest: work.adapter?.digest, adapterRank: work.adapter?.rank,
+                adapterAlpha: work.adapter?.alpha)
+        }
     }
 
     /// A program state as the store's JSON object (empty if it cannot be converted).
