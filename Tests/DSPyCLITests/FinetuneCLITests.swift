@@ -24,6 +24,9 @@ struct FinetuneCLITests {
             "--optimizer", "finetune", "--rank", "2", "--alpha", "4", "--epochs", "1", "--targets", "attn_q,attn_v", "--json"])
         #expect(compile.status == 0, "\(compile.output)")
         #expect(compile.output.contains("\"training\""), "\(compile.output)")
+        // Minutes of teacher runs and training say what they are doing.
+        #expect(compile.output.contains("finetune: running the teacher on 4 training examples"), "\(compile.output)")
+        #expect(compile.output.contains("finetune: kept "), "\(compile.output)")
         #expect(compile.output.contains("\"rank\" : 2"), "\(compile.output)")
         let digest = try #require(compile.output.components(separatedBy: "\"digest\" : \"").dropFirst().first?.prefix(64))
 
