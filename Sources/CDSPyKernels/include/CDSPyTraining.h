@@ -22,16 +22,19 @@ void dspy_sgemm(dspy_pool *pool, int trans_a, int trans_b, int m, int n, int k, 
 /// Causal attention of `tokens` rows of one sequence with grouped query heads, saving the softmax
 /// probabilities for the backward pass. q [t][heads][d] (q_stride per row), k and v [t][kv_heads][d]
 /// (kv_stride), out [t][heads][d] (out_stride). Row i sees positions [max(0, i + 1 − window), i] (window 0: all).
-/// probs holds heads × tokens × tokens floats (row-major per head; entries outside a row's
-/// visible range are 0). Scores are scale · q·k. One pool task per head.
+/// probs holds heads × tokens × tokens floats (row-major per head): row i is written up to the
+/// end of its 64-row block (entries outside its visible range 0), the rest is left untouched.
+/// Scores are scale · q·k. One pool task per (head, 64-row block); cost about half the full
+/// tokens² products.
 void dspy_train_attention(dspy_pool *pool, const float *q, int q_stride, const float *k, const float *v,
                           int kv_stride, float *out, int out_stride, float *probs, int tokens, int heads,
                           int kv_heads, int head_dim, int window, float scale);
 
 /// The backward pass of `dspy_train_attention`: from d_out (like out, d_out_stride) and the saved
 /// probs, writes dq (like q, q_stride), dk and dv (like k; overwritten). `scratch` holds
-/// `dspy_train_attention_scratch_count` floats. One pool task per query head writes its own
-/// partial key and value gradients; each key/value head then sums its query heads in order.
+/// `dspy_train_attention_scratch_count` floats (heads × tokens² for dS, plus per-head partial
+/// key and value gradients, each written by one (head, block) task); each key/value head then
+/// sums its query heads in order.
 void dspy_train_attention_backward(dspy_pool *pool, const float *q, int q_stride, const float *k,
                                    const float *v, int kv_stride, const float *probs, const float *d_out,
                                    int d_out_stride, float *dq, float *dk, float *dv, int tokens, int heads, int kv_heads,
