@@ -78,15 +78,7 @@ extension Store {
     /// Stores the work of a compile run's phases, replacing any stored for it before (all or
     /// none). `seq` and `runID` are set from the order and `runID` given.
     public func savePhaseWork(_ work: [PhaseWorkRecord], runID: String) throws {
-        try write("saving a compile's phase work") { db in
-            try Self.ensureRun(id: runID, kind: .compile, program: nil, db)
-            try PhaseWorkRecord.filter(PhaseWorkRecord.CodingKeys.runID == runID).deleteAll(db)
-            for (index, var record) in work.enumerated() {
-                record.runID = runID
-                record.seq = index
-                try record.insert(db)
-            }
-        }
+        try replaceRunRows(work, runID: runID, what: "phase work")
     }
 
     /// The work a run's phases recorded, in the order it was recorded.
@@ -95,7 +87,6 @@ extension Store {
     }
 
     static func phaseWork(runID: String, _ db: Database) throws -> [PhaseWorkRecord] {
-        try PhaseWorkRecord.filter(PhaseWorkRecord.CodingKeys.runID == runID)
-            .order(PhaseWorkRecord.CodingKeys.seq).fetchAll(db)
+        try runRows(PhaseWorkRecord.self, runID: runID, db)
     }
 }

@@ -127,22 +127,11 @@ extension Store {
     /// Stores the candidates of a compile run, replacing any stored for it before
     /// (all or none). `seq` and `runID` are set from the order and `runID` given.
     public func saveCandidates(_ candidates: [CompileCandidateRecord], runID: String) throws {
-        try write("saving a compile's candidates") { db in
-            try Self.ensureRun(id: runID, kind: .compile, program: nil, db)
-            try CompileCandidateRecord.filter(CompileCandidateRecord.CodingKeys.runID == runID).deleteAll(db)
-            for (index, var candidate) in candidates.enumerated() {
-                candidate.runID = runID
-                candidate.seq = index
-                try candidate.insert(db)
-            }
-        }
+        try replaceRunRows(candidates, runID: runID, what: "candidates")
     }
 
     /// The candidates a compile run recorded, in the order the optimizer recorded them.
     public func candidates(runID: String) throws -> [CompileCandidateRecord] {
-        try read("reading a compile's candidates") { db in
-            try CompileCandidateRecord.filter(CompileCandidateRecord.CodingKeys.runID == runID)
-                .order(CompileCandidateRecord.CodingKeys.seq).fetchAll(db)
-        }
+        try read("reading a compile's candidates") { db in try Self.runRows(CompileCandidateRecord.self, runID: runID, db) }
     }
 }
