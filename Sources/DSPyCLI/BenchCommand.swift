@@ -72,6 +72,10 @@ struct BenchCommand: AsyncParsableCommand {
         print(table.render(), terminator: "")
         print(String(format: "prefix cache: prefill with %d cached tokens takes %.1f%% of the uncached time",
                      prefix, report.cachedPrefillRatio * 100))
+        let s = report.speculation
+        print(String(format: "speculation (copy task, greedy, same %d tokens): %.1f → %.1f tokens/s (%.2f×), %d of %d guesses kept",
+                     s.generatedTokens, s.plainTokensPerSecond, s.speculativeTokensPerSecond,
+                     s.speculativeTokensPerSecond / s.plainTokensPerSecond, s.acceptedDraftTokens, s.draftedTokens))
         print(String(format: "peak RSS: %.0f MB; threads: %d", Double(report.peakResidentBytes) / 1e6, report.threads))
     }
 }

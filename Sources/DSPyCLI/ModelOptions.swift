@@ -11,6 +11,15 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     @Option(
+        name: .customLong("draft-tokens"),
+        help: ArgumentHelp(
+            "Speculative decoding: the most tokens guessed from the prompt and checked in one pass (0: off).",
+            discussion: "Guesses are kept only where the model picks the same tokens, so outputs are identical "
+                + "either way; only speed changes.",
+            valueName: "n"))
+    var draftTokens = PromptLookupDrafter().maxTokens
+
+    @Option(
         name: .customLong("chat-template"),
         help: ArgumentHelp(
             "Render chats with this template family instead of the model's own: \(ChatTemplate.Family.names).",
@@ -20,6 +29,7 @@ struct ModelOptions: ParsableArguments {
     var chatTemplate: String?
 
     func validate() throws {
+        guard draftTokens >= 0 else { throw ValidationError("--draft-tokens must be 0 or more, not \(draftTokens)") }
         if let chatTemplate, ChatTemplate.Family(name: chatTemplate) == nil {
             throw ValidationError(
                 "unknown chat template '\(chatTemplate)' (known: \(ChatTemplate.Family.names))")
@@ -58,7 +68,8 @@ struct ModelOptions: ParsableArguments {
         Log.status("Loading \(url.lastPathComponent)…")
         let model = try TextModel(
             contentsOf: url, threads: threads, chatTemplate: chatTemplateFamily,
-            defaultChatTemplate: defaultChatTemplate(for: url))
+            defaultChatTemplate: defaultChatTemplate(for: url),
+            drafter: draftTokens > 0 ? PromptLookupDrafter(maxTokens: draftTokens) : nil)
         Log.status(String(format: "Loaded %@ in %.2f s (%d layers, %d threads)", url.lastPathComponent,
                           (clock.now - start).seconds, model.configuration.layerCount, model.engine.threadCount))
         return model

@@ -25,10 +25,14 @@ public struct EvaluationRequest: Sendable {
     /// model. A sequence keeps the adapter its first tokens were evaluated with: continuing
     /// it with another is refused, so keys and values never mix adapters.
     public var adapter: AdapterID?
+    /// Where the tokens go: the sequence is first cut back to this length, dropping what it
+    /// held from there on (a rejected guess, a scored alternative). nil: after all it holds.
+    /// Saves a separate ``LanguageEngine/truncate(_:to:)``, which would wait for a whole pass.
+    public var position: Int?
 
     public init(
         sequence: SequenceID, tokens: [Int32], logits: OutputSelection = .last, hiddenStates: Bool = false,
-        call: Range<Int>? = nil, adapter: AdapterID? = nil
+        call: Range<Int>? = nil, adapter: AdapterID? = nil, position: Int? = nil
     ) {
         self.sequence = sequence
         self.tokens = tokens
@@ -36,6 +40,7 @@ public struct EvaluationRequest: Sendable {
         self.hiddenStates = hiddenStates
         self.call = call
         self.adapter = adapter
+        self.position = position
     }
 }
 
@@ -63,6 +68,12 @@ public actor LanguageEngine {
     public nonisolated let file: GGUFFile
     /// Kernel threads per job.
     public nonisolated let threadCount: Int
+    /// The most tokens of one sequence a pass may hold while each token's logits stay bit
+    /// for bit those of evaluating it alone (what speculative decoding needs to change
+    /// nothing): unbounded for Q4/Q5/Q8 weights, 7 with K-quants (8 or more take the tiled
+    /// order), 1 with float matrices (2 or more take tinyBLAS's order). Attention is exact
+    /// below 64 tokens either way (see `AttentionPath`).
+    public nonisolated let exactBatchTokens: Int
     /// The llama.cpp build whose float order the kernels follow (``KernelOrder/avx2`` or
     /// ``KernelOrder/avx512``).
     public nonisolated let kernelOrder: KernelOrder
@@ -100,6 +111,7 @@ public actor LanguageEngine {
         self.file = file
         configuration = model.configuration
         threadCount = model.pool.threadCount
+        exactBatchTokens = model.weights.exactBatchTokens
     }
 
     /// Starts an empty sequence.
@@ -164,7 +176,11 @@ public actor LanguageEngine {
         let segments = try requests.map { request in
             let cache = try cache(for: request.sequence)
             let adapter = try loadedAdapter(request.adapter)
-            if cache.length > 0, cache.adapter != request.adapter {
+            if let position = request.position, !(0...cache.length).contains(position) {
+                throw EngineError.invalidArgument(
+                    "cannot continue \(request.sequence) at position \(position): it holds \(cache.length)")
+            }
+            if min(cache.length, request.position ?? .max) > 0, cache.adapter != request.adapter {
                 throw EngineError.invalidArgument(
                     "\(request.sequence) holds keys and values computed with "
                         + "\(cache.adapter.map(\.description) ?? "no adapter"), not \(request.adapter.map(\.description) ?? "no adapter")")
@@ -173,7 +189,18 @@ public actor LanguageEngine {
                 cache: cache, tokens: request.tokens, logits: request.logits, hiddenStates: request.hiddenStates,
                 call: request.call, adapter: adapter)
         }
-        let outputs = try model.forward(segments)
+        // Cut back where asked; a failed pass writes nothing, so undoing is restoring lengths.
+        let lengths = segments.map(\.cache.length)
+        for (segment, request) in zip(segments, requests) {
+            if let position = request.position { segment.cache.truncate(to: position) }
+        }
+        let outputs: [(logits: OutputRows, hiddenStates: OutputRows?)]
+        do {
+            outputs = try model.forward(segments)
+        } catch {
+            for (segment, length) in zip(segments, lengths) { segment.cache.advance(to: length) }
+            throw error
+        }
         for (segment, request) in zip(segments, requests) { segment.cache.adapter = request.adapter }
         return zip(segments, outputs).map { segment, output in
             Evaluation(

@@ -15,6 +15,8 @@ public struct EngineBenchmark: Sendable {
         public var batchedTokensPerSecond: Double
         /// Prefill time of a prompt whose first `prefixTokens` are cached, over the uncached time.
         public var cachedPrefillRatio: Double
+        /// Greedy generation of a copy task with and without speculative decoding.
+        public var speculation: SpeculationFigures
         /// Peak resident memory of the process, in bytes (0 when unknown).
         public var peakResidentBytes: Int
         public var promptTokens: Int
@@ -90,14 +92,17 @@ public struct EngineBenchmark: Sendable {
             return cached.promptDuration.seconds / uncached.promptDuration.seconds
         }
 
+        progress("speculation: a copy task with and without prompt-lookup guesses")
+        let speculation = try await measureSpeculation(on: model)
+
         return Report(
             promptTokensPerSecond: pp, generationTokensPerSecond: tg, batchedTokensPerSecond: batched,
-            cachedPrefillRatio: ratio, peakResidentBytes: Self.peakResidentBytes(),
+            cachedPrefillRatio: ratio, speculation: speculation, peakResidentBytes: Self.peakResidentBytes(),
             promptTokens: promptTokens, generatedTokens: generatedTokens, batchSequences: batchSequences,
             prefixTokens: prefixTokens, threads: engine.threadCount)
     }
 
-    private func best(_ body: () async throws -> Double) async throws -> Double {
+    func best(_ body: () async throws -> Double) async throws -> Double {
         _ = try await body()
         var result = 0.0
         for _ in 0..<repetitions { result = max(result, try await body()) }

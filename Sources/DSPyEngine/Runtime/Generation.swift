@@ -27,6 +27,10 @@ public struct Generation: Sendable {
     /// Where each generated token came from, parallel to ``tokens``: forced by the
     /// constraint, taken as part of a scored choice, or sampled.
     public var tokenOrigins: [TokenOrigin] = []
+    /// Tokens guessed by speculative decoding and checked (``GenerationOptions/drafter``).
+    public var draftedTokens = 0
+    /// Guessed tokens the model picked too (each saved one forward step).
+    public var acceptedDraftTokens = 0
     /// Time to evaluate the prompt (to the first logits).
     public var promptDuration: Duration
     /// Time spent generating after the prompt.
@@ -85,15 +89,23 @@ public struct GenerationOptions: Sendable {
     public var renderSpecial: Bool
     /// The LoRA adapter to generate with (``TextModel/loadAdapter(_:scale:)``); nil: the base model.
     public var adapter: AdapterID?
+    /// Speculative decoding: tokens guessed from the prompt and output so far are checked in
+    /// one batched pass and kept where the model picks them anyway, so the output is the
+    /// same as without (see ``PromptLookupDrafter``). nil: the model's (``TextModel/drafter``);
+    /// ``PromptLookupDrafter/off`` turns it off. It only runs where the engine's batched
+    /// products round exactly as one-token decoding does (``LanguageEngine/exactBatchTokens``)
+    /// and without an adapter.
+    public var drafter: PromptLookupDrafter?
 
     public init(
         constraint: OutputConstraint? = nil, choiceScoring: [Int: [Double]]? = nil, renderSpecial: Bool = false,
-        adapter: AdapterID? = nil
+        adapter: AdapterID? = nil, drafter: PromptLookupDrafter? = nil
     ) {
         self.constraint = constraint
         self.choiceScoring = choiceScoring
         self.renderSpecial = renderSpecial
         self.adapter = adapter
+        self.drafter = drafter
     }
 }
 

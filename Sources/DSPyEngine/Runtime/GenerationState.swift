@@ -1,8 +1,16 @@
 /// The bookkeeping of one generation: sampler, constraint, detokenizer, stop strings.
 ///
-/// ``nextStep(model:sequence:)`` decides the tokens to append next (one sampled
-/// token, a forced span, or nothing when generation is over); the caller evaluates
-/// them and stores the new logits.
+/// ``nextStep(model:sequence:)`` decides the tokens to evaluate next (one sampled token,
+/// perhaps followed by guessed ones, a forced span, or nothing when generation is over);
+/// the caller evaluates them and hands the logits to ``absorb(_:stepTokens:)``.
+///
+/// Speculative decoding (with a ``PromptLookupDrafter``): a sampled token goes to the model
+/// with the tokens the drafter guesses would follow it, and each guess's row of logits is
+/// then sampled exactly as the next plain step would have been — same mask, same sampler
+/// state, same random draw. A guess is kept while the sampled token equals it; the first
+/// token that differs is already the right next token and is evaluated in the next step.
+/// The output is therefore the plain one whenever each row's logits are (see
+/// ``LanguageEngine/exactBatchTokens``), under any sampling parameters.
 struct GenerationState {
     let parameters: SamplingParameters
     let options: GenerationOptions
@@ -19,10 +27,24 @@ struct GenerationState {
     private var choiceScores: [ChoiceScore] = []
     private var origins: [Generation.TokenOrigin] = []
     private var finished = false
+    /// The drafter and the most tokens one guess may hold (nil: no speculation).
+    private let drafting: (drafter: PromptLookupDrafter, limit: Int)?
+    /// Prompt and output so far, where the drafter looks for repeats.
+    private var history: [Int32]
+    /// The guesses riding on the step being evaluated.
+    private var draft: [Int32] = []
+    /// A token sampled while checking guesses, to be evaluated next.
+    private var pending: Int32?
+    private var draftedTokens = 0
+    private var acceptedDraftTokens = 0
 
+    /// - Parameter drafter: the guesser (the request's, else the model's).
+    /// - Parameter draftLimit: the most guessed tokens the engine can check exactly in one
+    ///   pass (0: no speculation).
     init(
         prompt: [Int32], parameters: SamplingParameters, options: GenerationOptions, tokenizer: Tokenizer,
-        logits: [Float], maxTokens: Int, onText: (@Sendable (String) -> Void)?
+        logits: [Float], maxTokens: Int, drafter: PromptLookupDrafter?, draftLimit: Int,
+        onText: (@Sendable (String) -> Void)?
     ) {
         self.parameters = parameters
         self.options = options
@@ -37,23 +59,34 @@ struct GenerationState {
         }
         decoder = options.constraint.map(ConstrainedDecoder.init)
         stream = TokenTextStream(tokenizer: tokenizer, parameters: parameters, renderSpecial: options.renderSpecial)
+        let limit = min(draftLimit, drafter?.maxTokens ?? 0)
+        drafting = limit > 0 ? drafter.map { ($0, limit) } : nil
+        history = drafting == nil ? [] : prompt
     }
 
-    /// The tokens to evaluate next, or nil when generation is over.
-    mutating func nextStep(model: TextModel, sequence: inout SequenceID) async throws -> [Int32]? {
+    /// Whether the step being evaluated carries guesses (then every row's logits are needed).
+    var isSpeculating: Bool { !draft.isEmpty }
+
+    /// The tokens to evaluate next, or nil when generation is over. `length` is the number
+    /// of positions of `sequence` that hold the prompt and the accepted output.
+    mutating func nextStep(model: TextModel, sequence: SequenceID, length: Int) async throws -> [Int32]? {
         while !finished {
             guard generated.count < maxTokens else { return finish(.length) }
+            if let token = pending {
+                pending = nil
+                return withGuesses(after: token)
+            }
             if var decoder {
                 if let choice = decoder.pendingChoice, let offsets = options.choiceScoring?[choice.segment] {
-                    let (score, next) = try await model.scoreChoice(
+                    let score = try await model.scoreChoice(
                         values: choice.values, tokens: choice.tokens, segment: choice.segment, offsets: offsets,
-                        firstLogits: logits, sequence: sequence, adapter: options.adapter)
+                        firstLogits: logits, sequence: sequence, length: length, adapter: options.adapter)
                     let tokens = try decoder.acceptChoice(score.chosen)
                     self.decoder = decoder
                     choiceScores.append(score)
                     emit(tokens, origin: .choice(choiceScores.count - 1))
-                    logits = next
-                    continue  // already evaluated
+                    if try finished || emitDeterminedEnd() { return nil }
+                    return tokens  // evaluated like a forced span: what follows reads its logits
                 }
                 let forced = decoder.forcedTokens()
                 if !forced.isEmpty {
@@ -64,20 +97,96 @@ struct GenerationState {
                     return finished ? nil : span
                 }
                 if decoder.isComplete { return finish(.stop) }
-                var masked = logits
-                decoder.apply(to: &masked)
-                let token = sample(masked)
-                try decoder.accept(token)
-                self.decoder = decoder
-                emit([token], origin: sampledOrigin)
-                return finished ? nil : [token]
             }
-            let token = sample(logits)
-            if tokenizer.isEndOfGeneration(token) { return finish(.stop) }
-            emit([token], origin: sampledOrigin)
-            return finished ? nil : [token]
+            guard let token = try sampleFreely() else { return nil }
+            return finished ? nil : withGuesses(after: token)
         }
         return nil
+    }
+
+    /// Takes the logits of the step just evaluated and returns how many of its tokens stay
+    /// in the sequence (the caller drops the rest: guesses the model did not make).
+    mutating func absorb(_ rows: OutputRows, stepTokens: Int) throws -> Int {
+        let guesses = draft
+        draft = []
+        guard !guesses.isEmpty else {
+            logits = Array(rows.last ?? [])
+            return stepTokens
+        }
+        draftedTokens += guesses.count
+        for (index, guess) in guesses.enumerated() {
+            logits = Array(rows[index])
+            // A forced span, a scored choice or the end is the plain loop's to handle, from these logits.
+            guard !finished, generated.count < maxTokens, isFreePosition() else { return 1 + index }
+            guard let token = try sampleFreely() else { return 1 + index }
+            guard token == guess else {
+                pending = finished ? nil : token
+                return 1 + index
+            }
+            acceptedDraftTokens += 1
+        }
+        logits = Array(rows[guesses.count])
+        return stepTokens
+    }
+
+    /// Emits the rest of the output when the constraint forces all of it up to the end (the
+    /// `[[ ## completed ## ]]` after a last choice) and ends: nothing reads those tokens'
+    /// logits or keys, so they are not evaluated. Returns whether it did.
+    private mutating func emitDeterminedEnd() throws -> Bool {
+        guard var probe = decoder else { return false }
+        let tail = probe.forcedTokens()
+        guard generated.count + tail.count <= maxTokens else { return false }
+        for token in tail { try probe.accept(token) }
+        guard probe.isComplete else { return false }
+        decoder = probe
+        emit(tail, origin: .forced)
+        return true
+    }
+
+    /// Whether the next token is sampled (not forced, not a scored choice, not the end).
+    private mutating func isFreePosition() -> Bool {
+        guard var decoder else { return true }
+        defer { self.decoder = decoder }
+        if let choice = decoder.pendingChoice, options.choiceScoring?[choice.segment] != nil { return false }
+        return decoder.forcedTokens().isEmpty && !decoder.isComplete
+    }
+
+    /// Samples the next token from ``logits`` (masked by the constraint), records and streams
+    /// it; nil when it ends generation without being output (an end-of-generation token).
+    private mutating func sampleFreely() throws -> Int32? {
+        guard var decoder else {
+            let token = sample(logits)
+            if tokenizer.isEndOfGeneration(token) {
+                _ = finish(.stop)
+                return nil
+            }
+            emit([token], origin: sampledOrigin)
+            return token
+        }
+        var masked = logits
+        decoder.apply(to: &masked)
+        let token = sample(masked)
+        try decoder.accept(token)
+        self.decoder = decoder
+        emit([token], origin: sampledOrigin)
+        return token
+    }
+
+    /// `[token]` followed by the drafter's guesses, as far as the constraint allows them.
+    private mutating func withGuesses(after token: Int32) -> [Int32] {
+        guard let (drafter, limit) = drafting else { return [token] }
+        var guesses = drafter.propose(after: history, limit: min(limit, maxTokens - generated.count - 1))
+        if var probe = decoder {
+            var kept = 0
+            for guess in guesses {
+                if let choice = probe.pendingChoice, options.choiceScoring?[choice.segment] != nil { break }
+                if probe.isComplete || !probe.forcedTokens().isEmpty || (try? probe.accept(guess)) == nil { break }
+                kept += 1
+            }
+            guesses.removeLast(guesses.count - kept)
+        }
+        draft = guesses
+        return [token] + guesses
     }
 
     private mutating func sample(_ row: [Float]) -> Int32 {
@@ -98,6 +207,7 @@ struct GenerationState {
     private mutating func emit(_ tokens: [Int32], origin: Generation.TokenOrigin) {
         for token in tokens {
             generated.append(token)
+            if drafting != nil { history.append(token) }
             origins.append(origin)
             publish(stream.append(token))
             switch stream.finishReason {
@@ -137,7 +247,8 @@ struct GenerationState {
         Generation(
             text: stream.text, tokens: generated, finishReason: finishReason, matchedStop: matchedStop,
             promptTokens: promptTokens, cachedPromptTokens: cachedPromptTokens, logprobs: logprobs,
-            choiceScores: choiceScores, tokenOrigins: origins, promptDuration: promptDuration,
+            choiceScores: choiceScores, tokenOrigins: origins, draftedTokens: draftedTokens,
+            acceptedDraftTokens: acceptedDraftTokens, promptDuration: promptDuration,
             generationDuration: generationDuration)
     }
 }

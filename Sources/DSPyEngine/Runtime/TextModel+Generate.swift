@@ -7,7 +7,8 @@ extension TextModel {
     /// goes through the batch scheduler, so concurrent generations share passes.
     /// With a constraint, forced spans are appended without sampling, other steps
     /// are sampled from the masked logits, and choices may be decided by scoring
-    /// whole values (see ``GenerationOptions``). Text is streamed to `onText` as
+    /// whole values (see ``GenerationOptions``). Sampled steps carry the drafter's
+    /// guesses, checked in the same pass (speculative decoding; same output). Text is streamed to `onText` as
     /// complete UTF-8, holding back what might be the start of a stop string.
     ///
     /// Cancelling the calling task stops the generation before its next decoding step
@@ -31,7 +32,7 @@ extension TextModel {
         let start = clock.now
         try Task.checkCancellation()
         let adapter = options.adapter
-        var (sequence, cached) = await startSequence(for: prompt, adapter: adapter)
+        let (sequence, cached) = await startSequence(for: prompt, adapter: adapter)
         await scheduler.begin()
         do {
             // The whole prompt is one call, however much of it came from the prefix cache.
@@ -43,12 +44,16 @@ extension TextModel {
             var state = GenerationState(
                 prompt: prompt, parameters: parameters, options: options, tokenizer: tokenizer,
                 logits: Array(first.logits.last ?? []), maxTokens: min(parameters.maxTokens ?? .max, context - prompt.count),
-                onText: onText)
-            while let step = try await state.nextStep(model: self, sequence: &sequence) {
+                drafter: options.drafter ?? drafter, draftLimit: adapter == nil ? engine.exactBatchTokens - 1 : 0, onText: onText)
+            // Positions holding accepted tokens; each step is placed there, dropping rejected guesses.
+            var length = prompt.count
+            while let step = try await state.nextStep(model: self, sequence: sequence, length: length) {
                 try Task.checkCancellation()
                 let evaluation = try await scheduler.evaluate(
-                    EvaluationRequest(sequence: sequence, tokens: step, adapter: adapter))
-                state.logits = Array(evaluation.logits.last ?? [])
+                    EvaluationRequest(
+                        sequence: sequence, tokens: step, logits: state.isSpeculating ? .all : .last, adapter: adapter,
+                        position: length))
+                length += try state.absorb(evaluation.logits, stepTokens: step.count)
             }
             await scheduler.end()
             await engine.removeSequence(sequence)
@@ -62,17 +67,17 @@ extension TextModel {
         }
     }
 
-    /// Decides a pending choice by scoring each value's canonical tokens after the
-    /// current sequence, then leaves the sequence holding the chosen value.
+    /// Scores each value of a pending choice by its canonical tokens after the first `length`
+    /// positions of `sequence` and picks the highest calibrated score.
     ///
-    /// Each value is evaluated with every row's logits and rewound, so the scores are
-    /// exact sums of log-probabilities; the chosen value is evaluated once more to
-    /// continue from it. Returns the score record and the logits after the value.
+    /// Each value is evaluated at `length` with every row's logits, so the scores are exact
+    /// sums of log-probabilities (a one-token value costs no evaluation: `firstLogits`
+    /// score it). What they leave past `length` is dropped by the next request placed there;
+    /// the caller evaluates the chosen value only if anything reads what follows.
     func scoreChoice(
         values: [String], tokens: [[Int32]], segment: Int, offsets: [Double], firstLogits: [Float],
-        sequence: SequenceID, adapter: AdapterID? = nil
-    ) async throws -> (ChoiceScore, [Float]) {
-        let base = try await engine.length(of: sequence)
+        sequence: SequenceID, length: Int, adapter: AdapterID? = nil
+    ) async throws -> ChoiceScore {
         let firstLogProbabilities = Self.logSoftmax(firstLogits[...])
         var scores: [Double] = []
         for candidate in tokens {
@@ -80,21 +85,18 @@ extension TextModel {
             if candidate.count > 1 {
                 let evaluation = try await scheduler.evaluate(
                     EvaluationRequest(
-                        sequence: sequence, tokens: Array(candidate.dropLast()), logits: .all, adapter: adapter))
+                        sequence: sequence, tokens: Array(candidate.dropLast()), logits: .all, adapter: adapter,
+                        position: length))
                 for index in 1..<candidate.count {
                     total += Double(Self.logSoftmax(evaluation.logits[index - 1])[Int(candidate[index])])
                 }
-                try await engine.truncate(sequence, to: base)
             }
             scores.append(total)
         }
         let offsets = offsets.count == values.count ? offsets : [Double](repeating: 0, count: values.count)
         let calibrated = zip(scores, offsets).map { $0 - $1 }
         let chosen = calibrated.indices.max { calibrated[$0] < calibrated[$1] } ?? 0
-        let evaluation = try await scheduler.evaluate(
-            EvaluationRequest(sequence: sequence, tokens: tokens[chosen], adapter: adapter))
-        let record = ChoiceScore(segment: segment, values: values, logprobs: scores, offsets: offsets, chosen: chosen)
-        return (record, Array(evaluation.logits.last ?? []))
+        return ChoiceScore(segment: segment, values: values, logprobs: scores, offsets: offsets, chosen: chosen)
     }
 
     /// Log-softmax of one row of logits.

@@ -33,6 +33,9 @@ public actor TextModel {
     /// The family given to render chats with instead of the file's template, if any
     /// (prompts then differ from the file's own, so caches keyed by model must say so).
     public nonisolated let chatTemplateOverride: ChatTemplate.Family?
+    /// The speculative decoding of requests that do not choose their own
+    /// (``GenerationOptions/drafter``); nil: none.
+    public nonisolated let drafter: PromptLookupDrafter?
     let scheduler: BatchScheduler
     var prefixCache: PrefixCache
     private var constraintVocabularyStorage: ConstraintVocabulary?
@@ -46,6 +49,8 @@ public actor TextModel {
     ///     (its plain form, like llama.cpp's built-in template of that name).
     ///   - defaultChatTemplate: the family to use when the file has no chat template
     ///     (base models such as Gemma 3 270M carry none); ignored when it has one.
+    ///   - drafter: speculative decoding for requests that do not set their own (nil: none).
+    ///     It never changes a result, only how many passes it takes.
     ///   - logger: where the load is reported (`info`: model, size, architecture, time).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
     ///   (including a tokenizer whose token count differs from the model's vocabulary).
@@ -54,7 +59,7 @@ public actor TextModel {
     public init(
         contentsOf url: URL, threads: Int? = nil, prefixCacheBudget: Int = 2048,
         chatTemplate: ChatTemplate.Family? = nil, defaultChatTemplate: ChatTemplate.Family? = nil,
-        logger: Logger = Logger(label: EngineLog.label)
+        drafter: PromptLookupDrafter? = PromptLookupDrafter(), logger: Logger = Logger(label: EngineLog.label)
     ) throws {
         let clock = ContinuousClock()
         let start = clock.now
@@ -76,6 +81,7 @@ public actor TextModel {
         chatTemplateOverride = chatTemplate
         chatTemplateResult = Self.selectChatTemplate(
             file: file, tokenizer: tokenizer, override: chatTemplate, fallback: defaultChatTemplate)
+        self.drafter = drafter
         scheduler = BatchScheduler(engine: engine)
         prefixCache = PrefixCache(budget: prefixCacheBudget)
         logger.info("loaded model", metadata: [
