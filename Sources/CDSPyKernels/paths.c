@@ -36,6 +36,10 @@ static const char *const names[DSPY_PATH_COUNT] = {
     [DSPY_PATH_ORDER_SOFTMAX_AVX2] = "softmax-order-avx2",
     [DSPY_PATH_ORDER_SOFTMAX_AVX512] = "softmax-order-avx512",
     [DSPY_PATH_Q5_LANES_AVX2] = "q5-lanes-avx2",
+    [DSPY_PATH_PEAK_SCALAR] = "peak-scalar",
+    [DSPY_PATH_PEAK_AVX2] = "peak-avx2",
+    [DSPY_PATH_PEAK_AVX_VNNI] = "peak-avx-vnni",
+    [DSPY_PATH_PEAK_AVX512_VNNI] = "peak-avx512-vnni",
 };
 
 void dspy_path_hit(int path) {

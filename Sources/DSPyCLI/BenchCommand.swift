@@ -56,8 +56,12 @@ struct BenchCommand: AsyncParsableCommand {
                 python: reference, model: try modelOptions.resolveModelURL(), threads: report.threads,
                 promptTokens: prompt, generatedTokens: generate)
         }
+        let llamaFraction = llama.flatMap { llama in
+            report.int8Peak?.fraction(tokensPerSecond: llama.promptTokensPerSecond,
+                                      multiplyAddsPerToken: report.promptMultiplyAddsPerToken)
+        }
         if json {
-            print(try JSONOutput.encode(BenchSummary(dspyc: report, llamaCpp: llama)))
+            print(try JSONOutput.encode(BenchSummary(dspyc: report, llamaCpp: llama, llamaCppPromptPeakFraction: llamaFraction)))
             return
         }
         let table = TextTable(header: ["TEST", "DSPYC t/s", "LLAMA.CPP t/s", "RATIO"])
@@ -72,11 +76,26 @@ struct BenchCommand: AsyncParsableCommand {
         print(table.render(), terminator: "")
         print(String(format: "prefix cache: prefill with %d cached tokens takes %.1f%% of the uncached time",
                      prefix, report.cachedPrefillRatio * 100))
-        let s = report.speculation
-        print(String(format: "speculation (copy task, greedy, same %d tokens): %.1f → %.1f tokens/s (%.2f×), %d of %d guesses kept",
-                     s.generatedTokens, s.plainTokensPerSecond, s.speculativeTokensPerSecond,
-                     s.speculativeTokensPerSecond / s.plainTokensPerSecond, s.acceptedDraftTokens, s.draftedTokens))
+        if let s = report.speculation {
+            print(String(format: "speculation (copy task, greedy, same %d tokens): %.1f → %.1f tokens/s (%.2f×), %d of %d guesses kept",
+                         s.generatedTokens, s.plainTokensPerSecond, s.speculativeTokensPerSecond,
+                         s.speculativeTokensPerSecond / s.plainTokensPerSecond, s.acceptedDraftTokens, s.draftedTokens))
+        }
+        if let line = peakLine(report, llamaFraction: llamaFraction) { print(line) }
         print(String(format: "peak RSS: %.0f MB; threads: %d", Double(report.peakResidentBytes) / 1e6, report.threads))
+    }
+
+    /// "int8 peak: 2 threads × avx2: 123.4 GMAC/s; pp512 uses 41.2 % of it (0.11 GMAC a token), tg128 3.1 %",
+    /// with llama.cpp's pp fraction when it was measured; nil without a peak.
+    private func peakLine(_ report: EngineBenchmark.Report, llamaFraction: Double?) -> String? {
+        guard let peak = report.int8Peak, let pp = report.promptPeakFraction, let tg = report.generationPeakFraction else {
+            return nil
+        }
+        var line = String(format: "int8 peak: %d threads × %@: %.1f GMAC/s; pp%d uses %.1f %% of it (%.3f GMAC a token), tg%d %.1f %%",
+                          peak.threads, peak.path.rawValue, peak.multiplyAddsPerSecond / 1e9, prompt, pp * 100,
+                          report.promptMultiplyAddsPerToken / 1e9, generate, tg * 100)
+        if let llamaFraction { line += String(format: "; llama.cpp's pp%d %.1f %%", prompt, llamaFraction * 100) }
+        return line
     }
 }
 
@@ -118,4 +137,6 @@ extension BenchCommand {
 private struct BenchSummary: Codable {
     var dspyc: EngineBenchmark.Report
     var llamaCpp: LlamaCppReference.Figures?
+    /// llama.cpp's pp tokens/s × dspyc's int8 multiply-adds per prompt token ÷ dspyc's measured peak.
+    var llamaCppPromptPeakFraction: Double?
 }

@@ -77,6 +77,10 @@ enum {
     DSPY_PATH_ORDER_SOFTMAX_AVX2,    // prefill (tiled) attention's softmax exponential and sums, AVX2 order
     DSPY_PATH_ORDER_SOFTMAX_AVX512,  // … AVX-512 order
     DSPY_PATH_Q5_LANES_AVX2,      // Q5_0 × Q8_0, eight tokens per pass (four or more tokens)
+    DSPY_PATH_PEAK_SCALAR,        // the int8 peak microbenchmark (peak.c), once per thread that ran it
+    DSPY_PATH_PEAK_AVX2,
+    DSPY_PATH_PEAK_AVX_VNNI,
+    DSPY_PATH_PEAK_AVX512_VNNI,
     DSPY_PATH_COUNT
 };
 
@@ -162,6 +166,26 @@ typedef void (*dspy_task)(void *context, int index, int thread);
 /// Runs `task` for indices 0..<count on the pool's threads (dynamically claimed); returns
 /// when all are done. Per-thread scratch may be indexed by `thread`.
 void dspy_parallel_for(dspy_pool *pool, int count, dspy_task task, void *context);
+
+// MARK: - Int8 peak (peak.c)
+
+/// The instruction paths of the int8 peak microbenchmark, slowest first.
+enum {
+    DSPY_PEAK_SCALAR = 0,      // a plain C loop: one imul and one add per multiply-add
+    DSPY_PEAK_AVX2 = 1,        // vpmaddubsw + vpmaddwd + vpaddd, the AVX2 dot kernels' mix
+    DSPY_PEAK_AVX_VNNI = 2,    // vpdpbusd on 256 bits
+    DSPY_PEAK_AVX512_VNNI = 3, // vpdpbusd on 512 bits
+    DSPY_PEAK_COUNT
+};
+
+/// Returns 1 when the running CPU (and the calling thread's vector caps) allow `path`.
+int dspy_int8_peak_available(int path);
+
+/// Measures the int8 multiply-accumulate rate of `path` on every thread of `pool` at once
+/// (NULL: the calling thread alone) for about `seconds`, and returns multiply-adds per second
+/// summed over the threads that ran (0 when the CPU lacks the path). Register-resident: no
+/// memory traffic. Each thread that ran counts one hit of the path's DSPY_PATH_PEAK_* counter.
+double dspy_int8_peak(dspy_pool *pool, int path, double seconds);
 
 // MARK: - Matrix products
 

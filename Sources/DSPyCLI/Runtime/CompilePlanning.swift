@@ -83,6 +83,8 @@ extension CompileDriver {
         benchmark.batchSequences = 2
         benchmark.prefixTokens = 64
         benchmark.repetitions = 1
+        benchmark.measuresPeak = false
+        benchmark.measuresSpeculation = false
         let speed = try await benchmark.run(on: model)
         let perCall = try expectedCompletionTokens(planner: planner, maxTokens: context.maxTokens)
         let seconds = Double(plan.promptTokens.high) / max(1, speed.promptTokensPerSecond)

@@ -3,7 +3,10 @@ import Foundation
 /// Speed figures of the engine, measured like llama-bench, for `dspyc bench`.
 ///
 /// Every figure is the best of `repetitions` runs after a warm-up, on random
-/// token ids (the speed of a forward pass does not depend on which tokens).
+/// token ids (the speed of a forward pass does not depend on which tokens). With
+/// `measuresPeak`, the CPU's int8 peak (``Int8Peak``) is measured first on the model's
+/// threads, and pp and tg are also reported as fractions of it: tokens/s × the int8
+/// multiply-adds of a token (``TokenArithmetic``) ÷ the peak.
 public struct EngineBenchmark: Sendable {
     /// The measured figures.
     public struct Report: Sendable, Codable {
@@ -15,10 +18,23 @@ public struct EngineBenchmark: Sendable {
         public var batchedTokensPerSecond: Double
         /// Prefill time of a prompt whose first `prefixTokens` are cached, over the uncached time.
         public var cachedPrefillRatio: Double
-        /// Greedy generation of a copy task with and without speculative decoding.
-        public var speculation: SpeculationFigures
+        /// Greedy generation of a copy task with and without speculative decoding (nil when not measured).
+        public var speculation: SpeculationFigures?
         /// Peak resident memory of the process, in bytes (0 when unknown).
         public var peakResidentBytes: Int
+        /// The CPU's int8 multiply-add peak on the model's threads (nil when not measured).
+        public var int8Peak: Int8Peak?
+        /// Int8 multiply-adds per prompt token: every layer's matrices and a share of the
+        /// output projection (see ``TokenArithmetic``; attention's float work not included).
+        public var promptMultiplyAddsPerToken: Double
+        /// Int8 multiply-adds per decoded token: every layer's matrices and the output projection.
+        public var generationMultiplyAddsPerToken: Double
+        /// Attention's float multiply-adds per prompt token, left out of the fractions.
+        public var promptAttentionMultiplyAddsPerToken: Double
+        /// pp's share of the int8 peak: promptTokensPerSecond × promptMultiplyAddsPerToken ÷ peak.
+        public var promptPeakFraction: Double?
+        /// tg's share of the int8 peak (decoding is memory-bound: expect a few percent).
+        public var generationPeakFraction: Double?
         public var promptTokens: Int
         public var generatedTokens: Int
         public var batchSequences: Int
@@ -33,6 +49,11 @@ public struct EngineBenchmark: Sendable {
     public var repetitions = 3
     /// A loaded LoRA adapter every measurement runs with (nil: the base model).
     public var adapter: AdapterID?
+    /// Whether to measure the int8 peak (best of `repetitions` runs of `peakSeconds` per vector path).
+    public var measuresPeak = true
+    public var peakSeconds = 0.2
+    /// Whether to measure speculative decoding on a copy task (``SpeculationFigures``).
+    public var measuresSpeculation = true
 
     public init() {}
 
@@ -43,6 +64,11 @@ public struct EngineBenchmark: Sendable {
         let vocabulary = Int32(model.configuration.vocabularySize)
         func tokens(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32.random(in: 1000..<vocabulary, using: &random) } }
         let clock = ContinuousClock()
+        var peak: Int8Peak?
+        if measuresPeak {
+            progress("int8 peak: \(Int8Peak.Path.available.map(\.rawValue).joined(separator: ", ")) on \(engine.threadCount) threads")
+            peak = await engine.measureInt8Peak(seconds: peakSeconds, repetitions: repetitions)
+        }
 
         progress("pp\(promptTokens): prompt processing")
         let prompt = tokens(promptTokens)
@@ -92,12 +118,21 @@ public struct EngineBenchmark: Sendable {
             return cached.promptDuration.seconds / uncached.promptDuration.seconds
         }
 
-        progress("speculation: a copy task with and without prompt-lookup guesses")
-        let speculation = try await measureSpeculation(on: model)
+        var speculation: SpeculationFigures?
+        if measuresSpeculation {
+            progress("speculation: a copy task with and without prompt-lookup guesses")
+            speculation = try await measureSpeculation(on: model)
+        }
 
+        let work = await engine.tokenArithmetic()
+        let promptWork = work.promptMultiplyAddsPerToken(promptTokens: promptTokens)
         return Report(
             promptTokensPerSecond: pp, generationTokensPerSecond: tg, batchedTokensPerSecond: batched,
-            cachedPrefillRatio: ratio, speculation: speculation, peakResidentBytes: Self.peakResidentBytes(),
+            cachedPrefillRatio: ratio, speculation: speculation, peakResidentBytes: Self.peakResidentBytes(), int8Peak: peak,
+            promptMultiplyAddsPerToken: promptWork, generationMultiplyAddsPerToken: work.generationMultiplyAddsPerToken,
+            promptAttentionMultiplyAddsPerToken: work.attentionMultiplyAdds(promptTokens: promptTokens),
+            promptPeakFraction: peak?.fraction(tokensPerSecond: pp, multiplyAddsPerToken: promptWork),
+            generationPeakFraction: peak?.fraction(tokensPerSecond: tg, multiplyAddsPerToken: work.generationMultiplyAddsPerToken),
             promptTokens: promptTokens, generatedTokens: generatedTokens, batchSequences: batchSequences,
             prefixTokens: prefixTokens, threads: engine.threadCount)
     }

@@ -1,17 +1,13 @@
 extension DecoderWeights {
-    /// Every matrix a forward pass multiplies activations by (the token embedding only when
-    /// it doubles as the output projection).
-    var products: [WeightMatrix] {
-        var matrices = [output]
-        for layer in layers {
-            switch layer.projections {
-            case let .separate(query, key, value): matrices += [query, key, value]
-            case let .fused(qkv): matrices.append(qkv)
+    /// Every matrix of every layer that activations are multiplied by.
+    var layerProducts: [WeightMatrix] {
+        layers.flatMap { layer -> [WeightMatrix] in
+            let projections = switch layer.projections {
+            case let .separate(query, key, value): [query, key, value]
+            case let .fused(qkv): [qkv]
             }
-            matrices += [layer.output, layer.up, layer.down]
-            if let gate = layer.gate { matrices.append(gate) }
+            return projections + [layer.output, layer.up, layer.down] + (layer.gate.map { [$0] } ?? [])
         }
-        return matrices
     }
 
     /// The most tokens one pass may hold while every product still rounds, token by token,
@@ -23,7 +19,7 @@ extension DecoderWeights {
     /// over the matrix list, at load.
     var exactBatchTokens: Int {
         var limit = Int.max
-        for matrix in products {
+        for matrix in layerProducts + [output] {
             switch matrix.type.activationEncoding {
             case .q8: break
             case .q8K: limit = min(limit, 7)
