@@ -23,7 +23,7 @@ private let rows = (0..<12).flatMap { index in
 }
 
 /// How many kills the crash test makes, and the seed of their moments.
-private let killCount = 20
+private let killCount = 10
 private let killSeed: UInt64 = 0x00D5_B7C5_EED5
 
 /// A small bootstrap compile (12 training and 12 dev examples, about 50 LM calls), killed and rerun.
@@ -39,7 +39,7 @@ struct StoreCrashSafetyTests {
         return (trainURL.path, devURL.path)
     }
 
-    @Test("A compile killed at 20 seeded moments, then rerun, keeps every finished call and ends as an uninterrupted one")
+    @Test("A compile killed at 10 seeded moments, then rerun, keeps every finished call and ends as an uninterrupted one")
     func killedCompile() async throws {
         let clock = ContinuousClock()
         let started = clock.now
@@ -65,7 +65,7 @@ struct StoreCrashSafetyTests {
         let secondsPerCall = referenceSeconds / Double(max(1, referenceCalls))
 
         // The same compile in another home, killed at moments spread over its calls: kill i waits
-        // until the cache holds a seeded target (a point in the i-th twentieth of the compile's
+        // until the cache holds a seeded target (a point in the i-th tenth of the compile's
         // calls but the last 6, so the compile cannot end before the kill) and then a seeded
         // delay of up to 0.3 of an average call. A target already reached lands the kill in
         // start-up: opening the store, loading the model, replaying cached calls.

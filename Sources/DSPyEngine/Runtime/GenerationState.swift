@@ -33,6 +33,8 @@ struct GenerationState {
     private var history: [Int32]
     /// The guesses riding on the step being evaluated.
     private var draft: [Int32] = []
+    /// The most tokens the next guess may hold (adapts to how often guesses are kept).
+    private var guessLength = 0
     /// A token sampled while checking guesses, to be evaluated next.
     private var pending: Int32?
     private var draftedTokens = 0
@@ -61,6 +63,7 @@ struct GenerationState {
         stream = TokenTextStream(tokenizer: tokenizer, parameters: parameters, renderSpecial: options.renderSpecial)
         let limit = min(draftLimit, drafter?.maxTokens ?? 0)
         drafting = limit > 0 ? drafter.map { ($0, limit) } : nil
+        guessLength = max(limit, 0)
         history = drafting == nil ? [] : prompt
     }
 
@@ -114,19 +117,30 @@ struct GenerationState {
             return stepTokens
         }
         draftedTokens += guesses.count
+        let kept = try check(guesses, rows: rows)
+        acceptedDraftTokens += kept
+        // The guess length follows the hit rate (Hugging Face transformers' heuristic for
+        // assisted generation): two more after a full hit, one fewer after a miss.
+        let limit = drafting?.limit ?? 0
+        guessLength = kept == guesses.count ? min(limit, guessLength + 2) : max(1, guessLength - 1)
+        return 1 + kept
+    }
+
+    /// Samples each guess's position as plain decoding would and returns how many guesses
+    /// the model picked too, leaving ``logits`` at the row after the last one kept.
+    private mutating func check(_ guesses: [Int32], rows: OutputRows) throws -> Int {
         for (index, guess) in guesses.enumerated() {
             logits = Array(rows[index])
             // A forced span, a scored choice or the end is the plain loop's to handle, from these logits.
-            guard !finished, generated.count < maxTokens, isFreePosition() else { return 1 + index }
-            guard let token = try sampleFreely() else { return 1 + index }
+            guard !finished, generated.count < maxTokens, isFreePosition() else { return index }
+            guard let token = try sampleFreely() else { return index }
             guard token == guess else {
                 pending = finished ? nil : token
-                return 1 + index
+                return index
             }
-            acceptedDraftTokens += 1
         }
         logits = Array(rows[guesses.count])
-        return stepTokens
+        return guesses.count
     }
 
     /// Emits the rest of the output when the constraint forces all of it up to the end (the
@@ -175,7 +189,7 @@ struct GenerationState {
     /// `[token]` followed by the drafter's guesses, as far as the constraint allows them.
     private mutating func withGuesses(after token: Int32) -> [Int32] {
         guard let (drafter, limit) = drafting else { return [token] }
-        var guesses = drafter.propose(after: history, limit: min(limit, maxTokens - generated.count - 1))
+        var guesses = drafter.propose(after: history, limit: min(limit, guessLength, maxTokens - generated.count - 1))
         if var probe = decoder {
             var kept = 0
             for guess in guesses {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension TextModel {
     /// Generates a continuation of `prompt`.
@@ -57,9 +58,17 @@ extension TextModel {
             }
             await scheduler.end()
             await engine.removeSequence(sequence)
-            return state.result(
+            let result = state.result(
                 promptTokens: prompt.count, cachedPromptTokens: cached,
                 promptDuration: promptEnd - start, generationDuration: clock.now - promptEnd)
+            logger.debug("generated", metadata: [
+                "prompt_tokens": "\(result.promptTokens)", "cached_tokens": "\(result.cachedPromptTokens)",
+                "tokens": "\(result.tokens.count)", "drafted": "\(result.draftedTokens)",
+                "accepted": "\(result.acceptedDraftTokens)",
+                "prompt_seconds": "\(String(format: "%.3f", result.promptDuration.seconds))",
+                "generation_seconds": "\(String(format: "%.3f", result.generationDuration.seconds))",
+            ])
+            return result
         } catch {
             await scheduler.end()
             await engine.removeSequence(sequence)

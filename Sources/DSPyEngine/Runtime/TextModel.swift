@@ -36,6 +36,8 @@ public actor TextModel {
     /// The speculative decoding of requests that do not choose their own
     /// (``GenerationOptions/drafter``); nil: none.
     public nonisolated let drafter: PromptLookupDrafter?
+    /// Where loads (`info`) and finished generations (`debug`) are reported.
+    nonisolated let logger: Logger
     let scheduler: BatchScheduler
     var prefixCache: PrefixCache
     private var constraintVocabularyStorage: ConstraintVocabulary?
@@ -51,7 +53,8 @@ public actor TextModel {
     ///     (base models such as Gemma 3 270M carry none); ignored when it has one.
     ///   - drafter: speculative decoding for requests that do not set their own (nil: none).
     ///     It never changes a result, only how many passes it takes.
-    ///   - logger: where the load is reported (`info`: model, size, architecture, time).
+    ///   - logger: where the load is reported (`info`: model, size, architecture, time) and each
+    ///     finished generation (`debug`: tokens, cached prompt tokens, guesses kept, seconds).
     /// - Throws: `EngineError` or `TokenizerError` naming the file and the problem
     ///   (including a tokenizer whose token count differs from the model's vocabulary).
     ///   A missing or unknown chat template is not an error here: ``chatTemplate()``
@@ -82,6 +85,7 @@ public actor TextModel {
         chatTemplateResult = Self.selectChatTemplate(
             file: file, tokenizer: tokenizer, override: chatTemplate, fallback: defaultChatTemplate)
         self.drafter = drafter
+        self.logger = logger
         scheduler = BatchScheduler(engine: engine)
         prefixCache = PrefixCache(budget: prefixCacheBudget)
         logger.info("loaded model", metadata: [
