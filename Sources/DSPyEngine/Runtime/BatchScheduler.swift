@@ -40,6 +40,11 @@ actor BatchScheduler {
         active += 1
     }
 
+    /// Whether at most one generation is registered: then a pass carries one sequence's
+    /// tokens and is bound by its fixed cost, which speculative decoding spreads over several
+    /// tokens; with more, the batch already does, and guesses only add work.
+    var isAlone: Bool { active <= 1 }
+
     /// Unregisters a generation (it asks for nothing more).
     func end() {
         active -= 1

@@ -35,6 +35,8 @@ struct GenerationState {
     private var draft: [Int32] = []
     /// The most tokens the next guess may hold (adapts to how often guesses are kept).
     private var guessLength = 0
+    /// Whether the current step may carry guesses.
+    private var isGuessing = true
     /// A token sampled while checking guesses, to be evaluated next.
     private var pending: Int32?
     private var draftedTokens = 0
@@ -71,8 +73,10 @@ struct GenerationState {
     var isSpeculating: Bool { !draft.isEmpty }
 
     /// The tokens to evaluate next, or nil when generation is over. `length` is the number
-    /// of positions of `sequence` that hold the prompt and the accepted output.
-    mutating func nextStep(model: TextModel, sequence: SequenceID, length: Int) async throws -> [Int32]? {
+    /// of positions of `sequence` that hold the prompt and the accepted output; `guessing`
+    /// says whether a sampled token may carry guesses.
+    mutating func nextStep(model: TextModel, sequence: SequenceID, length: Int, guessing: Bool) async throws -> [Int32]? {
+        isGuessing = guessing
         while !finished {
             guard generated.count < maxTokens else { return finish(.length) }
             if let token = pending {
@@ -188,7 +192,7 @@ struct GenerationState {
 
     /// `[token]` followed by the drafter's guesses, as far as the constraint allows them.
     private mutating func withGuesses(after token: Int32) -> [Int32] {
-        guard let (drafter, limit) = drafting else { return [token] }
+        guard isGuessing, let (drafter, limit) = drafting else { return [token] }
         var guesses = drafter.propose(after: history, limit: min(limit, guessLength, maxTokens - generated.count - 1))
         if var probe = decoder {
             var kept = 0

@@ -8,8 +8,9 @@ extension TextModel {
     /// goes through the batch scheduler, so concurrent generations share passes.
     /// With a constraint, forced spans are appended without sampling, other steps
     /// are sampled from the masked logits, and choices may be decided by scoring
-    /// whole values (see ``GenerationOptions``). Sampled steps carry the drafter's
-    /// guesses, checked in the same pass (speculative decoding; same output). Text is streamed to `onText` as
+    /// whole values (see ``GenerationOptions``). While it is the only generation running,
+    /// sampled steps carry the drafter's guesses, checked in the same pass (speculative
+    /// decoding; same output); beside others, batching already fills each pass. Text is streamed to `onText` as
     /// complete UTF-8, holding back what might be the start of a stop string.
     ///
     /// Cancelling the calling task stops the generation before its next decoding step
@@ -48,7 +49,9 @@ extension TextModel {
                 drafter: options.drafter ?? drafter, draftLimit: adapter == nil ? engine.exactBatchTokens - 1 : 0, onText: onText)
             // Positions holding accepted tokens; each step is placed there, dropping rejected guesses.
             var length = prompt.count
-            while let step = try await state.nextStep(model: self, sequence: sequence, length: length) {
+            while let step = try await state.nextStep(
+                model: self, sequence: sequence, length: length, guessing: await scheduler.isAlone)
+            {
                 try Task.checkCancellation()
                 let evaluation = try await scheduler.evaluate(
                     EvaluationRequest(
