@@ -1,6 +1,6 @@
 /// The bookkeeping of one generation: sampler, constraint, detokenizer, stop strings.
 ///
-/// ``nextStep(model:sequence:)`` decides the tokens to evaluate next (one sampled token,
+/// ``nextStep(model:sequence:length:guessing:)`` decides the tokens to evaluate next (one sampled token,
 /// perhaps followed by guessed ones, a forced span, or nothing when generation is over);
 /// the caller evaluates them and hands the logits to ``absorb(_:stepTokens:)``.
 ///
