@@ -10,8 +10,9 @@ extension TextModel {
     /// are sampled from the masked logits, and choices may be decided by scoring
     /// whole values (see ``GenerationOptions``). While it is the only generation running,
     /// sampled steps carry the drafter's guesses, checked in the same pass (speculative
-    /// decoding; same output); beside others, batching already fills each pass. Text is streamed to `onText` as
-    /// complete UTF-8, holding back what might be the start of a stop string.
+    /// decoding; same output); beside others, batching already fills each pass. Text is
+    /// streamed to `onText` as complete UTF-8, holding back what might be the start of a
+    /// stop string.
     ///
     /// Cancelling the calling task stops the generation before its next decoding step
     /// (a step already running in a batch finishes first); the sequence is freed and
