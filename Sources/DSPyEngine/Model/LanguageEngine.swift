@@ -70,9 +70,9 @@ public actor LanguageEngine {
     public nonisolated let threadCount: Int
     /// The most tokens of one sequence a pass may hold while each token's logits stay bit
     /// for bit those of evaluating it alone (what speculative decoding needs to change
-    /// nothing): unbounded for Q4/Q5/Q8 weights, 7 with K-quants (8 or more take the tiled
-    /// order), 1 with float matrices (2 or more take tinyBLAS's order). Attention is exact
-    /// below 64 tokens either way (see `AttentionPath`).
+    /// nothing): 63 for Q4/Q5/Q8 weights (64 or more take the tiled attention, see
+    /// `AttentionPath`), 7 with K-quants (8 or more take the tiled matmul's order), 1 with
+    /// float matrices (2 or more take tinyBLAS's order).
     public nonisolated let exactBatchTokens: Int
     /// The llama.cpp build whose float order the kernels follow (``KernelOrder/avx2`` or
     /// ``KernelOrder/avx512``).
@@ -111,7 +111,7 @@ public actor LanguageEngine {
         self.file = file
         configuration = model.configuration
         threadCount = model.pool.threadCount
-        exactBatchTokens = model.weights.exactBatchTokens
+        exactBatchTokens = min(model.weights.exactBatchTokens, AttentionPath.tiledThreshold - 1)
     }
 
     /// Starts an empty sequence.
