@@ -121,9 +121,11 @@ static peak_path path_of(int path) {
     case DSPY_PEAK_AVX_VNNI: return (peak_path){loop_avx_vnni, DSPY_PATH_PEAK_AVX_VNNI, VNNI_CHAINS * 32};
     case DSPY_PEAK_AVX512_VNNI: return (peak_path){loop_avx512_vnni, DSPY_PATH_PEAK_AVX512_VNNI, AVX512_CHAINS * 64};
 #endif
-    default: return (peak_path){NULL, 0, 0};
+    default: return (peak_path){NULL, -1, 0};
     }
 }
+
+int dspy_int8_peak_counter(int path) { return path_of(path).counter; }
 
 int dspy_int8_peak_available(int path) {
     switch (path) {

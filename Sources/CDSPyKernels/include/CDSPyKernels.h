@@ -181,6 +181,9 @@ enum {
 /// Returns 1 when the running CPU (and the calling thread's vector caps) allow `path`.
 int dspy_int8_peak_available(int path);
 
+/// The DSPY_PATH_PEAK_* counter `path` counts once per thread that ran it (-1 for none).
+int dspy_int8_peak_counter(int path);
+
 /// Measures the int8 multiply-accumulate rate of `path` on every thread of `pool` at once
 /// (NULL: the calling thread alone) for about `seconds`, and returns multiply-adds per second
 /// summed over the threads that ran (0 when the CPU lacks the path). Register-resident: no

@@ -33,7 +33,7 @@ public struct EngineBenchmark: Sendable {
         public var promptAttentionMultiplyAddsPerToken: Double
         /// pp's share of the int8 peak: promptTokensPerSecond × promptMultiplyAddsPerToken ÷ peak.
         public var promptPeakFraction: Double?
-        /// tg's share of the int8 peak (decoding is memory-bound: expect a few percent).
+        /// tg's share of the int8 peak (one token a pass: bound by per-pass costs and memory).
         public var generationPeakFraction: Double?
         public var promptTokens: Int
         public var generatedTokens: Int

@@ -69,6 +69,9 @@ struct GenerationState {
         history = drafting == nil ? [] : prompt
     }
 
+    /// Whether this generation may guess at all (a drafter within the engine's exact limit).
+    var canGuess: Bool { drafting != nil }
+
     /// Whether the step being evaluated carries guesses (then every row's logits are needed).
     var isSpeculating: Bool { !draft.isEmpty }
 
@@ -165,6 +168,12 @@ struct GenerationState {
     private mutating func isFreePosition() -> Bool {
         guard var decoder else { return true }
         defer { self.decoder = decoder }
+        return isFree(&decoder)
+    }
+
+    /// Whether `decoder` stands where plain decoding samples: no scored choice pending,
+    /// nothing forced, not complete (the order ``nextStep(model:sequence:length:guessing:)`` checks).
+    private func isFree(_ decoder: inout ConstrainedDecoder) -> Bool {
         if let choice = decoder.pendingChoice, options.choiceScoring?[choice.segment] != nil { return false }
         return decoder.forcedTokens().isEmpty && !decoder.isComplete
     }
@@ -197,8 +206,7 @@ struct GenerationState {
         if var probe = decoder {
             var kept = 0
             for guess in guesses {
-                if let choice = probe.pendingChoice, options.choiceScoring?[choice.segment] != nil { break }
-                if probe.isComplete || !probe.forcedTokens().isEmpty || (try? probe.accept(guess)) == nil { break }
+                guard isFree(&probe), (try? probe.accept(guess)) != nil else { break }
                 kept += 1
             }
             guesses.removeLast(guesses.count - kept)

@@ -36,15 +36,9 @@ public struct Int8Peak: Sendable, Codable, Equatable {
             }
         }
 
-        /// The path counter (`DSPY_PATH_PEAK_*`) each thread that ran the path counts once.
-        var counter: Int32 {
-            switch self {
-            case .scalar: Int32(DSPY_PATH_PEAK_SCALAR)
-            case .avx2: Int32(DSPY_PATH_PEAK_AVX2)
-            case .avxVNNI: Int32(DSPY_PATH_PEAK_AVX_VNNI)
-            case .avx512VNNI: Int32(DSPY_PATH_PEAK_AVX512_VNNI)
-            }
-        }
+        /// The path counter (`DSPY_PATH_PEAK_*`) each thread that ran the path counts once
+        /// (-1 for a path this build has no loop for).
+        var counter: Int32 { dspy_int8_peak_counter(code) }
 
         /// Whether the running CPU has the path.
         public var isAvailable: Bool { dspy_int8_peak_available(code) != 0 }

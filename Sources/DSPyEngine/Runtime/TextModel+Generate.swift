@@ -51,7 +51,7 @@ extension TextModel {
             // Positions holding accepted tokens; each step is placed there, dropping rejected guesses.
             var length = prompt.count
             while let step = try await state.nextStep(
-                model: self, sequence: sequence, length: length, guessing: await scheduler.isAlone)
+                model: self, sequence: sequence, length: length, guessing: state.canGuess ? await scheduler.isAlone : false)
             {
                 try Task.checkCancellation()
                 let evaluation = try await scheduler.evaluate(
