@@ -26,7 +26,7 @@ private let rows = (0..<12).flatMap { index in
 private let killCount = 10
 private let killSeed: UInt64 = 0x00D5_B7C5_EED5
 
-/// A small bootstrap compile (12 training and 12 dev examples, about 50 LM calls), killed and rerun.
+/// A small bootstrap compile (8 training and 8 dev examples, about 35 LM calls), killed and rerun.
 @Suite("The store survives a compile killed with SIGKILL, and two compiles at once", .serialized)
 struct StoreCrashSafetyTests {
     /// The data files, in a folder of their own so every home compiles the same paths.
@@ -45,7 +45,7 @@ struct StoreCrashSafetyTests {
         let started = clock.now
         let dataFolder = FileManager.default.temporaryDirectory.appendingPathComponent("dspyc-kill-data-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dataFolder) }
-        let data = try Self.writeData(in: dataFolder, train: 12, dev: 12)
+        let data = try Self.writeData(in: dataFolder, train: 8, dev: 8)
         let compile = ["compile", "--signature", signature, "--trainset", data.train, "--devset", data.dev,
                        "--concurrency", "1", "--json"]
         let export = ["export", "--signature", signature, "--trainset", data.train, "--devset", data.dev]
