@@ -8,6 +8,9 @@
 #   bench/interop_llama_server.sh                 # uses $REF_PYTHON or .venv-ref
 #   EMBEDDED=1 bench/interop_llama_server.sh      # also compiles with the embedded engine in this run
 #   DEV=40 TEST_LIMIT=60 bench/interop_llama_server.sh   # a quicker run on the first examples
+#   TRAIN=24 DEV=30 TEST_LIMIT=40 EMBEDDED=1 bench/interop_llama_server.sh
+#       # sentiment as an ad-hoc program (same signature and instructions) on the first 24
+#       # training examples: about 130 calls, ~20 min against llama-cpp-python here
 # Needs llama-cpp-python[server]==0.3.36 (bench/ref_python.sh makes the venv). Measure on an
 # otherwise idle machine: the server and the client share the cores. Slow: llama-cpp-python
 # computes top log-probs in Python (about 2.5 s a request on 2 cores), so the whole program
@@ -38,20 +41,31 @@ for _ in $(seq 1 300); do
     sleep 0.2
 done
 
+target=("$program") settings=()
+if [ -n "${TRAIN:-}" ]; then
+    [ "$program" = sentiment ] || { echo "TRAIN needs PROGRAM=sentiment" >&2; exit 1; }
+    head -n "$TRAIN" "programs/$program/data/train.jsonl" >"$home/train.jsonl"
+    cp "programs/$program/data/dev.jsonl" "$home/dev.jsonl"
+    target=(--signature "text -> sentiment: Literal['positive', 'negative']"
+            --instructions "Classify the sentiment of a short text." --trainset "$home/train.jsonl"
+            --devset "$home/dev.jsonl")
+    settings=(--set max_bootstrapped_demos=4 --set max_labeled_demos=4)
+fi
+
 remote=(--endpoint "http://127.0.0.1:$port/v1" --model "$name" --structured-output gbnf --choice-logprobs "$logprobs")
 start=$(date +%s)
 limits=() test_limits=()
 [ -n "${DEV:-}" ] && limits=(--dev "$DEV")
 [ -n "${TEST_LIMIT:-}" ] && test_limits=(--limit "$TEST_LIMIT")
-DSPYC_HOME=$home "$dspyc" compile "$program" "${remote[@]}" "${limits[@]}" --json >"$home/remote-compile.json"
-DSPYC_HOME=$home "$dspyc" eval "$program" "${remote[@]}" --data "$test_split" "${test_limits[@]}" --json >"$home/remote-test.json"
+DSPYC_HOME=$home "$dspyc" compile "${target[@]}" "${settings[@]}" "${remote[@]}" "${limits[@]}" --json >"$home/remote-compile.json"
+DSPYC_HOME=$home "$dspyc" eval "${target[@]}" "${remote[@]}" --data "$test_split" "${test_limits[@]}" --json >"$home/remote-test.json"
 remote_seconds=$(( $(date +%s) - start ))
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 
 embedded_compile=null embedded_test=null
 if [ "${EMBEDDED:-0}" = 1 ]; then
-    DSPYC_HOME=$home "$dspyc" compile "$program" "${limits[@]}" --json >"$home/embedded-compile.json"
-    DSPYC_HOME=$home "$dspyc" eval "$program" --data "$test_split" "${test_limits[@]}" --json >"$home/embedded-test.json"
+    DSPYC_HOME=$home "$dspyc" compile "${target[@]}" "${settings[@]}" "${limits[@]}" --json >"$home/embedded-compile.json"
+    DSPYC_HOME=$home "$dspyc" eval "${target[@]}" --data "$test_split" "${test_limits[@]}" --json >"$home/embedded-test.json"
     embedded_compile=$home/embedded-compile.json embedded_test=$home/embedded-test.json
 fi
 
