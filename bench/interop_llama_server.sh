@@ -9,7 +9,8 @@
 #   EMBEDDED=1 bench/interop_llama_server.sh      # also compiles with the embedded engine in this run
 #   DEV=40 TEST_LIMIT=60 bench/interop_llama_server.sh   # a quicker run on the first examples
 #   TRAIN=24 DEV=30 TEST_LIMIT=40 EMBEDDED=1 bench/interop_llama_server.sh
-#       # sentiment as an ad-hoc program (same signature and instructions) on the first 24
+#       # sentiment as an ad-hoc program (its signature and instructions, without the output
+#       # field's description) on the first 24
 #       # training examples: about 130 calls, ~20 min against llama-cpp-python here
 # Needs llama-cpp-python[server]==0.3.36 (bench/ref_python.sh makes the venv). Measure on an
 # otherwise idle machine: the server and the client share the cores. Slow: llama-cpp-python
@@ -45,10 +46,9 @@ target=("$program") settings=()
 if [ -n "${TRAIN:-}" ]; then
     [ "$program" = sentiment ] || { echo "TRAIN needs PROGRAM=sentiment" >&2; exit 1; }
     head -n "$TRAIN" "programs/$program/data/train.jsonl" >"$home/train.jsonl"
-    cp "programs/$program/data/dev.jsonl" "$home/dev.jsonl"
     target=(--signature "text -> sentiment: Literal['positive', 'negative']"
             --instructions "Classify the sentiment of a short text." --trainset "$home/train.jsonl"
-            --devset "$home/dev.jsonl")
+            --devset "programs/$program/data/dev.jsonl")
     settings=(--set max_bootstrapped_demos=4 --set max_labeled_demos=4)
 fi
 

@@ -16,11 +16,11 @@ enum RealModel {
         case first, second
     }
 
-    private static let first: Result<TextModel, Error> = Result {
-        try TextModel(contentsOf: Fixtures.defaultModel, threads: 1)
-    }
-    private static let second: Result<TextModel, Error> = Result {
-        try TextModel(contentsOf: Fixtures.defaultModel, threads: 1)
+    private static let first = load()
+    private static let second = load()
+
+    private static func load() -> Result<TextModel, Error> {
+        Result { try TextModel(contentsOf: Fixtures.defaultModel, threads: 1) }
     }
 
     /// The shared model (throws a clear error when it is missing: run `dspyc models pull`).
